@@ -1,0 +1,116 @@
+"""The ``goodsad-studio`` command: with no arguments it opens the studio; subcommands do the work headless.
+
+The CLI is a client of the core like the GUI; it never imports Qt unless it opens the window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from goodsad_studio import __version__
+from goodsad_studio.errors import StudioError
+
+
+def _add_info(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("info", help="counts per category, split, defect and goods id, and validation findings")
+    parser.add_argument("root", type=Path, help="dataset root: one category or a folder of categories")
+    parser.add_argument("--json", action="store_true", help="print JSON for machines")
+    parser.add_argument("--deep", action="store_true", help="decode every image too (slow on 3000px photos)")
+    parser.add_argument("--goods", action="store_true", help="print the per-goods-id table too")
+    parser.set_defaults(handler=_cmd_info)
+
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("demo", help="generate the GoodsAD-shaped synthetic demo dataset")
+    parser.add_argument("dest", type=Path, help="folder to create")
+    parser.add_argument("--size", type=int, default=512, help="image side in pixels (3000 for full-size stress data)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (same seed -> identical files)")
+    parser.add_argument("--goods", type=int, default=4, help="goods ids per category")
+    parser.add_argument("--categories", default=None, help="comma-separated category names (default: all)")
+    parser.set_defaults(handler=_cmd_demo)
+
+
+def _add_gui(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("gui", help="open the studio (the default when no subcommand is given)")
+    add_gui_arguments(parser)
+    parser.set_defaults(handler=_cmd_gui)
+
+
+def add_gui_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("root", type=Path, nargs="?", default=None,
+                        help="dataset root to open (default: the embedded demo dataset)")
+    parser.add_argument("--select", default=None, help="image to show: a path or a key category/split/defect/stem")
+    parser.add_argument("--screenshot", type=Path, default=None,
+                        help="render the window to this PNG and exit (works without a display)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="goodsad-studio", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"goodsad-studio {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_gui(sub)
+    _add_info(sub)
+    _add_demo(sub)
+    parser.commands = frozenset(sub.choices)  # type: ignore[attr-defined]
+    return parser
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from goodsad_studio.dataset.index import scan_dataset
+    from goodsad_studio.dataset.info_report import info_json, info_text
+    from goodsad_studio.dataset.validation import validate
+
+    started = time.perf_counter()
+    index = scan_dataset(args.root)
+    report = validate(index, deep=args.deep)
+    elapsed = time.perf_counter() - started
+    if args.json:
+        print(json.dumps(info_json(index, report), indent=2))
+    else:
+        print(info_text(index, report, goods=args.goods, seconds=elapsed))
+    return 1 if report.errors else 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from goodsad_studio.dataset.demo import generate_demo
+
+    categories = [name.strip() for name in args.categories.split(",")] if args.categories else None
+    started = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        print(f"\rgenerating {done}/{total} images", end="", file=sys.stderr, flush=True)
+
+    dest = generate_demo(args.dest, size=args.size, seed=args.seed, categories=categories,
+                         goods_per_category=args.goods, progress=progress)
+    print(file=sys.stderr)
+    print(f"demo dataset in {dest} ({time.perf_counter() - started:.1f} s); open it with: goodsad-studio gui {dest}")
+    return 0
+
+
+def _cmd_gui(args: argparse.Namespace) -> int:
+    from goodsad_studio.gui.launch import launch
+
+    return launch(args.root, select=args.select, screenshot=args.screenshot)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv or (argv[0] not in parser.commands and not argv[0].startswith("-")):
+        argv = ["gui", *argv]  # `goodsad-studio` and `goodsad-studio ROOT` open the studio
+    if argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+        argv = ["gui", *argv]
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except StudioError as exc:
+        print(f"goodsad-studio: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("goodsad-studio: interrupted", file=sys.stderr)
+        return 130

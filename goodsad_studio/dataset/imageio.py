@@ -1,0 +1,304 @@
+"""Image and mask reading and writing with OpenCV, numpy arrays everywhere.
+
+Conventions: images come back as ``uint8`` arrays, RGB ``(H, W, 3)`` unless asked for grayscale; masks come back as
+``bool`` arrays ``(H, W)`` at native size; masks are written as 8-bit single-channel PNGs holding 0 and 255 only.
+Every failure raises an error that names the file and says what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from goodsad_studio.errors import ImageReadError, MaskError
+from goodsad_studio.fsutil import atomic_write_bytes
+
+_JPEG_SUFFIXES = (".jpg", ".jpeg")
+
+
+def _read_bytes(path: Path, error: type[Exception]) -> bytes:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise error("file not found", path) from None
+    except IsADirectoryError:
+        raise error("is a folder, not an image file", path) from None
+    except PermissionError:
+        raise error("no permission to read the file", path) from None
+    except OSError as exc:
+        raise error(f"cannot read the file: {exc.strerror}", path) from None
+    if not data:
+        raise error("the file is empty (0 bytes)", path)
+    return data
+
+
+def check_complete(path: Path, data: bytes) -> str | None:
+    """Why ``data`` looks truncated or is not the kind its header claims, or None when it looks whole.
+
+    OpenCV decodes a truncated JPEG into a half-grey picture with only a warning on stderr; this catches it by
+    the missing end-of-image marker, and a truncated PNG by the missing IEND chunk.
+    """
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        if b"IEND" not in data[-64:]:
+            return "truncated PNG (no IEND chunk at the end of the file)"
+        return None
+    if data[:2] == b"\xff\xd8":
+        if b"\xff\xd9" not in data[-4096:]:
+            return "truncated JPEG (no end-of-image marker)"
+        return None
+    if data[:2] == b"BM" or data[:4] in (b"II*\x00", b"MM\x00*"):
+        return None
+    return "not a PNG, JPEG, BMP or TIFF file (unknown header)"
+
+
+def _decode(path: Path, data: bytes, flags: int, error: type[Exception]) -> np.ndarray:
+    problem = check_complete(path, data)
+    if problem:
+        raise error(problem, path)
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    if image is None or image.size == 0:
+        raise error("corrupt or unsupported image data (OpenCV could not decode it)", path)
+    return image
+
+
+def _to_uint8(image: np.ndarray) -> np.ndarray:
+    if image.dtype == np.uint8:
+        return image
+    if image.dtype == np.uint16:
+        return (image >> 8).astype(np.uint8)
+    if np.issubdtype(image.dtype, np.floating):
+        return np.clip(image * 255.0, 0, 255).astype(np.uint8)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def read_image(path: str | Path, *, gray: bool = False) -> np.ndarray:
+    """Read an image as ``uint8`` RGB ``(H, W, 3)`` (grayscale files expanded), or ``(H, W)`` with ``gray=True``."""
+    path = Path(path)
+    data = _read_bytes(path, ImageReadError)
+    image = _to_uint8(_decode(path, data, cv2.IMREAD_UNCHANGED, ImageReadError))
+    return _convert(image, gray)
+
+
+def _convert(image: np.ndarray, gray: bool) -> np.ndarray:
+    if image.ndim == 3 and image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if gray:
+        return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def is_grayscale_file(path: str | Path) -> bool:
+    """True when the file stores one channel (read from the header; no pixels are decoded)."""
+    return probe_image(path).channels == 1
+
+
+_REDUCED_COLOR = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
+                  8: cv2.IMREAD_REDUCED_COLOR_8}
+
+
+def read_preview(path: str | Path, max_side: int) -> tuple[np.ndarray, float]:
+    """A reduced RGB copy whose longer side is at most ``max_side``, and the scale (preview px per image px).
+
+    JPEGs are decoded at 1/2, 1/4 or 1/8 size directly by the decoder (OpenCV's reduced modes), which makes a
+    preview of a 3000px photo several times cheaper than a full decode.
+    """
+    path = Path(path)
+    info = probe_image(path)
+    longest = max(info.width, info.height)
+    factor = 1
+    if path.suffix.lower() in _JPEG_SUFFIXES:
+        while factor < 8 and longest / (factor * 2) >= max_side:
+            factor *= 2
+    data = _read_bytes(path, ImageReadError)
+    image = _to_uint8(_decode(path, data, _REDUCED_COLOR[factor], ImageReadError))
+    image = _convert(image, gray=False)
+    height, width = image.shape[:2]
+    if max(height, width) > max_side:
+        scale = max_side / max(height, width)
+        image = cv2.resize(image, (max(1, round(width * scale)), max(1, round(height * scale))),
+                           interpolation=cv2.INTER_AREA)
+    return image, image.shape[1] / info.width
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInfo:
+    width: int
+    height: int
+    channels: int
+
+
+def probe_image(path: str | Path) -> ImageInfo:
+    """Width, height and channel count from the file header, without decoding pixels.
+
+    PNG, JPEG and BMP headers are parsed directly; TIFF (rare here) is decoded.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(65536)
+            info = _parse_header(head, handle)
+    except FileNotFoundError:
+        raise ImageReadError("file not found", path) from None
+    except (PermissionError, IsADirectoryError):
+        raise ImageReadError("cannot open the file for reading", path) from None
+    except (struct.error, ValueError, IndexError):
+        info = None
+    if info is None:
+        if head[:4] in (b"II*\x00", b"MM\x00*"):
+            image = _decode(path, _read_bytes(path, ImageReadError), cv2.IMREAD_UNCHANGED, ImageReadError)
+            channels = 1 if image.ndim == 2 else image.shape[2]
+            return ImageInfo(image.shape[1], image.shape[0], channels)
+        if not head:
+            raise ImageReadError("the file is empty (0 bytes)", path)
+        raise ImageReadError("not a readable PNG, JPEG, BMP or TIFF header", path)
+    return info
+
+
+def _parse_header(head: bytes, handle) -> ImageInfo | None:
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+        width, height = struct.unpack(">II", head[16:24])
+        color_type = head[25]
+        channels = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}.get(color_type, 3)
+        if color_type == 4:
+            channels = 1  # gray + alpha: one colour channel
+        return ImageInfo(width, height, channels)
+    if head[:2] == b"BM" and len(head) >= 30:
+        width, height = struct.unpack("<ii", head[18:26])
+        bits = struct.unpack("<H", head[28:30])[0]
+        return ImageInfo(width, abs(height), 1 if bits <= 8 else 3)
+    if head[:2] == b"\xff\xd8":
+        return _parse_jpeg(head, handle)
+    return None
+
+
+_SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def _parse_jpeg(head: bytes, handle) -> ImageInfo | None:
+    data = head
+    pos = 2
+    while True:
+        while pos + 4 > len(data):
+            more = handle.read(65536)
+            if not more:
+                return None
+            data += more
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:
+            pos += 1
+            continue
+        length = struct.unpack(">H", data[pos + 2:pos + 4])[0]
+        if marker in _SOF_MARKERS:
+            while pos + 10 > len(data):
+                more = handle.read(65536)
+                if not more:
+                    return None
+                data += more
+            height, width = struct.unpack(">HH", data[pos + 5:pos + 9])
+            return ImageInfo(width, height, data[pos + 9])
+        if marker in (0xD9, 0xDA):
+            return None
+        pos += 2 + length
+
+
+# ----------------------------------------------------------------------------------------------- masks
+
+@dataclass(frozen=True, slots=True)
+class MaskStats:
+    """What a mask file holds, for validation: its size, how many pixels are neither 0 nor 255, and the area."""
+
+    width: int
+    height: int
+    nonbinary_pixels: int
+    values: tuple[int, ...]
+    foreground_pixels: int
+
+
+def _read_mask_raw(path: Path) -> np.ndarray:
+    data = _read_bytes(path, MaskError)
+    raw = _decode(path, data, cv2.IMREAD_UNCHANGED, MaskError)
+    if raw.ndim == 3:
+        channels = raw[:, :, :3]
+        if not (np.array_equal(channels[:, :, 0], channels[:, :, 1])
+                and np.array_equal(channels[:, :, 0], channels[:, :, 2])):
+            raise MaskError("colour mask: a mask must be one channel (or three equal channels)", path)
+        raw = channels[:, :, 0]
+    if raw.dtype == np.uint16:
+        raw = np.where(raw == 65535, 255, np.where(raw == 0, 0, np.minimum(raw, 254))).astype(np.uint8)
+    return raw
+
+
+def mask_stats(path: str | Path) -> MaskStats:
+    """Decode a mask file and describe it (see :class:`MaskStats`); raises :class:`MaskError` when unreadable."""
+    path = Path(path)
+    raw = _read_mask_raw(path)
+    counts = np.bincount(raw.ravel(), minlength=256)
+    values = tuple(int(v) for v in np.flatnonzero(counts)[:16])
+    nonbinary = int(raw.size - counts[0] - counts[255])
+    return MaskStats(raw.shape[1], raw.shape[0], nonbinary, values, int(raw.size - counts[0]))
+
+
+def read_mask(path: str | Path, *, shape: tuple[int, int] | None = None, binarize: bool = False,
+              threshold: int = 127) -> np.ndarray:
+    """Read a mask as ``bool`` ``(H, W)`` at its native size.
+
+    A mask holding values other than 0 and 255 is refused with the count of such pixels, unless ``binarize`` is
+    given: then pixels above ``threshold`` are foreground. ``shape`` (height, width) is checked when given.
+    """
+    path = Path(path)
+    raw = _read_mask_raw(path)
+    if shape is not None and raw.shape[:2] != tuple(shape):
+        raise MaskError(f"mask is {raw.shape[1]}x{raw.shape[0]} but its image is {shape[1]}x{shape[0]} "
+                        f"(width x height)", path)
+    if not binarize:
+        nonbinary = int(np.count_nonzero((raw != 0) & (raw != 255)))
+        if nonbinary:
+            values = np.unique(raw)
+            shown = ", ".join(str(int(v)) for v in values[:8]) + (", ..." if len(values) > 8 else "")
+            raise MaskError(f"mask is not binary: {nonbinary} pixels are neither 0 nor 255 (values: {shown}); "
+                            "binarise it explicitly to use it", path)
+        return raw == 255
+    return raw > threshold
+
+
+def encode_mask_png(mask: np.ndarray) -> bytes:
+    """PNG bytes of a mask as 8-bit 0/255, one channel."""
+    mask = np.asarray(mask)
+    if mask.ndim != 2:
+        raise ValueError(f"a mask must be 2-D, got shape {mask.shape}")
+    ok, buffer = cv2.imencode(".png", np.where(mask.astype(bool), 255, 0).astype(np.uint8),
+                              [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    if not ok:
+        raise MaskError("OpenCV could not encode the mask as PNG")
+    return buffer.tobytes()
+
+
+def write_mask(path: str | Path, mask: np.ndarray) -> None:
+    """Write a mask as an 8-bit 0/255 PNG, atomically (the old file stays whole if anything fails)."""
+    atomic_write_bytes(path, encode_mask_png(mask))
+
+
+def encode_image(image_rgb: np.ndarray, suffix: str, *, jpeg_quality: int = 92) -> bytes:
+    """Encode an RGB (or grayscale) ``uint8`` image in the format named by ``suffix`` (".png", ".jpg", ...)."""
+    image = image_rgb if image_rgb.ndim == 2 else cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR)
+    params = [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality] if suffix.lower() in _JPEG_SUFFIXES else []
+    ok, buffer = cv2.imencode(suffix, image, params)
+    if not ok:
+        raise ImageReadError(f"OpenCV could not encode an image as {suffix}")
+    return buffer.tobytes()
+
+
+def write_image(path: str | Path, image_rgb: np.ndarray, *, jpeg_quality: int = 92) -> None:
+    """Write an RGB or grayscale image atomically, in the format given by the file's suffix."""
+    path = Path(path)
+    atomic_write_bytes(path, encode_image(image_rgb, path.suffix, jpeg_quality=jpeg_quality))

@@ -1,0 +1,44 @@
+"""The command line: info's tables and JSON, errors as messages, and the GUI entry's screenshot mode."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import build_category, shared_category
+
+from goodsad_studio.cli import main
+
+
+def test_info_prints_counts_and_exit_code(tmp_path, capsys):
+    build_category(tmp_path / "drink_can", names=("001001", "002001"))
+    assert main(["info", str(tmp_path), "--goods"]) == 0
+    out = capsys.readouterr().out
+    assert "drink_can" in out and "goods types" in out and "validation: 0 errors" in out
+    assert "001" in out and "002" in out
+
+
+def test_info_json_and_findings(tmp_path, capsys):
+    cat = build_category(tmp_path / "cat", names=("000",))
+    (cat / "ground_truth" / "scratch" / "000_mask.png").unlink()
+    assert main(["info", str(tmp_path), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["categories"][0]["test_defective"] == 1
+    assert data["findings"][0]["code"] == "missing-mask"
+    assert data["findings"][0]["path"].endswith("000.png")
+
+
+def test_bad_root_is_a_message_not_a_traceback(tmp_path, capsys):
+    assert main(["info", str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err
+    assert "dataset folder not found" in err and "Traceback" not in err
+
+
+def test_info_on_real_magnetic_tile(shared_data):
+    root = shared_category(shared_data, "mtd_magnetic_tile/magnetic_tile")
+    result = subprocess.run([sys.executable, "-m", "goodsad_studio", "info", str(root), "--json"],
+                            capture_output=True, text=True)
+    data = json.loads(result.stdout)
+    row = data["categories"][0]
+    assert (row["train_good"], row["test_good"], row["test_defective"]) == (761, 191, 392)
