@@ -128,6 +128,22 @@ def read_preview(path: str | Path, max_side: int) -> tuple[np.ndarray, float]:
     return image, image.shape[1] / info.width
 
 
+def read_reduced(path: str | Path, min_side: int) -> tuple[np.ndarray, int]:
+    """An RGB copy decoded at 1/1, 1/2, 1/4 or 1/8 of its size, the smallest whose shorter side is still at least
+    ``min_side``, and that factor. For model input: a 3000px JPEG bound for a 224px network is decoded at 1/8
+    (375px) by the JPEG decoder itself, about six times faster than a full decode. Other formats decode fully."""
+    path = Path(path)
+    factor = 1
+    if path.suffix.lower() in _JPEG_SUFFIXES:
+        info = probe_image(path)
+        while factor < 8 and min(info.width, info.height) / (factor * 2) >= min_side:
+            factor *= 2
+    data = _read_bytes(path, ImageReadError)
+    image = _to_uint8(_decode(path, data, _REDUCED_COLOR[factor] if factor > 1 else cv2.IMREAD_UNCHANGED,
+                              ImageReadError))
+    return _convert(image, gray=False), factor
+
+
 @dataclass(frozen=True, slots=True)
 class ImageInfo:
     width: int

@@ -31,6 +31,7 @@ from goodsad_studio.dataset.names import (
     parse_stem,
 )
 from goodsad_studio.errors import DatasetError
+from goodsad_studio.paths import STATE_DIR_NAME
 
 MASK_STYLE_SUFFIX = "suffix"  # <stem>_mask.png, as MVTec AD
 MASK_STYLE_SAME = "same"  # <stem>.png
@@ -278,7 +279,7 @@ def _scan_category(category: str, category_dir: Path, records: list[ImageRecord]
     used: set[tuple[str, str]] = set()
     odd_names = 0
     for entry in _scandir(category_dir):
-        if entry.name in SPLITS or entry.name == GROUND_TRUTH:
+        if entry.name in SPLITS or entry.name in (GROUND_TRUTH, STATE_DIR_NAME):
             continue
         kind = "hidden file or folder" if entry.name.startswith(".") else "not part of the MVTec layout"
         notes.append(Note(Path(entry.path), f"{kind}, skipped"))

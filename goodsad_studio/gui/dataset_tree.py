@@ -49,7 +49,7 @@ class DatasetTree(QTreeWidget):
         if item is None:
             return False
         self.setCurrentItem(item)
-        self.scrollToItem(item)
+        self.scrollToItem(item, QTreeWidget.ScrollHint.PositionAtCenter)
         return True
 
     def _on_current(self, current: QTreeWidgetItem | None, _previous) -> None:

@@ -1,0 +1,155 @@
+"""The dataset subcommands: ``export-mvtec``, ``export-coco``, ``import-coco``, ``import-labelme``, ``mark`` and
+``new-defect``. Each is a thin wrapper over a core function in :mod:`goodsad_studio.dataset`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from goodsad_studio.errors import StudioError
+
+
+def _csv(value: str | None) -> list[str] | None:
+    return [item.strip() for item in value.split(",") if item.strip()] if value else None
+
+
+def _add_selection(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--categories", help="comma-separated categories (default: all)")
+    parser.add_argument("--goods", help="comma-separated goods ids: 042 (any category) or drink_can/042")
+    parser.add_argument("--defects", help="comma-separated defect types, 'good' included (default: all)")
+    parser.add_argument("--splits", help="train,test (default: both)")
+
+
+def _selection(args: argparse.Namespace):
+    from goodsad_studio.dataset.selection import Selection
+
+    return Selection.of(categories=_csv(args.categories), goods_ids=_csv(args.goods), defects=_csv(args.defects),
+                        splits=_csv(args.splits))
+
+
+def _size(text: str | None):
+    if text is None:
+        return None
+    width, sep, height = text.lower().partition("x")
+    try:
+        return (int(width), int(height)) if sep else int(width)
+    except ValueError:
+        raise StudioError(f"--size takes N or WxH, got {text!r}") from None
+
+
+def _progress(done: int, total: int) -> None:
+    if sys.stderr.isatty():
+        print(f"\r{done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+
+def add_dataset_commands(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("export-mvtec", help="copy a selection in MVTec-AD layout (optionally resized)")
+    parser.add_argument("root", type=Path)
+    parser.add_argument("dest", type=Path)
+    _add_selection(parser)
+    parser.add_argument("--size", help="resize to N (square) or WxH; masks stay binary")
+    parser.add_argument("--overwrite", action="store_true", help="allow a non-empty destination")
+    parser.set_defaults(handler=cmd_export_mvtec)
+
+    parser = sub.add_parser("export-coco", help="COCO instance JSON: one annotation per defect region (RLE)")
+    parser.add_argument("root", type=Path)
+    parser.add_argument("out", type=Path)
+    _add_selection(parser)
+    parser.add_argument("--polygons", action="store_true", help="add polygon outlines beside the exact RLE")
+    parser.add_argument("--overwrite", action="store_true")
+    parser.set_defaults(handler=cmd_export_coco)
+
+    for name, help_text in (("import-coco", "masks from a COCO JSON (RLE or polygons)"),
+                            ("import-labelme", "masks from labelme JSON files or folders")):
+        parser = sub.add_parser(name, help=help_text)
+        parser.add_argument("root", type=Path)
+        parser.add_argument("sources", type=Path, nargs="+" if name == "import-labelme" else 1)
+        if name == "import-labelme":
+            parser.add_argument("--labels", help="only shapes with these comma-separated labels")
+        parser.add_argument("--dry-run", action="store_true", help="say what would be written, write nothing")
+        parser.add_argument("--merge", action="store_true", help="add to existing masks instead of replacing them")
+        parser.set_defaults(handler=cmd_import)
+
+    parser = sub.add_parser("mark", help="mark a test image good, or defective with a defect type (moves files)")
+    parser.add_argument("root", type=Path)
+    parser.add_argument("key", help="image key category/split/defect/stem (see `info --json`)")
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--good", action="store_true")
+    group.add_argument("--defect")
+    parser.set_defaults(handler=cmd_mark)
+
+    parser = sub.add_parser("new-defect", help="create a defect type (test/<name> and ground_truth/<name>)")
+    parser.add_argument("root", type=Path)
+    parser.add_argument("category")
+    parser.add_argument("name")
+    parser.set_defaults(handler=cmd_new_defect)
+
+
+def _index(root: Path):
+    from goodsad_studio.dataset.index import scan_dataset
+
+    return scan_dataset(root)
+
+
+def cmd_export_mvtec(args: argparse.Namespace) -> int:
+    from goodsad_studio.dataset.export_mvtec import export_mvtec
+
+    result = export_mvtec(_index(args.root), args.dest, _selection(args), size=_size(args.size),
+                          overwrite=args.overwrite, progress=_progress)
+    print(f"exported {result.image_count} images and {len(result.files) - result.image_count} masks to "
+          f"{result.dest}; manifest: {result.manifest_path}")
+    for note in result.notes:
+        print(f"note: {note}")
+    return 0
+
+
+def cmd_export_coco(args: argparse.Namespace) -> int:
+    from goodsad_studio.dataset.export_coco import export_coco
+
+    result = export_coco(_index(args.root), args.out, _selection(args), polygons=args.polygons,
+                         overwrite=args.overwrite, progress=_progress)
+    print(f"wrote {result.path}: {result.image_count} images, {result.annotation_count} annotations")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    index = _index(args.root)
+    if args.command == "import-coco":
+        from goodsad_studio.dataset.import_coco import import_coco
+
+        report = import_coco(index, args.sources[0], dry_run=args.dry_run, merge_existing=args.merge)
+    else:
+        from goodsad_studio.dataset.import_labelme import import_labelme
+
+        report = import_labelme(index, args.sources, dry_run=args.dry_run, merge_existing=args.merge,
+                                labels=_csv(args.labels))
+    print(report.summary())
+    for line in report.skipped:
+        print(f"skipped: {line}")
+    for line in report.notes:
+        print(f"note: {line}")
+    if args.dry_run:
+        for planned in report.planned:
+            print(f"would write {planned.mask_path}")
+    return 0
+
+
+def cmd_mark(args: argparse.Namespace) -> int:
+    from goodsad_studio.dataset.edits import mark_defective, mark_good
+
+    index = _index(args.root)
+    record = index.get(args.key)
+    if record is None:
+        raise StudioError(f"no image with key {args.key!r} (keys are category/split/defect/stem)", args.root)
+    new = mark_good(index, record) if args.good else mark_defective(index, record, args.defect)
+    print(f"{record.key} -> {new.key}")
+    return 0
+
+
+def cmd_new_defect(args: argparse.Namespace) -> int:
+    from goodsad_studio.dataset.edits import create_defect_type
+
+    path = create_defect_type(_index(args.root), args.category, args.name)
+    print(f"created defect type {args.name} in {path.parent.parent}")
+    return 0
