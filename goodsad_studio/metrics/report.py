@@ -1,0 +1,219 @@
+"""The paper-style report: the GoodsAD paper's Table IV (image AUROC / AUPR) and Table V (pixel AUROC / AUPR /
+PRO) as markdown, CSV and JSON.
+
+Input: a list of :class:`ReportRow` (category, method, weights/backbone description, :class:`CategoryResult`,
+optionally a goods id for per-goods rows). Tables have one row per category (in the order given) and a ``Mean``
+row, and per method one column per metric, in percent rounded to ``decimals`` (the paper uses one). Means are
+taken over unrounded values; a mean over fewer categories than the table has (a method missing a category, or
+an undefined value) is marked ``*``. Undefined values show as ``—`` (markdown) or an empty cell (CSV).
+
+The header states the evaluation protocol and each method's weights, because numbers under different protocols
+or weights are not comparable; rows with different protocols are refused. CSV files hold the same tables as the
+markdown (percent, rounded); the JSON holds the tables and every result at full precision (fractions in [0, 1]).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from goodsad_studio.errors import StudioError
+from goodsad_studio.fsutil import atomic_write_text
+from goodsad_studio.metrics.results import CategoryResult
+
+PROTOCOL_TEXT = {
+    "native": "native — anomaly maps resized (bilinear) to each ground-truth mask's own resolution",
+    "224": "224 — anomaly maps and masks at 224x224 as in the GoodsAD paper (mask cell anomalous when the defect "
+           "covers >= 50% of it)",
+}
+IMAGE_METRICS = (("image_auroc", "AUROC"), ("image_aupr", "AUPR"))
+PIXEL_METRICS = (("pixel_auroc", "AUROC"), ("pixel_aupr", "AUPR"), ("pro", "PRO"))
+GOODS_METRICS = (("image_auroc", "I-AUROC"), ("image_aupr", "I-AUPR"), ("pixel_auroc", "P-AUROC"),
+                 ("pixel_aupr", "P-AUPR"), ("pro", "PRO"))
+MEAN_LABEL = "Mean"
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One method's result on one category, or on one goods id of a category when ``goods_id`` is given."""
+
+    category: str
+    method: str
+    result: CategoryResult
+    weights: str = ""
+    goods_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A rendered-agnostic table: ``cells[r][c]`` is a fraction (``nan`` undefined); ``starred`` marks means over
+    fewer entries than the table has rows."""
+
+    name: str
+    title: str
+    row_labels: list[str]
+    columns: list[str]
+    cells: list[list[float]]
+    starred: set[tuple[int, int]]
+    row_header: str = "category"
+
+
+def _methods(rows: list[ReportRow]) -> list[str]:
+    return list(dict.fromkeys(r.method for r in rows))
+
+
+def check_rows(rows: list[ReportRow]) -> str:
+    """Validate rows for one report and return their common protocol; :class:`StudioError` otherwise."""
+    if not rows:
+        raise StudioError("nothing to report: no results")
+    protocols = sorted({r.result.protocol for r in rows})
+    if len(protocols) > 1:
+        raise StudioError(f"results use different evaluation protocols ({', '.join(protocols)}); their numbers "
+                          "are not comparable — report them separately")
+    seen: set[tuple[str, str, str | None]] = set()
+    for r in rows:
+        key = (r.category, r.method, r.goods_id)
+        if key in seen:
+            where = f"{r.category}/{r.goods_id}" if r.goods_id else r.category
+            raise StudioError(f"two results for method {r.method!r} on {where}")
+        seen.add(key)
+    return protocols[0]
+
+
+def _table(name: str, title: str, rows: list[ReportRow], metrics: tuple[tuple[str, str], ...],
+           label_of, with_mean: bool) -> Table:
+    methods = _methods(rows)
+    labels = list(dict.fromkeys(label_of(r) for r in rows))
+    by_key = {(label_of(r), r.method): r.result for r in rows}
+    columns = [f"{method} {short}" for method in methods for _, short in metrics]
+    cells: list[list[float]] = []
+    for label in labels:
+        line = []
+        for method in methods:
+            result = by_key.get((label, method))
+            line.extend(result.metric(metric) if result else math.nan for metric, _ in metrics)
+        cells.append(line)
+    starred: set[tuple[int, int]] = set()
+    if with_mean and cells:
+        mean_line = []
+        for c in range(len(columns)):
+            values = [line[c] for line in cells if math.isfinite(line[c])]
+            mean_line.append(sum(values) / len(values) if values else math.nan)
+            if values and len(values) < len(cells):
+                starred.add((len(cells), c))
+        cells.append(mean_line)
+        labels.append(MEAN_LABEL)
+    return Table(name, title, labels, columns, cells, starred, "category" if with_mean else "category/goods id")
+
+
+def build_tables(rows: list[ReportRow]) -> list[Table]:
+    """Table IV (image), Table V (pixel, when any result has pixel metrics) and per-goods rows (when given)."""
+    check_rows(rows)
+    category_rows = [r for r in rows if r.goods_id is None]
+    goods_rows = [r for r in rows if r.goods_id is not None]
+    tables = []
+    if category_rows:
+        tables.append(_table("image", "Table IV — image-level anomaly detection (AUROC / AUPR, %)", category_rows,
+                             IMAGE_METRICS, lambda r: r.category, True))
+        if any(r.result.pixel_mode != "none" for r in category_rows):
+            tables.append(_table("pixel", "Table V — pixel-level anomaly localisation (AUROC / AUPR / PRO, %)",
+                                 category_rows, PIXEL_METRICS, lambda r: r.category, True))
+    if goods_rows:
+        tables.append(_table("goods", "Per goods id (%)", goods_rows, GOODS_METRICS,
+                             lambda r: f"{r.category}/{r.goods_id}", False))
+    return tables
+
+
+def format_value(value: float, decimals: int = 1, missing: str = "—") -> str:
+    """A fraction as a percentage rounded to ``decimals`` (``missing`` when undefined)."""
+    return missing if not math.isfinite(value) else f"{100.0 * value:.{decimals}f}"
+
+
+def _header_lines(rows: list[ReportRow], protocol: str) -> list[str]:
+    limits = sorted({r.result.pro_limit for r in rows})
+    lines = [f"Protocol: {PROTOCOL_TEXT.get(protocol, protocol)}.",
+             "AUPR is average precision (scikit-learn's definition); PRO is the area under the per-region-overlap "
+             f"curve up to FPR {', '.join(f'{v:g}' for v in limits)}, normalised to [0, 100]."]
+    for method in _methods(rows):
+        weights = sorted({r.weights for r in rows if r.method == method and r.weights})
+        lines.append(f"Weights of {method}: {'; '.join(weights) if weights else 'not stated'}.")
+    bounds = [v for r in rows for v in r.result.error_bounds.values() if math.isfinite(v)]
+    if any(r.result.pixel_mode == "binned" for r in rows):
+        lines.append(f"Pixel metrics from binned scores; largest error bound {max(bounds, default=0.0):.1e}.")
+    return lines
+
+
+def render_markdown(rows: list[ReportRow], *, title: str = "Anomaly detection results", decimals: int = 1) -> str:
+    """The whole report as markdown: title, header (protocol, weights), then each table."""
+    protocol = check_rows(rows)
+    out = [f"# {title}", ""]
+    out += [f"- {line}" for line in _header_lines(rows, protocol)]
+    for table in build_tables(rows):
+        out += ["", f"## {table.title}", ""]
+        out.append("| " + " | ".join([table.row_header.capitalize(), *table.columns]) + " |")
+        out.append("|" + "|".join([" --- "] + [" ---: "] * len(table.columns)) + "|")
+        for r, (label, line) in enumerate(zip(table.row_labels, table.cells, strict=True)):
+            texts = [format_value(v, decimals) + ("*" if (r, c) in table.starred else "") for c, v in enumerate(line)]
+            shown = f"**{label}**" if label == MEAN_LABEL and r == len(table.cells) - 1 else label
+            out.append("| " + " | ".join([shown, *texts]) + " |")
+        if table.starred:
+            out += ["", "\\* mean over the categories that have a value."]
+    return "\n".join(out) + "\n"
+
+
+def render_csv(rows: list[ReportRow], table: str = "image", *, decimals: int = 1) -> str:
+    """One table (``"image"``, ``"pixel"`` or ``"goods"``) as CSV, percent rounded as in the markdown."""
+    tables = {t.name: t for t in build_tables(rows)}
+    if table not in tables:
+        raise StudioError(f"no {table!r} table in this report (have: {', '.join(tables)})")
+    chosen = tables[table]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([chosen.row_header, *chosen.columns])
+    for label, line in zip(chosen.row_labels, chosen.cells, strict=True):
+        writer.writerow([label, *(format_value(v, decimals, "") for v in line)])
+    return buffer.getvalue()
+
+
+def _json_value(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def render_json(rows: list[ReportRow], *, title: str = "Anomaly detection results") -> str:
+    """Header, tables (fractions) and every result (without curves) as JSON."""
+    protocol = check_rows(rows)
+    data = {
+        "title": title,
+        "protocol": protocol,
+        "protocol_text": PROTOCOL_TEXT.get(protocol, protocol),
+        "header": _header_lines(rows, protocol),
+        "weights": {m: sorted({r.weights for r in rows if r.method == m and r.weights}) for m in _methods(rows)},
+        "tables": {t.name: {"title": t.title, "columns": [t.row_header, *t.columns],
+                            "rows": [[label, *(_json_value(v) for v in line)]
+                                     for label, line in zip(t.row_labels, t.cells, strict=True)],
+                            "partial_means": sorted([list(k) for k in t.starred])}
+                   for t in build_tables(rows)},
+        "results": [{"category": r.category, "goods_id": r.goods_id, "method": r.method, "weights": r.weights,
+                     **r.result.to_dict(curves=False)} for r in rows],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_report(rows: list[ReportRow], directory: str | Path, *, stem: str = "report",
+                 title: str = "Anomaly detection results", decimals: int = 1) -> list[Path]:
+    """Write ``stem.md``, ``stem.json`` and ``stem_<table>.csv`` per table into ``directory`` (atomic saves);
+    return the paths written."""
+    directory = Path(directory)
+    written = []
+    outputs = {f"{stem}.md": render_markdown(rows, title=title, decimals=decimals),
+               f"{stem}.json": render_json(rows, title=title)}
+    for table in build_tables(rows):
+        outputs[f"{stem}_{table.name}.csv"] = render_csv(rows, table.name, decimals=decimals)
+    for filename, text in outputs.items():
+        atomic_write_text(directory / filename, text)
+        written.append(directory / filename)
+    return written
