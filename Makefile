@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml Makefile
 	@touch $(STAMP)
 
 run: setup
-	$(PY) -m goodsad_studio
+	$(PY) -m goodsad_studio gui --demo
 
 test: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q

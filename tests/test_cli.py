@@ -42,3 +42,21 @@ def test_info_on_real_magnetic_tile(shared_data):
     data = json.loads(result.stdout)
     row = data["categories"][0]
     assert (row["train_good"], row["test_good"], row["test_defective"]) == (761, 191, 392)
+
+
+def test_first_launch_generates_the_demo_and_opens_it(tmp_path):
+    """What `make run` does, with --screenshot so it exits: demo generated, window rendered, no display needed."""
+    import os
+
+    from goodsad_studio.dataset.imageio import read_image
+
+    env = {**os.environ, "GOODSAD_STUDIO_DATA": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    env.pop("DISPLAY", None)
+    env.pop("QT_QPA_PLATFORM", None)
+    shot = tmp_path / "first.png"
+    result = subprocess.run([sys.executable, "-m", "goodsad_studio", "gui", "--demo", "--screenshot", str(shot)],
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    demo = next((tmp_path / "data" / "demo").iterdir())
+    assert (demo / "DEMO.json").is_file() and (demo / "drink_bottle" / "train" / "good").is_dir()
+    assert read_image(shot).std() > 10

@@ -1,4 +1,5 @@
-"""Start the studio: pick a Qt platform, open a dataset (the demo set by default), optionally take a screenshot."""
+"""Start the studio: pick a Qt platform, open a dataset (the last one used, else the demo set), optionally render
+the window to a PNG and exit (``--screenshot``: for docs, tests and install checks)."""
 
 from __future__ import annotations
 
@@ -26,13 +27,21 @@ def choose_platform(screenshot: bool) -> None:
 
 def ensure_demo_dataset() -> Path:
     """The embedded demo dataset, generated on first launch into the user's data folder."""
-    from goodsad_studio.dataset.demo import generate_demo
+    from goodsad_studio.dataset.demo import DEMO_VERSION, generate_demo
     from goodsad_studio.paths import demo_dataset_dir
 
-    dest = demo_dataset_dir()
+    dest = demo_dataset_dir() / f"v{DEMO_VERSION}"  # a new drawing version gets a fresh folder
     if not (dest / "DEMO.json").exists():
         print(f"goodsad-studio: generating the demo dataset in {dest} (first launch)...", file=sys.stderr)
     return generate_demo(dest)
+
+
+def default_root(recent: list[Path]) -> Path:
+    """The dataset to open when none is given: the most recent one that still exists, else the demo set."""
+    for root in recent:
+        if root.is_dir():
+            return root
+    return ensure_demo_dataset()
 
 
 def launch(root: Path | None, *, select: str | None = None, screenshot: Path | None = None) -> int:
@@ -41,20 +50,24 @@ def launch(root: Path | None, *, select: str | None = None, screenshot: Path | N
     from PySide6.QtWidgets import QApplication
 
     from goodsad_studio.gui.main_window import MainWindow
+    from goodsad_studio.gui.settings import StudioSettings
 
-    if root is None:
-        root = ensure_demo_dataset()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("goodsad-studio")
     app.setOrganizationName("goodsad-studio")
-    window = MainWindow()
-    window.resize(1400, 900)
-    window.open_dataset(root)
-    if select:
-        window.select_image(select)
+    settings = StudioSettings()
+    if root is None:
+        root = default_root(settings.recent_datasets())
+    window = MainWindow(settings, interactive=screenshot is None)
+    if screenshot is not None or settings.window_layout()[0] is None:
+        window.resize(1500, 940)
+    if not window.open_dataset(root, select=select or None) and screenshot is not None:
+        return 2
     window.show()
     if screenshot is not None:
-        return window.save_screenshot(screenshot)
+        code = window.save_screenshot(screenshot)
+        window.close()
+        return code
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl+C quits even while Qt's loop runs
     QTimer.singleShot(0, window.raise_)
     return app.exec()

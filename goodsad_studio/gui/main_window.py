@@ -1,37 +1,110 @@
-"""The studio's main window: the dataset tree in a dock, the image with its mask in the centre."""
+"""The studio's main window: it wires the parts together and holds no annotation or dataset logic itself.
+
+Parts: the dataset dock (:class:`DatasetPanel`: filters and tree), the :class:`Canvas` in the centre, the
+thumbnail strip of the current goods id, the tool bar and status bar. Images come from the :class:`ImageLoader`
+(preview first, full resolution in the background, neighbours prefetched), mask documents from the
+:class:`DocumentStore` (recovery prompt, autosave, saving). Questions go through :class:`Prompts`.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox
+from PySide6.QtCore import QElapsedTimer, Qt, QThread, QTimer
+from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow
 
-from goodsad_studio.dataset.imageio import read_image, read_mask
-from goodsad_studio.dataset.index import DatasetIndex, scan_dataset
+from goodsad_studio.annotation.recovery import RecoveryJournal
+from goodsad_studio.dataset.index import DatasetIndex, ImageRecord, scan_dataset
 from goodsad_studio.errors import StudioError
-from goodsad_studio.gui.dataset_tree import DatasetTree
-from goodsad_studio.gui.image_view import ImageView
+from goodsad_studio.gui import record_actions
+from goodsad_studio.gui.canvas import Canvas
+from goodsad_studio.gui.canvas_preferences import CanvasPreferences
+from goodsad_studio.gui.commands import build_actions
+from goodsad_studio.gui.dataset_panel import DatasetPanel
+from goodsad_studio.gui.documents import DocumentStore
+from goodsad_studio.gui.help_dialog import ShortcutsDialog
+from goodsad_studio.gui.image_loader import ImageLoader
+from goodsad_studio.gui.prompts import DISCARD, KEEP, SAVE, Prompts, SilentPrompts
+from goodsad_studio.gui.settings import StudioSettings
+from goodsad_studio.gui.status_bar import StudioStatusBar
+from goodsad_studio.gui.thumbnail_strip import ThumbnailStrip
+from goodsad_studio.gui.tree_filter import RecordFlags
+from goodsad_studio.gui.window_chrome import ToolControls, build_menus, fill_recent
+from goodsad_studio.gui.workers import Relay, WorkerPool
 
 
 class MainWindow(QMainWindow):
-    def __init__(self) -> None:
+    def __init__(self, settings: StudioSettings | None = None, prompts: Prompts | None = None, *,
+                 interactive: bool = True, autosave_ms: int | None = None) -> None:
         super().__init__()
+        self.settings = settings or StudioSettings()
+        self.prompts = prompts or (Prompts(self) if interactive else SilentPrompts(self))
+        self._autosave_ms = autosave_ms
         self.index: DatasetIndex | None = None
+        self.store: DocumentStore | None = None
+        self.findings: record_actions.Findings = {}
+        self.current: ImageRecord | None = None
+        self._shown_at = QElapsedTimer()
         self.setWindowTitle("goodsad-studio")
-        self.image_view = ImageView(self)
-        self.setCentralWidget(self.image_view)
-        self.tree = DatasetTree(self)
-        dock = QDockWidget("Dataset", self)
-        dock.setObjectName("dataset-dock")
-        dock.setWidget(self.tree)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
-        self.resizeDocks([dock], [380], Qt.Orientation.Horizontal)
-        self.tree.image_selected.connect(self.show_record)
-        file_menu = self.menuBar().addMenu("&File")
-        file_menu.addAction("&Open dataset...", self._ask_open)
-        file_menu.addAction("&Quit", self.close)
+        self.loader = ImageLoader(self)
+        self._checks = WorkerPool("validate", Relay(self))
+        self.canvas = Canvas(self)
+        self.setCentralWidget(self.canvas)
+        self.panel = DatasetPanel(self)
+        self.tree = self.panel.tree
+        self.tree.flags_for = self._flags
+        self.tree.tooltip_for = self._tooltip
+        self.thumbnails = ThumbnailStrip(self.loader, self)
+        self._dock("Dataset", "dataset-dock", self.panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._dock("Goods", "thumbnails-dock", self.thumbnails, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.status = StudioStatusBar(self)
+        self.setStatusBar(self.status)
+        self.prefs = CanvasPreferences(self.settings, self.canvas, self.status)
+        self.actions_by_id = build_actions(self, self._handlers())
+        self.recent_menu = build_menus(self, self.actions_by_id)
+        self.controls = ToolControls(self, self.actions_by_id)
+        self._connect()
+        self._apply_settings()
+        self.resizeDocks([self.findChild(QDockWidget, "dataset-dock")], [400], Qt.Orientation.Horizontal)
 
+    def _dock(self, title: str, name: str, widget, area: Qt.DockWidgetArea) -> None:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+
+    def _handlers(self) -> dict:
+        return {
+            **self.prefs.handlers(),
+            "open": self._ask_open, "save": self.save_current, "save_all": self.save_all, "quit": self.close,
+            "next": lambda: self.step(1), "prev": lambda: self.step(-1),
+            "find": lambda: self.panel.filters.search.setFocus(),
+            "mark_good": self.mark_good, "mark_defective": self.mark_defective,
+            "help": lambda: ShortcutsDialog(self).exec(),
+        }
+
+    def _connect(self) -> None:
+        self.tree.image_selected.connect(self.show_record)
+        self.panel.filters.filter_changed.connect(lambda _f: self._after_filter())
+        self.thumbnails.image_selected.connect(lambda key: self.tree.select_key(key) or self.show_record(key))
+        self.loader.full_ready.connect(self._on_full_image)
+        self.loader.load_failed.connect(self._on_load_failed)
+        self.loader.document_ready.connect(self._on_document)
+        self.canvas.hovered.connect(self.status.show_pixel)
+        self.canvas.zoom_changed.connect(self.status.show_zoom)
+        self.canvas.message.connect(lambda text: self.status.showMessage(text, 8000))
+        self.canvas.document_changed.connect(self._on_edit)
+
+    def _apply_settings(self) -> None:
+        self.prefs.bind(self.controls, self.actions_by_id)
+        geometry, state = self.settings.window_layout()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+        fill_recent(self.recent_menu, self.settings.recent_datasets(), self.open_dataset)
+
+    # ------------------------------------------------------------------------------------ dataset
     def _ask_open(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a dataset root (MVTec-AD layout)")
         if folder:
@@ -39,25 +112,67 @@ class MainWindow(QMainWindow):
 
     def report(self, error: Exception) -> None:
         """Show a core error (it names the file) and keep the window usable."""
-        self.statusBar().showMessage(str(error), 15000)
-        if self.isVisible():
-            QMessageBox.warning(self, "goodsad-studio", str(error))
+        self.status.showMessage(str(error), 20000)
+        self.prompts.warn(str(error))
 
-    def open_dataset(self, root: Path) -> bool:
+    def open_dataset(self, root: Path, select: str | None = None) -> bool:
+        """Open a dataset root and show ``select`` (a key or image path), else its first image with a mask."""
+        if self.store is not None and not self._settle_unsaved():
+            return False
         try:
             index = scan_dataset(root)
         except StudioError as exc:
             self.report(exc)
             return False
-        self.index = index
+        if self.store is not None:
+            self.store.stop()
+        journal = RecoveryJournal.for_dataset(root)
+        self.index, self.current, self.findings = index, None, {}
+        self.store = DocumentStore(index, journal, self.prompts.ask_recovery, self,
+                                   **({} if self._autosave_ms is None else {"autosave_ms": self._autosave_ms}))
+        self.store.state_changed.connect(self._on_state)
+        self.canvas.clear("Choose an image in the dataset tree")
+        self.panel.filters.set_defects(sorted({d for c in index.categories for d in index.defects(c)},
+                                              key=lambda d: (d != "good", d)))
         self.tree.set_index(index)
         self.setWindowTitle(f"goodsad-studio - {root}")
-        self.statusBar().showMessage(f"{len(index)} images in {len(index.categories)} categories", 5000)
-        if index.records:
+        fill_recent(self.recent_menu, self.settings.add_recent(root), self.open_dataset)
+        notes = f"; {len(journal.entries())} images have recoverable edits" if journal.entries() else ""
+        self.status.showMessage(f"{len(index)} images in {len(index.categories)} categories{notes}", 8000)
+        self._checks.submit(lambda: record_actions.check_records(index, index.records),
+                            lambda found, error: self._on_findings(index, found, error))
+        if select is not None:
+            self.select_image(select)
+        elif index.records:
             first = next((record for record in index.records if record.mask_path), index.records[0])
             self.tree.select_key(first.key)
         return True
 
+    def _on_findings(self, index: DatasetIndex, found, error) -> None:
+        if index is not self.index or error is not None:
+            return
+        self.findings = found
+        self.tree.refresh_all()
+
+    def _flags(self, record: ImageRecord) -> RecordFlags:
+        problems = len(self.findings.get(record.image_path, [])) + len(self.findings.get(record.mask_path, []))
+        store = self.store
+        if store is None:
+            return RecordFlags(problems=problems)
+        return RecordFlags(edited=store.is_edited(record.key), unsaved=store.is_modified(record.key),
+                           recoverable=store.has_recoverable(record), problems=problems)
+
+    def _tooltip(self, record: ImageRecord) -> str:
+        lines = [str(record.image_path)] + ([f"mask: {record.mask_path}"] if record.mask_path else [])
+        for path in (record.image_path, record.mask_path):
+            lines += self.findings.get(path, [])
+        return "\n".join(lines)
+
+    def _after_filter(self) -> None:
+        if self.current is not None and self.tree.current_key() is None:
+            self.status.showMessage("The current image is hidden by the filter", 5000)
+
+    # ------------------------------------------------------------------------------------ images
     def select_image(self, key_or_path: str) -> bool:
         """Select an image by its key (category/split/defect/stem) or by its file path."""
         if self.index is None:
@@ -69,27 +184,209 @@ class MainWindow(QMainWindow):
         if record is None:
             self.report(StudioError("no such image in the open dataset", key_or_path))
             return False
-        return self.tree.select_key(record.key)
+        if not self.tree.select_key(record.key):
+            self.show_record(record.key)
+        return True
 
     def show_record(self, key: str) -> None:
-        record = self.index.get(key) if self.index else None
-        if record is None:
+        record = self.index.get(key) if self.index is not None else None
+        if record is None or self.store is None:
             return
+        clock = self._shown_at = QElapsedTimer()
+        clock.start()
+        self.current = record
+        self.loader.current = record.image_path
         try:
-            image = read_image(record.image_path)
-            mask = read_mask(record.mask_path, shape=image.shape[:2]) if record.mask_path else None
+            display = self.loader.preview(record.image_path)
+        except StudioError as exc:
+            self.canvas.clear(f"Cannot show this image:\n{exc}")
+            self.status.showMessage(str(exc), 20000)
+            self.status.show_state(None)
+            return
+        ready = self.store.get(key) or self.loader.take_document(record)
+        if ready is not None:  # open already, or prefetched: image and mask appear together
+            self.canvas.set_content(display, self._adopt(ready))
+        else:  # the image shows now, the mask follows from a worker
+            self.canvas.set_content(display, None)
+            self.loader.request_document(self.index, record)
+        if not display.full:
+            self.loader.request_full(record.image_path)
+        if display.full:  # the thumbnails and the neighbours wait for the paint, or for the full decode
+            QTimer.singleShot(0, lambda: self._load_around(key))
+        follows = "" if display.full else ", full resolution follows"
+        self.status.showMessage(f"{key}  {display.width}x{display.height}  (shown in {clock.elapsed()} ms{follows})", 0)
+
+    def _on_document(self, key: str, document, error: Exception | None) -> None:
+        """The mask document of ``key`` was read in the background."""
+        if self.current is None or key != self.current.key:
+            return
+        if error is not None:
+            self.report(error)
+            return
+        adopted = self._adopt(document)
+        if adopted is not None:
+            self.canvas.set_document(adopted)
+
+    def _adopt(self, document):
+        """Enter a document in the store (which offers recovered edits); None (reported) when it fails."""
+        try:
+            document = self.store.open(self.current, document)
+        except StudioError as exc:
+            self.report(exc)
+            return None
+        if document.notes:
+            self.status.showMessage("; ".join(document.notes), 15000)
+        self._on_state(self.current.key)
+        return document
+
+    def _load_around(self, key: str) -> None:
+        """Thumbnails of the goods and the neighbours in the tree, once the image itself is in."""
+        if self.current is None or self.current.key != key:
+            return
+        self.thumbnails.show_group(self.tree.group_records(key) or [self.current], key)
+        self._prefetch_neighbours(key)
+
+    def _prefetch_neighbours(self, key: str) -> None:
+        keys = self.tree.visible_keys()
+        if key not in keys:
+            return
+        at = keys.index(key)
+        near = [keys[i] for i in (at + 1, at - 1, at + 2) if 0 <= i < len(keys)]
+        self.loader.prefetch(self.index, [self.index.get(k) for k in near])
+
+    def step(self, offset: int) -> None:
+        """Show the next (1) or previous (-1) image of the tree."""
+        keys = self.tree.visible_keys()
+        if not keys:
+            return
+        current = self.current.key if self.current is not None else None
+        at = keys.index(current) + offset if current in keys else 0
+        if 0 <= at < len(keys):
+            self.tree.select_key(keys[at])
+
+    def _on_full_image(self, path: str) -> None:
+        if self.current is not None and Path(path) == self.current.image_path:
+            self.canvas.set_display(self.loader.cached(self.current.image_path))
+            self.status.showMessage(f"{self.current.key}  {self.canvas.display.width}x{self.canvas.display.height}"
+                                    f"  (full resolution in {self._shown_at.elapsed()} ms)", 0)
+            self._load_around(self.current.key)
+
+    def _on_load_failed(self, path: str, error: Exception) -> None:
+        if self.current is not None and Path(path) == self.current.image_path:
+            self.report(error)
+            self._load_around(self.current.key)
+
+    # ------------------------------------------------------------------------------------ edits and saving
+    def _on_edit(self) -> None:
+        if self.current is not None and self.store is not None:
+            self.store.touched(self.current.key)
+
+    def _on_state(self, key: str) -> None:
+        self.tree.refresh_record(key)
+        if self.current is None or key != self.current.key or self.store is None:
+            return
+        state = self.store.state(key)
+        self.status.show_state(state, self.store.autosaved_at.get(key, "") if state.value == "autosaved" else "")
+        dirty = " *" if self.store.is_modified(key) else ""
+        self.setWindowTitle(f"goodsad-studio - {key}{dirty}")
+
+    def save_current(self) -> bool:
+        return self.current is not None and self._save(self.current.key)
+
+    def save_all(self) -> bool:
+        return self.store is not None and all([self._save(key) for key in self.store.modified_keys()])
+
+    def _save(self, key: str) -> bool:
+        try:
+            record = self.store.save(key)
+        except StudioError as exc:
+            self.report(exc)
+            return False
+        self.loader.forget_documents()
+        if self.current is not None and self.current.key == key:
+            self.current = record
+        self.findings.update({p: [] for p in (record.image_path, record.mask_path)})
+        self.findings.update(record_actions.check_records(self.index, [record]))
+        self.tree.refresh_record(key)
+        self.status.showMessage(f"Saved {record.mask_path or key}", 8000)
+        return True
+
+    def mark_good(self) -> None:
+        self._mark(record_actions.mark_record_good)
+
+    def mark_defective(self) -> None:
+        self._mark(record_actions.mark_record_defective)
+
+    def _mark(self, action) -> None:
+        if self.current is None or self.store is None:
+            return
+        old = self.current
+        try:
+            new = action(self.index, self.store, self.loader, self.prompts, old)
         except StudioError as exc:
             self.report(exc)
             return
-        self.image_view.show_image(image, mask)
-        self.statusBar().showMessage(f"{record.key}  {image.shape[1]}x{image.shape[0]}", 0)
+        if new is None or new == old:
+            return
+        self.findings.update(record_actions.check_records(self.index, [new]))
+        self.panel.filters.set_defects(sorted({d for c in self.index.categories for d in self.index.defects(c)},
+                                              key=lambda d: (d != "good", d)))
+        self.current = None
+        self.tree.rebuild()
+        self.status.showMessage(f"Moved {old.key} to {new.key}", 8000)
+        if not self.tree.select_key(new.key):
+            self.show_record(new.key)
+
+    # ------------------------------------------------------------------------------------ closing
+    def _settle_unsaved(self) -> bool:
+        """Ask what to do with unsaved edits; False when the user cancelled."""
+        if self.store is None:
+            return True
+        modified = self.store.modified_keys()
+        if not modified:
+            return True
+        answer = self.prompts.ask_unsaved(modified)
+        if answer == SAVE:
+            return self.save_all()
+        if answer == DISCARD:
+            for key in modified:
+                self.store.discard(key)
+            return True
+        if answer == KEEP:
+            self.store.autosave()
+            return True
+        return False  # CANCEL
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if not self._settle_unsaved():
+            event.ignore()
+            return
+        self.settings.save_window_layout(self.saveGeometry(), self.saveState())
+        self.settings.sync()
+        if self.store is not None:
+            self.store.stop()
+        self.loader.shutdown()
+        self._checks.shutdown()
+        event.accept()
+
+    def wait_until_loaded(self, timeout_ms: int = 15000) -> bool:
+        """Process events until the full image, its thumbnails and the validation pass are in (or timeout)."""
+        clock = QElapsedTimer()
+        clock.start()
+        app = QApplication.instance()
+        while clock.elapsed() < timeout_ms:
+            app.processEvents()
+            full = self.current is None or self.canvas.image_layer.is_full_resolution or \
+                self.canvas.display is None
+            if full and not self.loader.busy and not self._checks.busy:
+                app.processEvents()
+                return True
+            QThread.msleep(10)
+        return False
 
     def save_screenshot(self, path: Path) -> int:
         """Render the window to a PNG (offscreen works) and return a process exit code."""
-        from PySide6.QtWidgets import QApplication
-
-        for _ in range(5):
-            QApplication.processEvents()
+        self.wait_until_loaded()
         if not self.grab().save(str(path)):
             print(f"goodsad-studio: error: {path}: could not save the screenshot")
             return 2

@@ -1,0 +1,81 @@
+"""Every question the studio asks the user, in one replaceable object.
+
+The window never opens a dialog directly: it asks its :class:`Prompts`. The interactive one shows message boxes;
+:class:`SilentPrompts` (the screenshot mode, scripted runs) answers without showing anything and never decides
+for the user (recovered edits are left for later, nothing is discarded). Tests pass their own scripted answers.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
+
+from goodsad_studio.annotation.recovery import RecoveryEntry
+from goodsad_studio.dataset.index import ImageRecord
+
+SAVE, DISCARD, CANCEL, KEEP = "save", "discard", "cancel", "keep"  # KEEP: close, edits stay in the journal
+
+
+class Prompts:
+    """Message boxes over ``parent``."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self.parent = parent
+
+    def warn(self, text: str) -> None:
+        QMessageBox.warning(self.parent, "goodsad-studio", text)
+
+    def ask_recovery(self, record: ImageRecord, entry: RecoveryEntry) -> bool | None:
+        box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved edits?",
+                          f"{record.key} has mask edits that were autosaved at {entry.saved_at} but never saved "
+                          "(the studio was closed without saving, or crashed).\n\nRecover them? They become one "
+                          "undo step; the file on disk changes only when you save.", parent=self.parent)
+        recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(recover)
+        box.exec()
+        if box.clickedButton() is recover:
+            return True
+        if box.clickedButton() is discard:
+            return False
+        return None
+
+    def ask_unsaved(self, keys: list[str]) -> str:
+        shown = "\n".join(keys[:12]) + ("\n..." if len(keys) > 12 else "")
+        answer = QMessageBox.question(
+            self.parent, "Unsaved mask edits",
+            f"{len(keys)} image{'s have' if len(keys) != 1 else ' has'} unsaved mask edits:\n{shown}\n\nSave them?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save)
+        return {QMessageBox.StandardButton.Save: SAVE, QMessageBox.StandardButton.Discard: DISCARD}.get(answer,
+                                                                                                       CANCEL)
+
+    def ask_defect(self, record: ImageRecord, defects: list[str]) -> str | None:
+        """A defect type for ``record``: one of ``defects`` or a new name typed in."""
+        current = defects.index(record.defect) if record.defect in defects else 0
+        name, ok = QInputDialog.getItem(self.parent, "Mark defective",
+                                        f"Defect type of {record.file_name} (type a new name to create one):",
+                                        defects, current, True)
+        return name.strip() if ok and name.strip() else None
+
+    def confirm(self, text: str) -> bool:
+        return QMessageBox.question(self.parent, "goodsad-studio", text) == QMessageBox.StandardButton.Yes
+
+
+class SilentPrompts(Prompts):
+    """Answers without asking: warnings go nowhere (the status bar still shows them), nothing is decided."""
+
+    def warn(self, text: str) -> None:
+        return None
+
+    def ask_recovery(self, record: ImageRecord, entry: RecoveryEntry) -> bool | None:
+        return None
+
+    def ask_unsaved(self, keys: list[str]) -> str:
+        return KEEP
+
+    def ask_defect(self, record: ImageRecord, defects: list[str]) -> str | None:
+        return None
+
+    def confirm(self, text: str) -> bool:
+        return False

@@ -1,0 +1,61 @@
+"""Image-level edits from the window (mark good, mark defective / set the defect type) and re-validation.
+
+The moves themselves are ``dataset.edits``; this module only keeps the open documents and caches in step and asks
+the questions (through :class:`~goodsad_studio.gui.prompts.Prompts`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from goodsad_studio.dataset.edits import create_defect_type, mark_defective, mark_good
+from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
+from goodsad_studio.dataset.names import GOOD
+from goodsad_studio.dataset.validation import validate
+from goodsad_studio.gui.documents import DocumentStore
+from goodsad_studio.gui.image_loader import ImageLoader
+from goodsad_studio.gui.prompts import Prompts
+
+Findings = dict[Path, list[str]]
+
+
+def mark_record_good(index: DatasetIndex, store: DocumentStore, loader: ImageLoader, prompts: Prompts,
+                     record: ImageRecord) -> ImageRecord | None:
+    """Move a defective test image to test/good (its mask to the trash); None when the user declined."""
+    if record.defect == GOOD:
+        return record
+    if store.is_modified(record.key) and not prompts.confirm(
+            f"{record.key} has unsaved mask edits; marking it good drops them (the saved mask goes to the studio's "
+            "trash folder). Continue?"):
+        return None
+    new = mark_good(index, record)
+    store.discard(record.key)
+    loader.forget(record.image_path)
+    loader.forget_documents()
+    return new
+
+
+def mark_record_defective(index: DatasetIndex, store: DocumentStore, loader: ImageLoader, prompts: Prompts,
+                          record: ImageRecord) -> ImageRecord | None:
+    """Move a test image to test/<defect> (asked for; a new name creates the defect type); None when declined."""
+    defects = [name for name in index.defects(record.category) if name != GOOD]
+    name = prompts.ask_defect(record, defects)
+    if name is None or name == record.defect:
+        return None
+    if name not in defects:
+        create_defect_type(index, record.category, name)
+    new = mark_defective(index, record, name)
+    store.rekey(record.key, new)
+    loader.forget(record.image_path)
+    loader.forget_documents()
+    return new
+
+
+def check_records(index: DatasetIndex, records: list[ImageRecord]) -> Findings:
+    """Validation findings of some records (of the whole dataset when ``records`` is every record), by path."""
+    subset = index if len(records) == len(index.records) else DatasetIndex(index.root, index.category_dirs,
+                                                                           list(records))
+    found: Findings = {}
+    for finding in validate(subset).findings:
+        found.setdefault(finding.path, []).append(f"{finding.severity}: {finding.message}")
+    return found

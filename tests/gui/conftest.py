@@ -1,0 +1,68 @@
+"""Fixtures of the GUI tests: a window on a tiny dataset with isolated settings (see helpers.py for the mouse)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+
+from goodsad_studio.gui.main_window import MainWindow  # noqa: E402
+from goodsad_studio.gui.settings import StudioSettings  # noqa: E402
+
+from .helpers import ScriptedPrompts, pattern, write_rgb  # noqa: E402
+
+
+@pytest.fixture
+def settings(tmp_path) -> StudioSettings:
+    return StudioSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+
+
+@pytest.fixture
+def make_window(qtbot, settings):
+    """``make_window(root=None, select=None, prompts=None)``: a shown, active window, loaded and idle."""
+
+    def make(root: Path | None = None, select: str | None = None, prompts: ScriptedPrompts | None = None,
+             size: tuple[int, int] | None = (1200, 800), **kwargs) -> MainWindow:
+        window = MainWindow(settings, prompts or ScriptedPrompts(), **kwargs)
+        qtbot.addWidget(window)
+        if size is not None:
+            window.resize(*size)
+        window.show()
+        qtbot.waitExposed(window)
+        window.activateWindow()
+        if root is not None:
+            assert window.open_dataset(root)
+        if select is not None:
+            assert window.select_image(select)
+        assert window.wait_until_loaded(10000)
+        return window
+
+    return make
+
+
+@pytest.fixture
+def goods_root(tmp_path) -> Path:
+    """A GoodsAD-named category of 40x30 PNGs: goods 001 (train 2, test good 1, scratch 1 with a mask, dent 1 with
+    no mask) and goods 002 (train 1, scratch 1 with a mask)."""
+    from goodsad_studio.dataset.imageio import write_mask
+
+    root = tmp_path / "data"
+    cat = root / "drink_can"
+    files = {"train/good/001000": 1, "train/good/001001": 2, "test/good/001002": 3, "test/scratch/001003": 4,
+             "test/dent/001004": 5, "train/good/002000": 6, "test/scratch/002001": 7}
+    for name, seed in files.items():
+        (cat / name).parent.mkdir(parents=True, exist_ok=True)
+        write_rgb(cat / f"{name}.png", pattern(30, 40, seed))
+    for stem in ("001003", "002001"):
+        mask = np.zeros((30, 40), bool)
+        mask[4:10, 4:12] = True
+        write_mask(cat / "ground_truth" / "scratch" / f"{stem}_mask.png", mask)
+    (cat / "ground_truth" / "dent").mkdir(parents=True)
+    return root
+
+
