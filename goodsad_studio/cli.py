@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from goodsad_studio import __version__
+from goodsad_studio.cli_dataset import add_dataset_commands
+from goodsad_studio.cli_engine import add_engine_commands
 from goodsad_studio.errors import StudioError
 
 
@@ -44,18 +46,24 @@ def _add_gui(sub: argparse._SubParsersAction) -> None:
 def add_gui_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("root", type=Path, nargs="?", default=None,
                         help="dataset root to open (default: the embedded demo dataset)")
+    parser.add_argument("--demo", action="store_true",
+                        help="open the embedded demo dataset (generated on first use) instead of the last dataset")
     parser.add_argument("--select", default=None, help="image to show: a path or a key category/split/defect/stem")
     parser.add_argument("--screenshot", type=Path, default=None,
                         help="render the window to this PNG and exit (works without a display)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="goodsad-studio", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="goodsad-studio",
+                                     description="Anomaly detection on supermarket goods. With no command it opens "
+                                                 "the studio; the commands do the work headless.")
     parser.add_argument("--version", action="version", version=f"goodsad-studio {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_gui(sub)
     _add_info(sub)
     _add_demo(sub)
+    add_engine_commands(sub)
+    add_dataset_commands(sub)
     parser.commands = frozenset(sub.choices)  # type: ignore[attr-defined]
     return parser
 
@@ -83,19 +91,26 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
 
     def progress(done: int, total: int) -> None:
-        print(f"\rgenerating {done}/{total} images", end="", file=sys.stderr, flush=True)
+        if sys.stderr.isatty():
+            print(f"\rgenerating {done}/{total} images", end="", file=sys.stderr, flush=True)
 
     dest = generate_demo(args.dest, size=args.size, seed=args.seed, categories=categories,
                          goods_per_category=args.goods, progress=progress)
-    print(file=sys.stderr)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
     print(f"demo dataset in {dest} ({time.perf_counter() - started:.1f} s); open it with: goodsad-studio gui {dest}")
     return 0
 
 
 def _cmd_gui(args: argparse.Namespace) -> int:
-    from goodsad_studio.gui.launch import launch
+    from goodsad_studio.gui.launch import ensure_demo_dataset, launch
 
-    return launch(args.root, select=args.select, screenshot=args.screenshot)
+    root = args.root
+    if args.demo:
+        if root is not None:
+            raise StudioError("give either a dataset root or --demo, not both")
+        root = ensure_demo_dataset()
+    return launch(root, select=args.select, screenshot=args.screenshot)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -111,6 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StudioError as exc:
         print(f"goodsad-studio: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("goodsad-studio: interrupted", file=sys.stderr)
         return 130

@@ -1,0 +1,5 @@
+"""Fitting, prediction and evaluation jobs over a dataset index; the results cache; devices.
+
+Qt-free: progress goes through plain callbacks, cancellation through ``threading.Event``; the GUI runs these jobs
+in worker threads and the CLI in the foreground.
+"""

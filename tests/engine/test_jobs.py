@@ -1,0 +1,181 @@
+"""Engine jobs with a small deterministic method defined here (no torch): fitting, saved-model reuse, the results
+cache, cancellation, progress, evaluation and the report files."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any, ClassVar
+
+import cv2
+import numpy as np
+import pytest
+
+from goodsad_studio.dataset.imageio import write_image, write_mask
+from goodsad_studio.dataset.index import scan_dataset
+from goodsad_studio.engine.evaluate import evaluate_dataset
+from goodsad_studio.engine.jobs import MethodSpec, Workspace
+from goodsad_studio.methods.base import AnomalyMethod, Cancelled, MethodInfo, Prediction
+from goodsad_studio.methods.params import ParamSpec
+from goodsad_studio.methods.registry import register_method
+
+GRID = 16
+
+
+@register_method
+class MeanImageDistance(AnomalyMethod):
+    """Distance of each pixel from the mean training image at a coarse grid: simple, exact, torch-free."""
+
+    name: ClassVar[str] = "test-mean-distance"
+    params: ClassVar[list[ParamSpec]] = [ParamSpec("image_size", "int", 32, min=8, max=256, help="grid side")]
+    fits = 0
+
+    def __init__(self, **kwargs: Any):
+        kwargs.pop("backbone", None), kwargs.pop("device", None), kwargs.pop("weights", None)
+        super().__init__(**kwargs)
+        self.mean: np.ndarray | None = None
+
+    def _small(self, image):
+        side = self.hparams["image_size"]
+        return cv2.resize(image, (side, side), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+    def fit(self, images, *, progress=None, cancel=None):
+        total, acc = len(images), None
+        for done, image in enumerate(images, 1):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("cancelled")
+            small = self._small(image)
+            acc = small if acc is None else acc + small
+            if progress:
+                progress(done, total)
+        self.mean = acc / total
+        type(self).fits += 1
+
+    def predict(self, images):
+        out = []
+        for image in images:
+            distance = np.abs(self._small(image) - self.mean).mean(axis=2)
+            full = cv2.resize(distance, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
+            out.append(Prediction(float(distance.max()), full.astype(np.float32)))
+        return out
+
+    @property
+    def is_fitted(self):
+        return self.mean is not None
+
+    @property
+    def info(self):
+        return MethodInfo(self.name, "none", "no weights", "cpu")
+
+    def _config_extra(self):
+        return {"backbone": "none"}
+
+    def _state_arrays(self):
+        return {"mean": self.mean}
+
+    def _load_state_arrays(self, arrays, path):
+        self.mean = arrays["mean"]
+
+
+def _dataset(root: Path, goods=("001", "002")) -> Path:
+    """Grey goods with a bright square defect; two goods ids of different brightness."""
+    rng = np.random.default_rng(0)
+    for g, goods_id in enumerate(goods):
+        base = 90 + 60 * g
+        for serial in range(4):
+            noise = rng.integers(-4, 5, (40, 48, 3))
+            write_image(root / "cat" / "train" / "good" / f"{goods_id}{serial:03d}.png",
+                        np.clip(base + noise, 0, 255).astype(np.uint8))
+        for serial in range(4, 6):
+            write_image(root / "cat" / "test" / "good" / f"{goods_id}{serial:03d}.png",
+                        np.clip(base + rng.integers(-4, 5, (40, 48, 3)), 0, 255).astype(np.uint8))
+        for serial in range(6, 8):
+            image = np.clip(base + rng.integers(-4, 5, (40, 48, 3)), 0, 255).astype(np.uint8)
+            mask = np.zeros((40, 48), bool)
+            mask[10:22, 12:26] = True
+            image[mask] = 250
+            write_image(root / "cat" / "test" / "dent" / f"{goods_id}{serial:03d}.png", image)
+            write_mask(root / "cat" / "ground_truth" / "dent" / f"{goods_id}{serial:03d}_mask.png", mask)
+    return root
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    return Workspace(scan_dataset(_dataset(tmp_path / "data")))
+
+
+SPEC = MethodSpec("test-mean-distance")
+
+
+def test_fit_saves_and_reuses_the_model(workspace):
+    progress = []
+    first = workspace.fit(SPEC, "cat", progress=progress.append)
+    assert not first.reused and (first.directory / "method.json").is_file()
+    assert first.directory.is_relative_to(workspace.index.root / ".goodsad-studio")
+    assert progress[-1].done == progress[-1].total == 8
+    second = workspace.fit(SPEC, "cat")
+    assert second.reused and second.key == first.key
+    other = workspace.fit(MethodSpec("test-mean-distance", {"image_size": "16"}), "cat")
+    assert other.key != first.key
+
+
+def test_changed_training_image_changes_the_key(workspace):
+    first = workspace.fit(SPEC, "cat")
+    path = workspace.index.filter(split="train")[0].image_path
+    write_image(path, np.zeros((40, 48, 3), np.uint8))
+    assert workspace.fit(SPEC, "cat").key != first.key
+
+
+def test_predict_uses_the_cache(workspace):
+    model = workspace.fit(SPEC, "cat")
+    records = workspace.test_records("cat")
+    results = workspace.predict(model, records)
+    assert set(results) == {record.key for record in records}
+    result = results["cat/test/dent/001006"]
+    assert result.native_shape == (40, 48) and result.native_map().shape == (40, 48)
+    calls = []
+    original = model.method.predict
+    model.method.predict = lambda images: calls.append(len(images)) or original(images)
+    again = workspace.predict(model, records)
+    assert calls == [] and again["cat/test/dent/001006"].score == pytest.approx(result.score, rel=1e-3)
+
+
+def test_cancel_stops_fit_and_predict(workspace):
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        workspace.fit(SPEC, "cat", cancel=cancel)
+    model = workspace.fit(SPEC, "cat")
+    with pytest.raises(Cancelled):
+        workspace.predict(model, workspace.test_records("cat"), cancel=cancel)
+
+
+def test_evaluate_writes_the_paper_tables_with_goods_breakdown(workspace, tmp_path):
+    outcomes = evaluate_dataset(workspace, [SPEC], out_dir=tmp_path / "report")
+    (outcome,) = outcomes
+    whole = outcome.rows[0].result
+    assert whole.image_auroc == 1.0 and whole.pixel_auroc > 0.95 and 0.9 < whole.pro <= 1.0
+    assert [row.goods_id for row in outcome.rows] == [None, "001", "002"]
+    data = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert data and (tmp_path / "report" / "report.md").read_text().count("test-mean-distance") >= 1
+    assert sorted(p.name for p in (tmp_path / "report").glob("report_*.csv")) == [
+        "report_goods.csv", "report_image.csv", "report_pixel.csv"]
+
+
+def test_per_goods_scope_fits_one_model_per_goods_id(workspace):
+    before = MeanImageDistance.fits
+    (outcome,) = evaluate_dataset(workspace, [SPEC], scope="goods")
+    assert MeanImageDistance.fits - before == 2
+    assert outcome.method == "test-mean-distance/goods" and outcome.rows[0].result.image_auroc == 1.0
+
+
+def test_read_only_dataset_keeps_state_in_user_data(tmp_path, monkeypatch):
+    import goodsad_studio.paths as paths
+
+    index = scan_dataset(_dataset(tmp_path / "data"))
+    monkeypatch.setattr("goodsad_studio.fsutil.is_writable_dir", lambda directory: False)
+    state = paths.dataset_state_dir(index.root)
+    assert state.is_relative_to(paths.user_data_dir()) and not (index.root / ".goodsad-studio").exists()
+    model = Workspace(index).fit(SPEC, "cat")
+    assert model.directory.is_relative_to(paths.user_data_dir())
