@@ -17,6 +17,7 @@ from goodsad_studio.annotation.recovery import RecoveryJournal
 from goodsad_studio.dataset.index import DatasetIndex, ImageRecord, scan_dataset
 from goodsad_studio.errors import StudioError
 from goodsad_studio.gui import record_actions
+from goodsad_studio.gui.analysis_ui import AnalysisUI
 from goodsad_studio.gui.canvas import Canvas
 from goodsad_studio.gui.canvas_preferences import CanvasPreferences
 from goodsad_studio.gui.commands import build_actions
@@ -63,6 +64,7 @@ class MainWindow(QMainWindow):
         self.actions_by_id = build_actions(self, self._handlers())
         self.recent_menu = build_menus(self, self.actions_by_id)
         self.controls = ToolControls(self, self.actions_by_id)
+        self.analysis_ui = AnalysisUI(self)  # methods, heatmaps, metrics, compare, export (GUI part 2)
         self._connect()
         self._apply_settings()
         self.resizeDocks([self.findChild(QDockWidget, "dataset-dock")], [400], Qt.Orientation.Horizontal)
@@ -135,6 +137,7 @@ class MainWindow(QMainWindow):
         self.panel.filters.set_defects(sorted({d for c in index.categories for d in index.defects(c)},
                                               key=lambda d: (d != "good", d)))
         self.tree.set_index(index)
+        self.analysis_ui.dataset_opened(index)
         self.setWindowTitle(f"goodsad-studio - {root}")
         fill_recent(self.recent_menu, self.settings.add_recent(root), self.open_dataset)
         notes = f"; {len(journal.entries())} images have recoverable edits" if journal.entries() else ""
@@ -367,6 +370,7 @@ class MainWindow(QMainWindow):
             self.store.stop()
         self.loader.shutdown()
         self._checks.shutdown()
+        self.analysis_ui.shutdown()
         event.accept()
 
     def wait_until_loaded(self, timeout_ms: int = 15000) -> bool:

@@ -60,6 +60,7 @@ class Canvas(QGraphicsView):
     message = Signal(str)
     tool_changed = Signal(str)
     radius_changed = Signal(float)
+    content_changed = Signal()  # another image or another document (the mask read, or a recovery)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -117,6 +118,7 @@ class Canvas(QGraphicsView):
         self.shape_layer.set_shapes([])
         if document is not None:  # tracing a big mask into polygons waits until the first paint is out
             QTimer.singleShot(0, lambda d=document: d is self.document and self.shapes_changed())
+        self.content_changed.emit()
 
     def set_display(self, display: DisplayImage) -> None:
         """Swap the picture of the same image (the full decode replacing the preview); zoom and pan stay."""
@@ -132,6 +134,7 @@ class Canvas(QGraphicsView):
         self.shape_layer.set_shapes([])
         self.placeholder = message
         self.viewport().update()
+        self.content_changed.emit()
 
     @property
     def display(self) -> DisplayImage | None:

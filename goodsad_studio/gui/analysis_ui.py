@@ -1,0 +1,136 @@
+"""Puts the analysis parts into the main window: the Methods, Heatmap, Image metrics and Triage docks, the
+Analysis menu (compare view, dataset metrics, export), and routes the panel's requests to engine jobs."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QVBoxLayout, QWidget
+
+from goodsad_studio.errors import StudioError
+from goodsad_studio.gui.analysis import Analysis
+from goodsad_studio.gui.compare_view import CompareView
+from goodsad_studio.gui.export_dialog import ExportDialog
+from goodsad_studio.gui.heatmap_controls import HeatmapControls
+from goodsad_studio.gui.inspector import ImageMetricsPanel
+from goodsad_studio.gui.methods_panel import MethodsPanel
+from goodsad_studio.gui.metrics_view import MetricsView
+from goodsad_studio.gui.overlay import Overlay
+from goodsad_studio.gui.triage_panel import TriagePanel
+
+
+def _dock(window: QMainWindow, title: str, name: str, widget: QWidget) -> QDockWidget:
+    dock = QDockWidget(title, window)
+    dock.setObjectName(name)
+    scroll = QScrollArea()  # the panels scroll rather than force a large minimum window size
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(widget)
+    dock.setWidget(scroll)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    return dock
+
+
+class AnalysisUI:
+    """See the module docstring; ``window`` is the :class:`MainWindow`."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        from goodsad_studio.methods.registry import available_methods
+
+        self.window = window
+        self.analysis = Analysis(window)
+        self.methods = MethodsPanel(self.analysis, available_methods())
+        self.controls = HeatmapControls()
+        self.metrics = ImageMetricsPanel()
+        inspect = QWidget()
+        column = QVBoxLayout(inspect)
+        column.addWidget(self.controls)
+        column.addWidget(self.metrics)
+        column.addStretch(1)
+        self.overlay = Overlay(window, self.analysis, self.controls, self.metrics)
+        self.triage = TriagePanel(window, self.analysis)
+        methods_dock = _dock(window, "Methods", "methods-dock", self.methods)
+        inspect_dock = _dock(window, "Heatmap and image metrics", "inspect-dock", inspect)
+        triage_dock = _dock(window, "Triage", "triage-dock", self.triage)
+        window.splitDockWidget(methods_dock, inspect_dock, Qt.Orientation.Vertical)
+        window.tabifyDockWidget(inspect_dock, triage_dock)
+        inspect_dock.raise_()
+        self.compare = CompareView(window, self.analysis, self.controls, window)
+        self.metrics_view = MetricsView(window, self.analysis, window)
+        self.methods.run_requested.connect(self.run)
+        self.analysis.job_failed.connect(lambda job: window.status.showMessage(
+            f"{job.title} {job.state}: {job.error}", 15000))
+        for view in (self.metrics_view, self.triage):
+            view.open_image.connect(window.select_image)
+        self._menu()
+
+    def _menu(self) -> None:
+        menu = self.window.menuBar().addMenu("&Analysis")
+        for text, keys, handler in (("&Compare methods...", "Ctrl+M", self.show_compare),
+                                    ("Dataset &metrics...", "Ctrl+Shift+M", self.show_metrics),
+                                    ("&Export...", "Ctrl+E", self.export),
+                                    ("&Propose mask from heatmap", "Ctrl+Shift+P", self.overlay.propose)):
+            action = QAction(text, self.window)
+            action.setShortcut(QKeySequence(keys))
+            action.triggered.connect(lambda _c=False, h=handler: h())
+            menu.addAction(action)
+            self.window.addAction(action)
+
+    def dataset_opened(self, index) -> None:
+        self.analysis.set_index(index)
+        self.overlay.refresh()
+
+    # ------------------------------------------------------------------------------------ jobs
+    def run(self, kind: str, spec, scope: str):
+        """Start ``kind`` (fit / predict / evaluate) of ``spec`` for the current image's category."""
+        record = self.window.current
+        if record is None or self.analysis.workspace is None:
+            self.window.status.showMessage("Open a dataset and choose an image first", 8000)
+            return None
+        category = record.category
+        if kind == "fit":
+            return self.analysis.fit(spec, category)
+        if kind == "evaluate":
+            return self.analysis.evaluate(spec, category)
+        test = self.analysis.workspace.test_records(category)
+        if scope == "image":
+            records, what = [record], record.key
+        elif scope == "goods":
+            records, what = [r for r in test if r.group == record.group], f"{category} goods {record.group}"
+        else:
+            records, what = test, f"{category} (test)"
+        if record not in records and scope != "image":
+            records = records + [record]
+        return self.analysis.predict(spec, category, records, what)
+
+    # ------------------------------------------------------------------------------------ windows
+    def show_compare(self) -> None:
+        self.compare.show()
+        self.compare.raise_()
+
+    def show_metrics(self) -> None:
+        self.metrics_view.refresh()
+        self.metrics_view.show()
+        self.metrics_view.raise_()
+
+    def export(self) -> None:
+        if self.analysis.workspace is None:
+            return
+        dialog = ExportDialog(self.analysis, self.window.current.category if self.window.current else None,
+                              self.window)
+        if dialog.exec():
+            try:
+                dialog.start()
+            except StudioError as exc:
+                self.window.report(exc)
+
+    @property
+    def busy(self) -> bool:
+        return self.analysis.runner.busy or self.overlay.busy or self.analysis._pool.busy
+
+    def shutdown(self) -> None:
+        self.analysis.shutdown()
+        self.overlay.shutdown()
+        self.methods.shutdown()
+        self.compare.close()
+        self.metrics_view.close()

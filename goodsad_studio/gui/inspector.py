@@ -1,0 +1,52 @@
+"""Per-image metrics beside the image: score and rank, pixel AUROC / AP, PRO, IoU / Dice at the threshold and
+the pixel counts. Shows only what ``engine.inspect.inspect_image`` returned."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
+
+from goodsad_studio.engine.inspect import ImageInspection
+
+FIELDS = (("method", "Method"), ("score", "Image score"), ("rank", "Rank in category"),
+          ("pixel_auroc", "Pixel AUROC"), ("pixel_ap", "Pixel AP"), ("pro", "PRO (AUPRO@0.3)"),
+          ("threshold", "Threshold"), ("iou", "IoU"), ("dice", "Dice"), ("counts", "TP / FP / FN"))
+
+
+def percent(value: float) -> str:
+    return "—" if not math.isfinite(value) else f"{100 * value:.1f} %"
+
+
+class ImageMetricsPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        form = QFormLayout(self)
+        self.values: dict[str, QLabel] = {}
+        for key, title in FIELDS:
+            label = QLabel("—")
+            label.setObjectName(f"metric-{key}")
+            self.values[key] = label
+            form.addRow(title, label)
+        self.note = QLabel("")
+        self.note.setWordWrap(True)
+        form.addRow(self.note)
+        self.inspection: ImageInspection | None = None
+
+    def show_none(self, note: str) -> None:
+        self.inspection = None
+        for label in self.values.values():
+            label.setText("—")
+        self.note.setText(note)
+
+    def display(self, inspection: ImageInspection, method: str) -> None:
+        self.inspection = inspection
+        m = inspection.metrics
+        texts = {"method": method, "score": f"{inspection.score:.4g}", "rank": f"{inspection.rank} of {inspection.of}",
+                 "pixel_auroc": percent(m.pixel_auroc), "pixel_ap": percent(m.pixel_ap), "pro": percent(m.pro),
+                 "threshold": f"{m.threshold:.4g}", "iou": percent(m.iou), "dice": percent(m.dice),
+                 "counts": f"{m.tp} / {m.fp} / {m.fn}"}
+        for key, text in texts.items():
+            self.values[key].setText(text)
+        self.note.setText("" if math.isfinite(m.pixel_auroc) else
+                          "Pixel AUROC, AP and PRO need a mask with both anomalous and normal pixels.")

@@ -1,0 +1,92 @@
+"""The job list: one row per background job with its progress bar, ETA and a cancel button."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+
+from goodsad_studio.gui.jobs import CANCELLED, DONE, FAILED, Job, JobRunner, format_eta
+
+
+class JobRow(QWidget):
+    """Title and state, a progress bar, the ETA and Cancel for one :class:`Job`."""
+
+    def __init__(self, job: Job, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.job = job
+        self.title = QLabel(job.title)
+        self.title.setWordWrap(True)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 0)  # busy until the first progress report
+        self.eta = QLabel(format_eta(None))
+        self.cancel = QPushButton("Cancel")
+        self.cancel.clicked.connect(self._cancel)
+        line = QHBoxLayout()
+        line.addWidget(self.bar, 1)
+        line.addWidget(self.eta)
+        line.addWidget(self.cancel)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.title)
+        layout.addLayout(line)
+        job.progressed.connect(lambda _p: self.refresh())
+        job.finished.connect(lambda _j: self.refresh())
+
+    def _cancel(self) -> None:
+        self.job.cancel()
+        self.cancel.setEnabled(False)
+        self.cancel.setText("Cancelling...")
+
+    def refresh(self) -> None:
+        job = self.job
+        if job.running:
+            if job.total:
+                self.bar.setRange(0, job.total)
+                self.bar.setValue(job.done)
+                self.bar.setFormat(f"{job.stage} %v/%m")
+            self.eta.setText(format_eta(job.eta()))
+            return
+        self.bar.setRange(0, 1)
+        self.bar.setValue(1 if job.state == DONE else 0)
+        self.bar.setFormat(job.state)
+        self.eta.setText(f"{job.seconds:.1f} s")
+        self.cancel.hide()
+        if job.state in (FAILED, CANCELLED):
+            reason = str(job.error) if job.error is not None else job.state
+            self.title.setText(f"{job.title} — {job.state}: {reason}")
+            self.title.setStyleSheet("color: #c62828;" if job.state == FAILED else "color: #8d6e63;")
+        else:
+            self.title.setText(f"{job.title} — done")
+
+
+class JobList(QWidget):
+    """Every job of the session, newest on top; the ETA of running jobs ticks once a second."""
+
+    def __init__(self, runner: JobRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.rows: list[JobRow] = []
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.setContentsMargins(0, 0, 0, 0)
+        self.layout_.addStretch(1)
+        runner.job_added.connect(self.add)
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._refresh_running)
+        self._tick.start()
+
+    def add(self, job: Job) -> None:
+        row = JobRow(job, self)
+        self.rows.append(row)
+        self.layout_.insertWidget(0, row)
+        while len(self.rows) > 12:  # the oldest finished rows go
+            old = next((r for r in self.rows if not r.job.running), None)
+            if old is None:
+                break
+            self.rows.remove(old)
+            old.deleteLater()
+
+    def _refresh_running(self) -> None:
+        for row in self.rows:
+            if row.job.running:
+                row.refresh()

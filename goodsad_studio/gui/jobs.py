@@ -1,0 +1,150 @@
+"""Background engine jobs (fit, predict, evaluate, export) with progress, ETA and cancel, and the list of them.
+
+A :class:`Job` runs one callable on a ``QThreadPool`` thread. The callable receives ``progress`` (a function taking
+the engine's :class:`~goodsad_studio.engine.jobs.Progress`) and ``cancel`` (a ``threading.Event``); the engine checks
+the event between batches and raises ``Cancelled``. Progress and the outcome travel back to the UI thread as Qt
+signals (queued across threads), so the event loop never waits on a job.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+
+
+def eta_seconds(done: int, total: int, elapsed: float) -> float | None:
+    """Seconds left at the pace so far (None before the first item is done)."""
+    if done <= 0 or total <= 0 or done >= total:
+        return None if done < total or total <= 0 else 0.0
+    return elapsed / done * (total - done)
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "ETA —"
+    seconds = round(seconds)
+    return f"ETA {seconds // 60}:{seconds % 60:02d}"
+
+
+class Job(QObject):
+    """One background job; see the module docstring. ``result``/``error`` hold the outcome once finished."""
+
+    progressed = Signal(object)  # the engine's Progress
+    finished = Signal(object)  # the job itself
+
+    def __init__(self, title: str, work: Callable[..., Any], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.title = title
+        self.work = work
+        self.cancel_event = threading.Event()
+        self.state = QUEUED
+        self.stage = ""
+        self.detail = ""
+        self.done = self.total = 0
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self._stage_started = 0.0
+        self.started = 0.0
+        self.seconds = 0.0  # how long it ran, once finished
+        self._outcome = QUEUED
+        self.on_done: list[Callable[[Job], None]] = []
+        self.progressed.connect(self._on_progress)
+        self.finished.connect(self._settle)
+
+    @property
+    def running(self) -> bool:
+        return self.state in (QUEUED, RUNNING)
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    def eta(self) -> float | None:
+        return eta_seconds(self.done, self.total, time.monotonic() - self._stage_started)
+
+    def _settle(self, _job) -> None:
+        """On the UI thread: the state changes and the callbacks run in one step, so nobody sees a finished job
+        whose results have not been delivered yet."""
+        self.state = self._outcome
+        for callback in self.on_done:
+            callback(self)
+
+    def _on_progress(self, progress) -> None:
+        if not self.running:
+            return
+        if progress.stage != self.stage:
+            self.stage, self._stage_started = progress.stage, time.monotonic()
+        self.state = RUNNING
+        self.done, self.total, self.detail = progress.done, progress.total, progress.detail
+
+    def _run(self) -> None:  # on the pool thread
+        self.started = self._stage_started = time.monotonic()
+        self.state = RUNNING
+        try:
+            self.result = self.work(progress=self.progressed.emit, cancel=self.cancel_event)
+            outcome = DONE
+        except BaseException as exc:  # noqa: BLE001 - shown to the user, never lost
+            from goodsad_studio.methods.base import Cancelled
+
+            self.error = exc
+            outcome = CANCELLED if isinstance(exc, Cancelled) or self.cancel_event.is_set() else FAILED
+        self.seconds = time.monotonic() - self.started
+        self._outcome = outcome  # becomes ``state`` when the UI thread receives ``finished``
+        try:
+            self.finished.emit(self)
+        except RuntimeError:  # the window is gone
+            pass
+
+
+class _Runnable(QRunnable):
+    def __init__(self, job: Job) -> None:
+        super().__init__()
+        self.job = job
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        self.job._run()
+
+
+class JobRunner(QObject):
+    """Starts jobs on its own thread pool (one at a time by default: the CPU or GPU is shared) and keeps the list."""
+
+    job_added = Signal(object)
+    job_finished = Signal(object)
+
+    def __init__(self, parent: QObject | None = None, threads: int = 1) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(threads)
+        self.jobs: list[Job] = []
+
+    def start(self, title: str, work: Callable[..., Any],
+              on_done: Callable[[Job], None] | None = None) -> Job:
+        """Queue ``work(progress=..., cancel=...)``; ``on_done(job)`` runs on the UI thread when it ends."""
+        job = Job(title, work, self)
+        if on_done is not None:
+            job.on_done.append(on_done)
+        job.on_done.append(self.job_finished.emit)
+        self.jobs.append(job)
+        self.job_added.emit(job)
+        self.pool.start(_Runnable(job))
+        return job
+
+    @property
+    def busy(self) -> bool:
+        return any(job.running for job in self.jobs)
+
+    def cancel_all(self) -> None:
+        for job in self.jobs:
+            job.cancel()
+
+    def shutdown(self, wait_ms: int = 5000) -> None:
+        """Cancel everything and wait a little for the threads (a batch in flight finishes first)."""
+        self.cancel_all()
+        self.pool.clear()
+        self.pool.waitForDone(wait_ms)

@@ -1,0 +1,196 @@
+"""The methods panel: pick a registered method, edit its parameters (a form generated from its ParamSpec list),
+see the backbone, weights source and device it will use, and start fit / predict / evaluate jobs.
+
+Describing a method imports torch, so it happens in a worker; the form appears when the description arrives.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from goodsad_studio.engine.jobs import MethodSpec
+from goodsad_studio.engine.method_info import MethodDescription, describe_method
+from goodsad_studio.errors import StudioError
+from goodsad_studio.gui.analysis import Analysis
+from goodsad_studio.gui.job_list import JobList
+from goodsad_studio.gui.param_form import ParamForm
+from goodsad_studio.gui.workers import Relay, WorkerPool
+
+_DESCRIPTIONS: dict[tuple, MethodDescription] = {}
+_DESCRIBING = threading.Lock()
+
+
+def describe_cached(request: tuple[str, str, str, str]) -> MethodDescription:
+    """``describe_method`` once per (method, backbone, weights, device) per session: it imports torch and hashes
+    the weights file, and every window (and every test window) asks the same question."""
+    with _DESCRIBING:
+        if request not in _DESCRIPTIONS:
+            name, backbone, weights, device = request
+            _DESCRIPTIONS[request] = describe_method(name, backbone=backbone, weights=weights, device=device)
+        return _DESCRIPTIONS[request]
+
+
+SCOPES = (("image", "This image"), ("goods", "This goods id (test)"), ("category", "Whole category (test)"))
+
+
+class MethodsPanel(QWidget):
+    """See the module docstring. ``run_requested(kind, spec, scope)``: kind is fit / predict / evaluate."""
+
+    run_requested = Signal(str, object, str)
+    described = Signal(object)  # MethodDescription
+
+    def __init__(self, analysis: Analysis, methods: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.analysis = analysis
+        self.description: MethodDescription | None = None
+        self._pool = WorkerPool("describe", Relay(self))
+        self._pending: tuple | None = None
+        self.method = QComboBox()
+        self.method.addItems(methods)
+        self.method.setObjectName("method-choice")
+        self.about = QLabel()
+        self.about.setWordWrap(True)
+        self.backbone = QComboBox()
+        self.backbone.addItem("auto")
+        self.weights = QLineEdit("auto")
+        self.weights.setToolTip("auto, a .pth/.safetensors file, or random (untrained: results mean nothing)")
+        self.device = QComboBox()
+        self.device.addItems(["auto", "cpu", "cuda"])
+        self.info = QLabel("describing...")
+        self.info.setWordWrap(True)
+        self.info.setObjectName("method-info")
+        self.form = ParamForm()
+        self.scope = QComboBox()
+        for value, text in SCOPES:
+            self.scope.addItem(text, value)
+        self.scope.setCurrentIndex(2)
+        self.buttons = {kind: QPushButton(text) for kind, text in
+                        (("fit", "Fit on category"), ("predict", "Predict"), ("evaluate", "Evaluate category"))}
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #c62828;")
+        self.jobs = JobList(analysis.runner)
+        self._layout()
+        self.method.currentTextChanged.connect(self._method_chosen)
+        for widget in (self.backbone, self.device):
+            widget.currentTextChanged.connect(lambda _t: self.describe())
+        self.weights.editingFinished.connect(self.describe)
+        for kind, button in self.buttons.items():
+            button.clicked.connect(lambda _c=False, k=kind: self.request(k))
+        if "patchcore" in methods:
+            self.method.setCurrentText("patchcore")
+        self.describe()
+
+    def _layout(self) -> None:
+        setup = QFormLayout()
+        setup.addRow("Method", self.method)
+        setup.addRow("Backbone", self.backbone)
+        setup.addRow("Weights", self.weights)
+        setup.addRow("Device", self.device)
+        params = QGroupBox("Parameters")
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.form)
+        scroll.setMinimumHeight(160)
+        QVBoxLayout(params).addWidget(scroll)
+        run = QHBoxLayout()
+        for button in self.buttons.values():
+            run.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(setup)
+        layout.addWidget(self.about)
+        layout.addWidget(self.info)
+        layout.addWidget(params, 1)
+        predict = QFormLayout()
+        predict.addRow("Predict on", self.scope)
+        layout.addLayout(predict)
+        layout.addLayout(run)
+        layout.addWidget(self.problem)
+        jobs = QGroupBox("Jobs")
+        QVBoxLayout(jobs).addWidget(self.jobs)
+        layout.addWidget(jobs, 1)
+
+    # ------------------------------------------------------------------------------------ description
+    def _method_chosen(self, name: str) -> None:
+        self.analysis.set_method(name)
+        self.describe()
+
+    def describe(self) -> None:
+        """Describe the chosen method in a worker (one at a time; the latest request wins)."""
+        request = (self.method.currentText(), self.backbone.currentText() or "auto",
+                   self.weights.text().strip() or "auto", self.device.currentText() or "auto")
+        if self._pool.busy:
+            self._pending = request
+            return
+        self.info.setText("describing...")
+        self._pool.submit(lambda: describe_cached(request),
+                          lambda found, error: self._described(request, found, error))
+
+    def _described(self, request: tuple, found: MethodDescription | None, error) -> None:
+        if self._pending is not None:
+            self._pending = None
+            self.describe()
+            return
+        if error is not None:
+            self.info.setText(f"cannot describe {request[0]}: {error}")
+            return
+        keep = self.form.raw_values() if self.description is not None and \
+            self.description.name == found.name else None
+        self.description = found
+        if self.backbone.count() <= 1:
+            self.backbone.blockSignals(True)
+            self.backbone.addItems(found.backbones)
+            self.backbone.blockSignals(False)
+        self.about.setText(found.description)
+        if found.problem:
+            self.info.setText(f"cannot be set up: {found.problem}")
+        else:
+            self.info.setText(f"backbone: {found.backbone}\nweights: {found.weights_source}\ndevice: {found.device}")
+        if self.form.specs != found.params:
+            self.form.set_specs(found.params)
+        if keep:
+            self.form.set_values(keep)
+        self.described.emit(found)
+
+    # ------------------------------------------------------------------------------------ running
+    def spec(self) -> MethodSpec:
+        """The method as set in the panel (raises the parameter's error naming the field)."""
+        if self.description is None or self.description.name != self.method.currentText():
+            raise StudioError(f"the method {self.method.currentText()} is still being described; try again")
+        return MethodSpec(self.method.currentText(), self.form.changed_values(),
+                          backbone=self.backbone.currentText() or "auto",
+                          weights=self.weights.text().strip() or "auto", device=self.device.currentText() or "auto")
+
+    def request(self, kind: str) -> None:
+        try:
+            spec = self.spec()
+        except StudioError as exc:
+            self.problem.setText(str(exc))
+            return
+        self.problem.setText("")
+        self.run_requested.emit(kind, spec, self.scope.currentData())
+
+    def when_described(self, action: Callable[[], None]) -> None:
+        """Run ``action`` now if the form is ready, else once the description arrives."""
+        if self.description is not None and self.description.name == self.method.currentText():
+            action()
+        else:
+            self.described.connect(lambda _d: action())
+
+    def shutdown(self) -> None:
+        self._pool.shutdown()

@@ -1,0 +1,138 @@
+"""Keeps the canvas heatmap and the per-image metrics in step with the image, the method's results, the display
+settings and the mask being edited. Numbers come from ``engine.inspect``; this module only routes them.
+
+The per-image metrics run in a worker (a 3000 px image takes a few hundred ms); while the user edits, requests are
+coalesced so the newest mask is always the next one measured, and the TP/FP/FN overlay follows the edits.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from goodsad_studio.engine.inspect import colour_range, inspect_image, propose_mask, threshold_contours
+from goodsad_studio.gui.canvas.heatmap_layer import HeatmapLayer
+from goodsad_studio.gui.workers import Relay, WorkerPool
+
+EXACT_CONTOUR_PIXELS = 1_000_000  # below this the contour is traced on the native-size map
+
+
+class Overlay(QObject):
+    """See the module docstring. ``inspected`` fires with each new :class:`ImageInspection` (or None)."""
+
+    inspected = Signal(object)
+
+    def __init__(self, window, analysis, controls, panel) -> None:
+        super().__init__(window)
+        self.window, self.analysis, self.controls, self.panel = window, analysis, controls, panel
+        self.layer = HeatmapLayer()
+        window.canvas.scene().addItem(self.layer)
+        self._pool = WorkerPool("inspect", Relay(self))
+        self._wanted = 0
+        self._pending = False
+        self._threshold_for: tuple | None = None
+        self.result = None
+        self._edits = QTimer(self)
+        self._edits.setSingleShot(True)
+        self._edits.setInterval(40)
+        self._edits.timeout.connect(self.measure)
+        window.canvas.content_changed.connect(self.refresh)
+        window.canvas.document_changed.connect(self._edits.start)
+        controls.changed.connect(self.refresh)
+        controls.propose.connect(self.propose)
+        analysis.results_changed.connect(lambda _c: self.refresh())
+        analysis.method_changed.connect(lambda _m: self.refresh())
+        analysis.outcome_ready.connect(lambda _o: self._reset_threshold())
+
+    def _reset_threshold(self) -> None:
+        self._threshold_for = None
+        self.refresh()
+
+    @property
+    def busy(self) -> bool:
+        return self._pool.busy or self._pending or self._edits.isActive()
+
+    def refresh(self) -> None:
+        """Redraw the heatmap of the current image and measure it again."""
+        record, canvas = self.window.current, self.window.canvas
+        self.result = result = self.analysis.result(record) if record is not None and canvas.display else None
+        if result is None:
+            self.layer.set_heatmap(None, self.layer._size, 0.0, 1.0, self.controls.lut(), 0.0)
+            method = self.analysis.method or "no method"
+            self.panel.show_none(f"No {method} result for this image yet: predict it (Methods panel)."
+                                 if record is not None else "")
+            self.inspected.emit(None)
+            return
+        summary = self.analysis.summary(record.category)
+        ranges = [(s.low, s.high) for s in summary.values()]
+        span = colour_range("category", result, ranges)
+        self._default_threshold(record.category, span)
+        self.controls.set_span(*span)
+        low, high = colour_range(self.controls.normalisation(), result, ranges, self.controls.fixed_range())
+        height, width = result.native_shape
+        self.layer.show_heat = self.controls.show_heat.isChecked()
+        self.layer.show_labels = self.controls.show_labels.isChecked()
+        self.layer.set_heatmap(result.anomaly_map, (width, height), low, high, self.controls.lut(),
+                               self.controls.opacity_value())
+        source = result.native_map() if height * width <= EXACT_CONTOUR_PIXELS else result.anomaly_map
+        self.layer.set_contours(threshold_contours(source, self.controls.threshold()), source.shape)
+        self.measure()
+
+    def _default_threshold(self, category: str, span: tuple[float, float]) -> None:
+        """A new category or method starts at the evaluation's pixel F1-max threshold, else mid-range."""
+        key = (category, self.analysis.method)
+        if self._threshold_for == key:
+            return
+        self._threshold_for = key
+        outcome = self.analysis.outcomes.get(key)
+        best = outcome.rows[0].result.pixel_f1_threshold if outcome is not None else float("nan")
+        self.controls.set_span(*span)
+        self.controls.blockSignals(True)
+        self.controls.set_threshold(best if best == best else (span[0] + span[1]) / 2)
+        self.controls.blockSignals(False)
+
+    def measure(self) -> None:
+        """Per-image metrics of the current image against the mask as it is now (in a worker, newest wins)."""
+        record, result, document = self.window.current, self.result, self.window.canvas.document
+        if record is None or result is None:
+            return
+        if self._pool.busy:
+            self._pending = True
+            return
+        self._pending = False
+        mask = document.mask.copy() if document is not None and document.shape == result.native_shape else None
+        scores = [s.score for s in self.analysis.summary(record.category).values()] or [result.score]
+        threshold, method = self.controls.threshold(), self.analysis.method
+        self._wanted += 1
+        ticket = self._wanted
+        self._pool.submit(lambda: inspect_image(result, mask, threshold, scores, name=record.image_path),
+                          lambda found, error: self._measured(ticket, record.key, method, found, error))
+
+    def _measured(self, ticket: int, key: str, method: str, inspection, error) -> None:
+        if self._pending:
+            self.measure()
+            return
+        current = self.window.current
+        if ticket != self._wanted or current is None or current.key != key:
+            return
+        if error is not None:
+            self.panel.show_none(f"Cannot measure this image: {error}")
+            return
+        self.layer.set_labels(inspection.metrics.label_map)
+        self.panel.display(inspection, method)
+        self.inspected.emit(inspection)
+
+    def propose(self) -> None:
+        """Replace the current mask by the heatmap's pixels at or above the threshold (one undo step)."""
+        canvas = self.window.canvas
+        if self.result is None or canvas.document is None:
+            self.window.status.showMessage("No heatmap to propose a mask from: predict this image first", 8000)
+            return
+        mask = propose_mask(self.result, self.controls.threshold())
+        report = canvas.document.replace_mask(mask, "Propose mask from heatmap")
+        canvas.edit_done(report)
+        self.window.status.showMessage(f"Proposed mask: {int(mask.sum())} pixels at or above "
+                                       f"{self.controls.threshold():.4g}; refine it with the tools (Ctrl+Z undoes)",
+                                       10000)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown()

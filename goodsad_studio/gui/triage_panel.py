@@ -1,0 +1,56 @@
+"""The triage list: images whose masks disagree most with the shown method (defective images with the lowest
+pixel AP, good images with the highest scores), found by ``engine.inspect.triage`` in a job. Click to open."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
+
+from goodsad_studio.engine.inspect import cached_results, triage
+from goodsad_studio.gui.jobs import DONE
+
+
+class TriagePanel(QWidget):
+    open_image = Signal(str)
+
+    def __init__(self, window, analysis, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.window_, self.analysis = window, analysis
+        self.button = QPushButton("Find likely annotation mistakes")
+        self.button.clicked.connect(self.start)
+        self.note = QLabel("Uses the shown method's cached results of the current category.")
+        self.note.setWordWrap(True)
+        self.list = QListWidget()
+        self.list.itemClicked.connect(lambda item: self.open_image.emit(item.data(Qt.ItemDataRole.UserRole)))
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.button)
+        layout.addWidget(self.note)
+        layout.addWidget(self.list, 1)
+        self.items = []
+
+    def start(self):
+        record = self.window_.current
+        if record is None or self.analysis.result_set(record.category) is None:
+            self.note.setText("No results for this category yet: predict or evaluate it first.")
+            return None
+        result_set = self.analysis.result_set(record.category)
+        records = self.analysis.workspace.test_records(record.category)
+
+        def work(progress, cancel):
+            return triage(records, cached_results(result_set, records))
+
+        self.note.setText(f"Looking through {len(records)} test images of {record.category}...")
+        return self.analysis.runner.start(f"Triage {record.category} ({result_set.method})", work, self._done)
+
+    def _done(self, job) -> None:
+        if job.state != DONE:
+            self.note.setText(f"Triage {job.state}: {job.error}")
+            return
+        self.items = job.result
+        self.list.clear()
+        for item in self.items:
+            value = f"AP {100 * item.value:.1f} %" if "AP" in item.reason else f"score {item.value:.4g}"
+            row = QListWidgetItem(f"{item.key}\n    {item.reason} ({value})")
+            row.setData(Qt.ItemDataRole.UserRole, item.key)
+            self.list.addItem(row)
+        self.note.setText(f"{len(self.items)} images, the most suspicious first.")

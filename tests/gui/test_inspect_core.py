@@ -1,0 +1,102 @@
+"""The Qt-free helpers the analysis views draw from (goodsad_studio.engine.inspect) and the generated parameter
+form: checked on small arrays where the right answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from goodsad_studio.engine.cache import CachedResult, ResultsCache
+from goodsad_studio.engine.inspect import (
+    colour_range,
+    propose_mask,
+    saved_result_sets,
+    score_rank,
+    threshold_contours,
+    triage,
+)
+from goodsad_studio.methods.params import ParamError, ParamSpec
+
+
+def _result(values, score=1.0, native=None):
+    values = np.asarray(values, np.float32)
+    return CachedResult(score, values, native or values.shape)
+
+
+def test_rank_counts_more_anomalous_images_first():
+    assert score_rank(0.9, [0.1, 0.9, 0.95, 0.5]) == (2, 4)
+    assert score_rank(0.1, [0.1, 0.9]) == (2, 2)
+
+
+def test_colour_range_modes():
+    a, b = _result([[0, 1], [2, 3]]), _result([[5, 9], [6, 7]])
+    assert colour_range("image", a) == (0.0, 3.0)
+    assert colour_range("category", a, [(0, 3), (5, 9)]) == (0.0, 9.0)
+    assert colour_range("fixed", a, fixed=(1.0, 2.0)) == (1.0, 2.0)
+    low, high = colour_range("image", _result([[4, 4], [4, 4]]))
+    assert high > low == 4.0
+    with pytest.raises(ValueError, match="normalisation"):
+        colour_range("global", a)
+
+
+def test_proposed_mask_is_the_thresholded_native_map_without_small_specks():
+    values = np.zeros((20, 20), np.float32)
+    values[2:8, 2:8] = 1.0  # 36 px
+    values[15, 15] = 1.0  # a speck
+    result = _result(values)
+    assert propose_mask(result, 0.5).sum() == 37
+    kept = propose_mask(result, 0.5, min_area=5)
+    assert kept.sum() == 36 and not kept[15, 15]
+    upsampled = propose_mask(CachedResult(1.0, values, (40, 40)), 0.5)
+    assert upsampled.shape == (40, 40)
+
+
+def test_threshold_contour_follows_pixel_edges():
+    values = np.zeros((10, 10), np.float32)
+    values[2:5, 3:7] = 1.0
+    (outline,) = threshold_contours(values, 0.5)
+    assert outline[:, 0].min() == pytest.approx(3.0, abs=0.51) and outline[:, 0].max() == pytest.approx(7.0, abs=0.51)
+    assert threshold_contours(values, 2.0) == []
+
+
+def test_triage_puts_the_worst_explained_masks_and_the_highest_good_scores_first(tmp_path):
+    from goodsad_studio.dataset.index import ImageRecord
+
+    def record(stem, defect):
+        return ImageRecord("c", "test", defect, stem, tmp_path / f"{stem}.png", None, None, None, "plain")
+
+    hit, miss = np.zeros((8, 8), bool), np.zeros((8, 8), bool)
+    hit[1:3, 1:3] = miss[5:7, 5:7] = True
+    heat = np.zeros((8, 8), np.float32)
+    heat[1:3, 1:3] = 1.0
+    records = [record("a", "dent"), record("b", "dent"), record("g1", "good"), record("g2", "good")]
+    results = {r.key: _result(heat, score) for r, score in zip(records, (1, 1, 0.2, 0.8))}
+    masks = {"a": hit, "b": miss}
+    items = triage(records, results, read=lambda r, shape: masks.get(r.stem))
+    assert [item.key.split("/")[-1] for item in items] == ["b", "a", "g2", "g1"]
+    assert items[0].value < items[1].value and items[2].value > items[3].value
+
+
+def test_saved_result_sets_are_found_without_a_model(tmp_path):
+    model_dir = tmp_path / "models" / "drink_can" / "all" / "patchcore-abc"
+    ResultsCache(tmp_path / "cache", "abc", {"model": str(model_dir), "info": "patchcore on x", "config": {
+        "method": "patchcore"}})
+    (found,) = saved_result_sets(tmp_path / "cache")
+    assert (found.key, found.method, found.category, found.goods_id) == ("abc", "patchcore", "drink_can", None)
+
+
+def test_parameter_form_is_generated_from_the_specs_and_validates_like_the_engine(qtbot):
+    from goodsad_studio.gui.param_form import ParamForm
+
+    form = ParamForm()
+    qtbot.addWidget(form)
+    form.set_specs([ParamSpec("ratio", "float", 0.1, min=0.001, max=1.0), ParamSpec("k", "int", 3, min=1),
+                    ParamSpec("mode", "choice", "a", choices=("a", "b")), ParamSpec("flip", "bool", False),
+                    ParamSpec("dim", "int", None, optional=True)])
+    assert form.values() == {"ratio": 0.1, "k": 3, "mode": "a", "flip": False, "dim": None}
+    form.set_values({"ratio": "0.5", "mode": "b", "dim": "64"})
+    assert form.changed_values() == {"ratio": 0.5, "mode": "b", "dim": 64}
+    form.set_values({"ratio": "2"})
+    with pytest.raises(ParamError, match="ratio"):
+        form.values()
+    assert "e53935" in form.editors["ratio"].styleSheet()
