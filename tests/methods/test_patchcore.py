@@ -1,0 +1,166 @@
+"""PatchCore: a defect scores and lights up where it is; the coreset keeps the asked fraction reproducibly and
+equals the plain greedy algorithm; float16 banks and approximate indexes give the same answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from goodsad_studio.methods import ParamError, load_method
+from goodsad_studio.methods.coreset import greedy_coreset
+from goodsad_studio.methods.patchcore import PatchCore
+
+from .helpers import FAST, texture, with_defect
+
+
+def _patchcore(**params) -> PatchCore:
+    return PatchCore(backbone="mobilenet_v2", device="cpu", **{**FAST, **params})
+
+
+@pytest.fixture(scope="module")
+def fitted(mobilenet_weights, train_images) -> PatchCore:
+    model = _patchcore(coreset_ratio=0.25)
+    model.fit(train_images)
+    return model
+
+
+def test_a_synthetic_defect_scores_higher_and_peaks_where_it_is(fitted):
+    normal = [texture(seed) for seed in (200, 201, 202)]
+    defective = with_defect(texture(203), center=(20, 40))
+    predictions = fitted.predict(normal + [defective])
+    normal_scores = [p.score for p in predictions[:3]]
+    assert predictions[3].score > max(normal_scores)
+    heat = predictions[3].anomaly_map
+    row, col = np.unravel_index(np.argmax(heat), heat.shape)
+    assert abs(row - 20) <= 10 and abs(col - 40) <= 10
+
+
+def test_the_bank_keeps_the_requested_fraction_of_patches(fitted, train_images):
+    patches_per_image = (64 // 8) ** 2
+    assert fitted.bank.shape == (int(len(train_images) * patches_per_image * 0.25), 512)
+    full = _patchcore(coreset_ratio=1.0)
+    full.fit(train_images)
+    assert len(full.bank) == len(train_images) * patches_per_image
+
+
+def test_the_coreset_is_reproducible_with_a_seed_and_changes_with_it(fitted, train_images):
+    again = _patchcore(coreset_ratio=0.25)
+    again.fit(train_images)
+    np.testing.assert_array_equal(again.bank, fitted.bank)
+    other = _patchcore(coreset_ratio=0.25, seed=1)
+    other.fit(train_images)
+    assert not np.array_equal(other.bank, fitted.bank)
+
+
+def _plain_greedy(points: np.ndarray, n_select: int, n_start: int, seed: int) -> list[int]:
+    """The textbook approximate greedy coreset: mean distance to random starts, then farthest-point picks."""
+    rng = np.random.default_rng(seed)
+    start = rng.choice(len(points), n_start, replace=False)
+    dist = np.linalg.norm(points[:, None, :] - points[None, start, :], axis=2).mean(1)
+    chosen = []
+    for _ in range(n_select):
+        pick = int(np.argmax(dist))
+        chosen.append(pick)
+        dist = np.minimum(dist, np.linalg.norm(points - points[pick], axis=1))
+    return chosen
+
+
+@pytest.mark.parametrize("pool", [16, 4096])
+def test_lazy_coreset_picks_exactly_what_the_plain_greedy_picks(pool):
+    points = np.random.default_rng(5).normal(size=(1500, 12)).astype(np.float32)
+    expected = _plain_greedy(points.astype(np.float64), 150, 10, seed=3)
+    got = greedy_coreset(points, 150, n_start=10, seed=3, pool=pool)
+    assert got.tolist() == expected
+
+
+def test_coreset_never_picks_a_point_twice_even_among_duplicates():
+    points = np.repeat(np.eye(4, dtype=np.float32), 5, axis=0)  # 4 distinct points, 5 copies each
+    got = greedy_coreset(points, 10, seed=0, pool=8)
+    assert len(set(got.tolist())) == 10
+    assert {int(i) // 5 for i in got[:4]} == {0, 1, 2, 3}  # all distinct points come first
+
+
+def test_coreset_can_be_stopped_between_rounds():
+    points = np.random.default_rng(0).normal(size=(3000, 8)).astype(np.float32)
+
+    class Stop(Exception):
+        pass
+
+    def stop():
+        raise Stop
+
+    with pytest.raises(Stop):
+        greedy_coreset(points, 300, should_stop=stop)
+
+
+def test_float16_bank_halves_memory_and_keeps_the_answers(fitted, train_images, test_images, tmp_path):
+    half = _patchcore(coreset_ratio=0.25, bank_dtype="float16")
+    half.fit(train_images)
+    assert half.bank.dtype == np.float16 and half.bank.nbytes * 2 == fitted.bank.nbytes
+    for p32, p16 in zip(fitted.predict(test_images), half.predict(test_images)):
+        assert p16.score == pytest.approx(p32.score, rel=1e-2)
+        np.testing.assert_allclose(p16.anomaly_map, p32.anomaly_map, rtol=1e-2, atol=1e-2)
+    half.save(tmp_path / "half")
+    loaded = load_method(tmp_path / "half")
+    assert loaded.bank.dtype == np.float16
+
+
+@pytest.mark.parametrize("index", ["ivf", "hnsw"])
+def test_approximate_indexes_agree_with_exact_search_and_survive_save_load(fitted, train_images, test_images,
+                                                                            index, tmp_path):
+    approx = _patchcore(coreset_ratio=0.25, index=index, ivf_nprobe=64, hnsw_ef=256)
+    approx.fit(train_images)
+    exact_scores = [p.score for p in fitted.predict(test_images)]
+    approx_pred = approx.predict(test_images)
+    np.testing.assert_allclose([p.score for p in approx_pred], exact_scores, rtol=0.05)
+    approx.save(tmp_path / index)
+    loaded = load_method(tmp_path / index)
+    for p1, p2 in zip(approx_pred, loaded.predict(test_images)):
+        assert p1.score == p2.score
+        np.testing.assert_array_equal(p1.anomaly_map, p2.anomaly_map)
+
+
+def test_reweighting_follows_the_paper_formula(fitted):
+    queries = np.random.default_rng(1).normal(size=(5, fitted.bank.shape[1])).astype(np.float32)
+    dist2, nearest = fitted._index.search(queries, 1)
+    scores = np.sqrt(dist2[:, 0])
+    worst = int(np.argmax(scores))
+    m_star = int(nearest[worst, 0])
+    bank = fitted.bank.astype(np.float64)
+    neighbours = np.argsort(((bank - bank[m_star]) ** 2).sum(1))[:3]
+    d = np.sqrt(((bank[neighbours] - queries[worst]) ** 2).sum(1))
+    expected = (1 - np.exp(scores[worst]) / np.exp(d).sum()) * scores[worst]
+    reweighted = _patchcore(coreset_ratio=0.25, reweight_neighbors=3)
+    reweighted._index = fitted._index
+    assert reweighted._image_score(queries, scores, nearest[:, 0]) == pytest.approx(expected, rel=1e-5)
+    assert fitted._image_score(queries, scores, nearest[:, 0]) == pytest.approx(scores[worst])  # default: off
+
+
+def test_parameters_specific_to_patchcore_are_checked(mobilenet_weights):
+    with pytest.raises(ParamError, match="reweight_neighbors.*0 \\(off\\) or at least 2"):
+        _patchcore(reweight_neighbors=1)
+    with pytest.raises(ParamError, match="'coreset_ratio' must be float in"):
+        _patchcore(coreset_ratio=0.0)
+    with pytest.raises(ParamError, match="'bank_dtype' must be one of 'float32', 'float16'"):
+        _patchcore(bank_dtype="int8")
+    model = _patchcore()
+    assert model.hparams["target_dim"] == 512 and model.config()["params"]["pretrain_dim"] == 256
+
+
+def test_embeddings_aggregate_3x3_neighbourhoods_as_the_reference():
+    from goodsad_studio.methods.patchcore import locally_aware_patches
+
+    low = torch.zeros(1, 1, 4, 4)
+    low[0, 0, 1, 1] = 9.0  # one hot cell
+    high = torch.ones(1, 1, 2, 2)
+    kept = locally_aware_patches({"s8": low, "s16": high}, pretrain_dim=9, target_dim=18)
+    assert kept.shape == (1, 4, 4, 18)
+    # with room for all 9 values the neighbourhood's layout is kept: the hot cell is at (dy, dx) = (+1, +1) from
+    # position (0, 0), at the centre of (1, 1), at (-1, -1) from (2, 2), and absent from (3, 3)
+    assert kept[0, 0, 0, :9].tolist() == [0.0] * 8 + [9.0]
+    assert kept[0, 1, 1, 4] == 9.0 and kept[0, 2, 2, 0] == 9.0 and kept[0, 3, 3, :9].abs().sum() == 0
+    assert kept.shape[-1] == 18 and (kept[0, :, :, 9:] >= 0).all()  # the stride-16 half, upsampled
+    mean = locally_aware_patches({"s8": low, "s16": high}, pretrain_dim=1, target_dim=2)
+    # pooled to one value it is the 3x3 mean (zero padding at the border counts, as in the reference)
+    assert mean[0, 0, 0, 0] == pytest.approx(1.0) and mean[0, 3, 3, 0] == 0.0
