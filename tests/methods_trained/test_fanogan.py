@@ -1,0 +1,86 @@
+"""f-AnoGAN at tiny scale: architecture sizes, the two phases, the training contract, residual maps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from goodsad_studio.methods.fanogan import FAnoGan, FAnoGanModel
+from goodsad_studio.methods.params import ParamError
+from goodsad_studio.methods.registry import create_method
+
+from .conftest import textured_images, with_defect
+from .trained_contract import (  # noqa: F401  (one_thread is a fixture)
+    check_cancel_and_resume,
+    check_save_load_and_map_resolution,
+    check_seed_determinism,
+    one_thread,
+)
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def make(**kw) -> FAnoGan:
+    settings = dict(device="cpu", image_size=32, batch_size=8, width=8, latent_dim=16, lr=1e-3)
+    return create_method("fanogan", **{**settings, **kw})
+
+
+def test_defaults_and_image_size_check():
+    p = FAnoGan(device="cpu").hparams
+    assert (p["image_size"], p["latent_dim"], p["n_critic"], p["gp_weight"], p["lr"]) == (64, 128, 5, 10.0, 1e-4)
+    with pytest.raises(ParamError, match="power of two"):
+        FAnoGan(device="cpu", image_size=48)
+
+
+def test_generator_critic_and_encoder_shapes():
+    model = FAnoGanModel(16, 4, 64).eval()
+    z = torch.randn(2, 16)
+    image = model.generator(z)
+    assert image.shape == (2, 3, 64, 64) and image.abs().max() <= 1
+    score, features = model.critic(image)
+    assert score.shape == (2, 1) and features.shape[0] == 2
+    assert model.encoder(image)[0].shape == (2, 16)
+
+
+def test_gan_phase_then_encoder_phase_whose_loss_goes_down():
+    method = make(max_steps=40)
+    method.fit(textured_images(8, (64, 64)))
+    phases = [h["phase"] for h in method.loss_history]
+    assert phases == [0.0] * 20 + [1.0] * 20
+    assert sum("generator" in h for h in method.loss_history) == 4  # every n_critic = 5 critic steps
+    encoder = [h["loss"] for h in method.loss_history[20:]]
+    assert np.mean(encoder[-5:]) < 0.97 * np.mean(encoder[:5])  # bounded below by the young generator
+    assert sum(b < a for a, b in zip(encoder, encoder[1:])) >= 15
+
+
+def test_encoder_phase_leaves_generator_and_critic_unchanged():
+    method = make(max_steps=12, gan_fraction=0.5)
+    method.fit(textured_images(8, (64, 64)))
+    # a run of 6 GAN steps and 1 encoder step gives the same G and D as the 12-step run (6 + 6)
+    six = make(max_steps=7, gan_fraction=6 / 7)
+    six.fit(textured_images(8, (64, 64)))
+    full = {k: v for k, v in method.model.state_dict().items() if k.startswith(("generator.", "critic."))}
+    gan = {k: v for k, v in six.model.state_dict().items() if k.startswith(("generator.", "critic."))}
+    for key in full:
+        assert torch.allclose(full[key].float(), gan[key].float()), key
+
+
+def test_save_load_and_map_resolution(tmp_path):
+    check_save_load_and_map_resolution(make, tmp_path)
+
+
+def test_seed_determinism():
+    check_seed_determinism(make)
+
+
+def test_cancel_and_resume(tmp_path):
+    check_cancel_and_resume(make, tmp_path)
+
+
+def test_residual_map_shows_a_defect():
+    method = make(max_steps=40)
+    method.fit(textured_images(8, (64, 64)))
+    bad = with_defect(textured_images(1, (64, 64), seed=11)[0])
+    (pred,) = method.predict([bad])
+    assert pred.anomaly_map[20:40, 20:40].mean() > 2 * pred.anomaly_map[:10, :10].mean()

@@ -1,0 +1,97 @@
+"""The training contract every trained method of the issue meets, as reusable checks (the test modules of DRAEM,
+NSA, CutPaste and f-AnoGAN call them with a factory for their own tiny configuration)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+import torch
+
+from goodsad_studio.methods.base import AnomalyMethod, Cancelled
+from goodsad_studio.methods.checkpoint import read_latest_checkpoint
+
+from .conftest import CancelAt, assert_same_state, no_temp_files, state_of, textured_images
+
+
+
+@pytest.fixture
+def one_thread():
+    """One torch thread: on the shared 2-core machine two threads of small convolutions contend and run 5x
+    slower than one."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+Factory = Callable[..., AnomalyMethod]
+IMAGES = textured_images(8, (64, 64))
+
+
+def check_loss_goes_down(make: Factory, steps: int, *, images=IMAGES, key: str = "loss", ratio: float = 0.8) -> None:
+    reports = []
+    method = make(max_steps=steps)
+    method.fit(images, progress=lambda d, t: reports.append((d, t)))
+    assert len(method.loss_history) == steps
+    assert reports[-1] == (len(images) + steps, len(images) + steps)
+    losses = [h[key] for h in method.loss_history]
+    window = max(2, steps // 4)
+    assert np.mean(losses[-window:]) < ratio * np.mean(losses[:window]), losses
+    assert method.config()["training_log"]["steps"] == steps
+
+
+def check_save_load_and_map_resolution(make: Factory, tmp_path, steps: int = 2) -> AnomalyMethod:
+    method = make(max_steps=steps)
+    method.fit(IMAGES)
+    wide = textured_images(1, (48, 90), seed=5)[0]
+    probe = [IMAGES[0], wide]
+    before = method.predict(probe)
+    assert before[0].anomaly_map.shape == (64, 64) and before[1].anomaly_map.shape == (48, 90)
+    assert all(p.anomaly_map.dtype == np.float32 and np.isfinite(p.anomaly_map).all() for p in before)
+    method.save(tmp_path / "model")
+    loaded = AnomalyMethod.load(tmp_path / "model", device="cpu")
+    assert type(loaded) is type(method)
+    for x, y in zip(before, loaded.predict(probe)):
+        assert x.score == y.score
+        np.testing.assert_array_equal(x.anomaly_map, y.anomaly_map)
+    assert loaded.loss_history == method.loss_history
+    return method
+
+
+def check_seed_determinism(make: Factory, steps: int = 2) -> None:
+    a, b, c = (make(max_steps=steps, seed=s) for s in (3, 3, 4))
+    for m in (a, b, c):
+        m.fit(IMAGES[:4])
+    assert_same_state(state_of(a), state_of(b))
+    sa, sc = state_of(a), state_of(c)
+    assert any(not np.array_equal(sa[k].numpy(), sc[k].numpy()) for k in sa)
+
+
+def check_cancel_and_resume(make: Factory, tmp_path, steps: int = 4) -> None:
+    """Cancel after 2 steps: no half-written checkpoint, the previous model kept; resuming from the checkpoint
+    gives the weights of an uninterrupted run."""
+    images = IMAGES[:4]
+    straight = make(max_steps=steps)
+    straight.fit(images)
+    first = make(max_steps=steps, checkpoint_dir=tmp_path / "ck", checkpoint_every=1)
+    first.fit(images)  # a fitted model, then a second run cancelled midway must keep it
+    kept = state_of(first)
+    first.hparams["seed"] = 1
+    stopper = CancelAt(len(images) + 2)
+    with pytest.raises(Cancelled):
+        first.fit(images, progress=stopper, cancel=stopper.event)
+    assert_same_state(state_of(first), kept)
+    assert no_temp_files(tmp_path / "ck")
+    assert read_latest_checkpoint(tmp_path / "ck").step == 2
+    (tmp_path / "ck2").mkdir()
+    stopper = CancelAt(len(images) + 2)
+    interrupted = make(max_steps=steps, checkpoint_dir=tmp_path / "ck2", checkpoint_every=1)
+    with pytest.raises(Cancelled):
+        interrupted.fit(images, progress=stopper, cancel=stopper.event)
+    resumed = make(max_steps=steps, checkpoint_dir=tmp_path / "ck2")
+    resumed.fit(images)
+    assert resumed.resumed_from_step == 2
+    assert_same_state(state_of(resumed), state_of(straight), atol=1e-6)
+    assert [h["loss"] for h in resumed.loss_history] == pytest.approx([h["loss"] for h in straight.loss_history])
