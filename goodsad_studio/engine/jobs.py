@@ -10,6 +10,7 @@ model is refitted exactly when something that shapes it changed.
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -127,6 +128,9 @@ class Workspace:
             except StudioError:
                 pass  # an unreadable or outdated saved model is refitted and replaced
         check_cancel(cancel)
+        if hasattr(method, "checkpoint_dir"):
+            # trained methods checkpoint beside their model: a cancelled or killed fit resumes from there
+            method.checkpoint_dir = directory.with_name(directory.name + ".checkpoints")
         images = LazyImages(records, _image_size(method))
 
         def on_progress(done: int, total: int) -> None:
@@ -137,6 +141,8 @@ class Workspace:
         method.fit(images, progress=on_progress, cancel=cancel)
         seconds = time.perf_counter() - started
         method.save(directory)
+        if getattr(method, "checkpoint_dir", None) is not None:
+            shutil.rmtree(method.checkpoint_dir, ignore_errors=True)  # the saved model supersedes them
         return FittedModel(method, key, directory, category, goods_id, len(records), seconds, False)
 
     def cache_for(self, model: FittedModel) -> ResultsCache:

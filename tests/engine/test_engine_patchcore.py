@@ -66,3 +66,29 @@ def test_unknown_method_and_bad_param_are_messages(demo_root, tmp_path, capsys):
     assert "unknown method" in capsys.readouterr().err
     assert main(["fit", str(demo_root), "--param", "coreset_ratio=7"]) == 2
     assert "coreset_ratio" in capsys.readouterr().err
+
+
+def test_a_cancelled_training_resumes_from_its_checkpoint(demo_root):
+    """Trained methods checkpoint beside their model; the next fit resumes and the checkpoints go once saved."""
+    import threading
+
+    from goodsad_studio.methods.base import Cancelled
+
+    workspace = Workspace(scan_dataset(demo_root))
+    spec = MethodSpec("rd4ad", {"image_size": "64", "epochs": "4", "batch_size": "4"}, device="cpu")
+    cancel = threading.Event()
+    images = len(workspace.training_records("drink_can"))
+    seen = []
+
+    def progress(p):
+        seen.append(p.done)
+        if p.stage == "fit" and p.done >= images + 3:  # three training steps done
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        workspace.fit(spec, "drink_can", progress=progress, cancel=cancel)
+    checkpoints = list(workspace.models_dir.rglob("*.checkpoints"))
+    assert len(checkpoints) == 1 and any(checkpoints[0].iterdir())
+    model = workspace.fit(spec, "drink_can")
+    assert not model.reused and model.method.is_fitted
+    assert not checkpoints[0].exists()

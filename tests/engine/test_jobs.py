@@ -18,12 +18,11 @@ from goodsad_studio.engine.evaluate import evaluate_dataset
 from goodsad_studio.engine.jobs import MethodSpec, Workspace
 from goodsad_studio.methods.base import AnomalyMethod, Cancelled, MethodInfo, Prediction
 from goodsad_studio.methods.params import ParamSpec
-from goodsad_studio.methods.registry import register_method
+from goodsad_studio.methods import registry
 
 GRID = 16
 
 
-@register_method
 class MeanImageDistance(AnomalyMethod):
     """Distance of each pixel from the mean training image at a coarse grid: simple, exact, torch-free."""
 
@@ -98,6 +97,12 @@ def _dataset(root: Path, goods=("001", "002")) -> Path:
             write_image(root / "cat" / "test" / "dent" / f"{goods_id}{serial:03d}.png", image)
             write_mask(root / "cat" / "ground_truth" / "dent" / f"{goods_id}{serial:03d}_mask.png", mask)
     return root
+
+
+@pytest.fixture(autouse=True)
+def _registered(monkeypatch):
+    """Register the test method for this module's tests only (other tests iterate over every registered method)."""
+    monkeypatch.setitem(registry._REGISTRY, MeanImageDistance.name, MeanImageDistance)
 
 
 @pytest.fixture
