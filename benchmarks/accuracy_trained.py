@@ -44,6 +44,12 @@ METHODS = {
     "simplenet": ("simplenet", {"image_size": 224, "resize_mode": "resize", "epochs": 40}),
     "rd4ad": ("rd4ad", {"image_size": 256, "batch_size": 16, "epochs": 10}),
     "cflow": ("cflow", {"image_size": 256, "batch_size": 8, "epochs": 3}),  # 18 steps x 168 flow updates
+    "draem": ("draem", {"image_size": 64, "rec_width": 16, "disc_width": 16, "batch_size": 8, "max_steps": 150,
+                        "lr": 1e-3}),
+    "nsa": ("nsa", {"image_size": 128, "width": 32, "batch_size": 16, "max_steps": 60, "lr": 1e-3}),
+    "cutpaste": ("cutpaste", {"image_size": 96, "batch_size": 8, "max_steps": 30, "lr": 0.01}),
+    "fanogan": ("fanogan", {"image_size": 64, "width": 16, "batch_size": 16, "max_steps": 200, "lr": 5e-4,
+                            "latent_dim": 64}),
 }
 BASELINE = "patchcore"
 
@@ -73,7 +79,9 @@ def load_split(root: Path, max_train: int | None):
 
 
 def evaluate(name: str, params: dict, train, test, test_images, masks) -> dict:
-    method = create_method(name, backbone="mobilenet_v2", **params)
+    # methods trained from scratch (no backbone roles) take no backbone argument
+    backbone = {"backbone": "mobilenet_v2"} if get_method(name).roles else {}
+    method = create_method(name, **backbone, **params)
     started = time.perf_counter()
     method.fit([read_image(r.image_path) for r in train])
     fit_s = time.perf_counter() - started
