@@ -40,6 +40,8 @@ uninterrupted run. On cancel :class:`Cancelled` is raised and the previously fit
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import dataclasses
 import hashlib
 import json
@@ -178,17 +180,21 @@ class TrainedMethod(BackboneMethod):
         self._trained_steps_per_epoch = 0
 
     # -- hooks -------------------------------------------------------------------------------------------------
+    @abstractmethod
     def build_model(self) -> nn.Module:
-        raise NotImplementedError
+        """The trainable network (built after the seed is set, so initialisation is reproducible)."""
 
+    @abstractmethod
     def build_optimizers(self, model: nn.Module) -> dict[str, torch.optim.Optimizer]:
-        raise NotImplementedError
+        """Named optimizers of ``model`` (their state is checkpointed by name)."""
 
+    @abstractmethod
     def training_step(self, state: TrainState, batch: TrainData) -> dict[str, float]:
-        raise NotImplementedError
+        """One optimisation step on ``batch`` (zero_grad, backward, step); returns the losses to log."""
 
+    @abstractmethod
     def predict_batch(self, model: nn.Module, batch: torch.Tensor) -> tuple[np.ndarray | None, np.ndarray]:
-        raise NotImplementedError
+        """Image scores (None: the maximum of each smoothed map) and ``B x h x w`` anomaly maps on any grid."""
 
     def prepare_training_data(self, images: np.ndarray, cancel: threading.Event | None) -> TrainData:
         return images
