@@ -132,7 +132,7 @@ class PatchCore(BackboneMethod):
         projection = random_projection(p["target_dim"], p["coreset_dim"], p["seed"]).to(self.device) \
             if subsample else None
         store: _RowStore | None = None
-        projected: list[torch.Tensor] = []
+        projected: _RowStore | None = None
         done = 0
 
         def image_progress(count: int, _total: int) -> None:
@@ -144,15 +144,17 @@ class PatchCore(BackboneMethod):
         for features, shapes in self.iter_feature_batches(images, progress=image_progress, cancel=cancel):
             rows = self.embed(features).reshape(-1, p["target_dim"])
             if store is None:
-                per_image = rows.shape[0] // len(shapes)
-                store = _RowStore(p["target_dim"], bank_dtype, n_images * per_image if n_images else 0)
+                expected = n_images * (rows.shape[0] // len(shapes)) if n_images else 0
+                store = _RowStore(p["target_dim"], bank_dtype, expected)
+                if projection is not None:
+                    projected = _RowStore(p["coreset_dim"], np.float32, expected)
             store.append(rows.cpu().numpy())
-            if projection is not None:
-                projected.append((rows @ projection).cpu())
+            if projected is not None:
+                projected.append((rows @ projection).cpu().numpy())
         assert store is not None
         embeddings = store.finish()
-        if subsample:
-            points = torch.cat(projected)
+        if projected is not None:
+            points = projected.finish()
             del projected
             n_select = max(1, int(len(points) * ratio))
 
@@ -239,8 +241,8 @@ class PatchCore(BackboneMethod):
 
 
 class _RowStore:
-    """Collects embedding rows in the bank's dtype, into one preallocated array when the total is known (so a
-    full float16 bank is never held twice), else in a list concatenated at the end."""
+    """Collects rows (embeddings in the bank's dtype, or their projections) into one preallocated array when the
+    number of images is known — so they are never held twice — else in a list concatenated at the end."""
 
     def __init__(self, dim: int, dtype: type, expected_rows: int):
         self.dim, self.dtype = dim, dtype
