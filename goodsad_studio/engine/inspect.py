@@ -142,6 +142,22 @@ def colour_range(mode: str, result: CachedResult | None, ranges: Sequence[tuple[
     return low, high
 
 
+def compare_ranges(mode: str, results: Mapping[str, CachedResult],
+                   category_ranges: Mapping[str, Sequence[tuple[float, float]]] | None = None,
+                   fixed: tuple[float, float] = (0.0, 1.0)) -> dict[str, tuple[float, float]]:
+    """The (low, high) raw map values that span the colormap for each compared method.
+
+    Methods score on unrelated scales (PatchCore's distances against PaDiM's Mahalanobis values), so one raw range
+    shared by all makes some panes a flat colour. Comparing them on equal terms means comparing each map against
+    its own method's yardstick: ``"category"`` maps each method's category range (the union of ``category_ranges``
+    of that method, the (low, high) of each of its maps) onto the colormap, ``"image"`` each map's own range.
+    Either way the shared colour scale reads "0 to 100 % of the method's range". ``"fixed"`` is the one case where
+    a raw range is shared by every method (for methods whose scores share units)."""
+    category_ranges = category_ranges or {}
+    return {method: colour_range(mode, result, category_ranges.get(method, ()), fixed)
+            for method, result in results.items()}
+
+
 def propose_mask(result: CachedResult, threshold: float, *, min_area: int = 0) -> np.ndarray:
     """A mask at the image's native size: every pixel whose (upsampled) score is ``>= threshold``, without
     connected regions smaller than ``min_area`` pixels. The annotator then refines it with the drawing tools."""
@@ -193,11 +209,19 @@ class TriageItem:
 
 
 def triage(records: Sequence[ImageRecord], results: Mapping[str, CachedResult], *, limit: int = 50,
-           read: Callable[[ImageRecord, tuple[int, int]], np.ndarray | None] | None = None) -> list[TriageItem]:
+           read: Callable[[ImageRecord, tuple[int, int]], np.ndarray | None] | None = None,
+           edited: Mapping[str, np.ndarray] | None = None) -> list[TriageItem]:
     """Images to look at first when hunting annotation mistakes: defective images whose mask the heatmap explains
     worst (lowest pixel AP; a mask on the wrong spot, or a missed region), then good images the method scores
-    highest (a defect nobody masked). ``read(record, shape)`` gives a mask (default: the mask file)."""
+    highest (a defect nobody masked). ``read(record, shape)`` gives a mask (default: the mask file); ``edited``
+    holds masks by record key as the annotator has them now (unsaved edits), which win over ``read``."""
     read = read or (lambda record, shape: read_mask(record.mask_path, shape=shape) if record.mask_path else None)
+    if edited:
+        read_saved = read
+
+        def read(record: ImageRecord, shape: tuple[int, int]) -> np.ndarray | None:
+            mask = edited.get(record.key)
+            return mask if mask is not None and mask.shape == tuple(shape) else read_saved(record, shape)
     defective, good = [], []
     for record in records:
         result = results.get(record.key)

@@ -1,10 +1,10 @@
-"""Puts the analysis parts into the main window: the Methods, Heatmap, Image metrics and Triage docks, the
-Analysis menu (compare view, dataset metrics, export), and routes the panel's requests to engine jobs."""
+"""Puts the analysis parts into the main window: the Methods, Heatmap, Image metrics and Triage docks, the windows
+behind the Analysis menu (compare view, dataset metrics, export; the menu itself comes from the command table in
+``commands.py``), and routes the panel's requests to engine jobs."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
 from goodsad_studio.errors import StudioError
@@ -62,19 +62,6 @@ class AnalysisUI:
             f"{job.title} {job.state}: {job.error}", 15000))
         for view in (self.metrics_view, self.triage):
             view.open_image.connect(window.select_image)
-        self._menu()
-
-    def _menu(self) -> None:
-        menu = self.window.menuBar().addMenu("&Analysis")
-        for text, keys, handler in (("&Compare methods...", "Ctrl+M", self.show_compare),
-                                    ("Dataset &metrics...", "Ctrl+Shift+M", self.show_metrics),
-                                    ("&Export...", "Ctrl+E", self.export),
-                                    ("&Propose mask from heatmap", "Ctrl+Shift+P", self.overlay.propose)):
-            action = QAction(text, self.window)
-            action.setShortcut(QKeySequence(keys))
-            action.triggered.connect(lambda _c=False, h=handler: h())
-            menu.addAction(action)
-            self.window.addAction(action)
 
     def dataset_opened(self, index) -> None:
         self.analysis.set_index(index)

@@ -58,6 +58,14 @@ COMMANDS: tuple[Command, ...] = (
             "Move this test image to test/good (its mask goes to the studio's trash)"),
     Command("mark_defective", "Mark &defective / set defect type...", ("Ctrl+D",), "Image",
             "Move this test image to test/<defect> (a new defect type can be typed in)"),
+    Command("compare", "&Compare methods...", ("Ctrl+M",), "Analysis",
+            "The current image in one pane per method, zoom and pan linked, one colour scale"),
+    Command("metrics", "Dataset &metrics...", ("Ctrl+Shift+M",), "Analysis",
+            "The GoodsAD paper's tables per category and method, curves, the score histogram"),
+    Command("export", "&Export...", ("Ctrl+E",), "Analysis",
+            "Export an MVTec-layout subset, COCO JSON, heatmaps or the metrics report"),
+    Command("propose", "&Propose mask from heatmap", ("Ctrl+Shift+P",), "Analysis",
+            "Replace the mask by the heatmap's pixels at or above the threshold (undoable)"),
     Command("help", "&Keyboard shortcuts", ("F1", "?"), "Help", "This list"),
 )
 
@@ -72,7 +80,7 @@ POINTER_HELP: tuple[tuple[str, str], ...] = (
     ("Esc", "Clear the selection"),
 )
 
-GROUPS = ("File", "Edit", "Tools", "View", "Navigate", "Image", "Help")
+GROUPS = ("File", "Edit", "Tools", "View", "Navigate", "Image", "Analysis", "Help")
 
 
 def build_actions(parent: QObject, handlers: dict[str, Callable[..., object]]) -> dict[str, QAction]:

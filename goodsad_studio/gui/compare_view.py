@@ -1,10 +1,15 @@
 """Compare view: the same image in N panes (the ground truth, then each chosen method's heatmap) with zoom and pan
-linked and one colour scale shared by every heatmap, so methods are compared on equal terms."""
+linked and one colour scale shared by every heatmap, so methods are compared on equal terms.
+
+Methods score on unrelated scales, so the shared scale is relative by default: each method's map is drawn against
+its own category range (or its own image range), and a colour means the same fraction of that method's range in
+every pane. Only the "fixed range" normalisation shares raw values (``engine.inspect.compare_ranges``)."""
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QTransform
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import (
     QFrame,
     QGraphicsScene,
@@ -18,12 +23,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from goodsad_studio.engine.inspect import colour_range
+from goodsad_studio.engine.inspect import compare_ranges
 from goodsad_studio.gui.canvas.heatmap_layer import HeatmapLayer
 from goodsad_studio.gui.canvas.image_layer import ImageLayer
 from goodsad_studio.gui.canvas.mask_layer import MaskLayer
 
 WHEEL_STEP = 1.25
+SCALE_TEXT = {
+    "category": "shared colour scale: 0 to 100 % of each method's score range over its category",
+    "image": "shared colour scale: 0 to 100 % of each method's score range on this image",
+    "fixed": "shared colour scale: one fixed raw range for every method",
+}
+
+
+def colour_bar(lut, height: int = 160, width: int = 18) -> QPixmap:
+    """A vertical bar of the colormap, its high end at the top."""
+    column = np.ascontiguousarray(np.asarray(lut, dtype=np.uint8)[::-1, :3])
+    image = QImage(column.data, 1, len(column), column.strides[0], QImage.Format.Format_RGB888).copy()
+    return QPixmap.fromImage(image).scaled(width, height)
 
 
 class ComparePane(QGraphicsView):
@@ -34,6 +51,7 @@ class ComparePane(QGraphicsView):
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.title = title
+        self.method = ""  # the method whose heatmap this pane shows ("" for the ground truth)
         self.setScene(QGraphicsScene(self))
         self.setBackgroundBrush(QColor(32, 33, 36))
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -64,10 +82,11 @@ class ComparePane(QGraphicsView):
         return self.mapToScene(self.viewport().rect().center())
 
     def follow(self, other: ComparePane) -> None:
-        """Take ``other``'s zoom and centre."""
-        self._auto_fit = None
+        """Take ``other``'s zoom and centre, and whether it still fits the whole image (the user has not zoomed), so
+        that a pane resized by the layout after the sync fits itself again rather than keep a stale view."""
         self.setTransform(other.transform())
         self.centerOn(other.centre())
+        self._auto_fit = other._auto_fit
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
@@ -110,15 +129,23 @@ class CompareView(QWidget):
         self.methods.itemChanged.connect(lambda _i: self.rebuild())
         self.scale = QLabel()
         self.scale.setObjectName("shared-scale")
+        self.scale.setWordWrap(True)
+        self.bar, self.bar_high, self.bar_low = QLabel(), QLabel(), QLabel()
         self.grid = QGridLayout()
         self.grid.setSpacing(2)
         self.panes: list[ComparePane] = []
-        self.range = (0.0, 1.0)
+        self.ranges: dict[str, tuple[float, float]] = {}  # the raw (low, high) each method's pane spans
         self._syncing = False
         side = QVBoxLayout()
         side.addWidget(QLabel("Methods"))
         side.addWidget(self.methods, 1)
         side.addWidget(self.scale)
+        bar = QGridLayout()
+        bar.addWidget(self.bar, 0, 0, 2, 1)
+        bar.addWidget(self.bar_high, 0, 1, Qt.AlignmentFlag.AlignTop)
+        bar.addWidget(self.bar_low, 1, 1, Qt.AlignmentFlag.AlignBottom)
+        bar.setColumnStretch(1, 1)
+        side.addLayout(bar)
         layout = QHBoxLayout(self)
         layout.addLayout(side)
         layout.addLayout(self.grid, 1)
@@ -154,7 +181,8 @@ class CompareView(QWidget):
             self.rebuild()
 
     def rebuild(self) -> None:
-        """Lay out GT + one pane per chosen method for the current image, on one shared colour range."""
+        """Lay out GT + one pane per chosen method for the current image, each on its method's range of the shared
+        (relative) colour scale."""
         for pane in self.panes:
             pane.setParent(None)
             pane.deleteLater()
@@ -165,12 +193,11 @@ class CompareView(QWidget):
         width, height = display.size
         results = {name: self.analysis.result(record, name) for name in self.chosen()}
         results = {name: result for name, result in results.items() if result is not None}
-        ranges = [(float(r.anomaly_map.min()), float(r.anomaly_map.max())) for r in results.values()]
         mode = self.controls.normalisation()
-        self.range = colour_range("fixed" if mode == "fixed" else "category", None, ranges,
-                                  self.controls.fixed_range())
-        self.scale.setText(f"shared colour scale\n{self.range[0]:.4g} … {self.range[1]:.4g}\n"
-                           f"({self.controls.colormap.currentText()})")
+        category_ranges = {name: [(s.low, s.high) for s in self.analysis.summary(record.category, name).values()]
+                           for name in results}
+        self.ranges = compare_ranges(mode, results, category_ranges, self.controls.fixed_range())
+        self._show_scale(mode)
         gt = ComparePane("ground truth")
         document = self.window_.canvas.document
         if document is not None:
@@ -178,8 +205,10 @@ class CompareView(QWidget):
         self.panes.append(gt)
         lut = self.controls.lut()
         for name, result in results.items():
-            pane = ComparePane(f"{name}  score {result.score:.4g}")
-            pane.heat.set_heatmap(result.anomaly_map, (width, height), *self.range, lut, 0.65)
+            low, high = self.ranges[name]
+            pane = ComparePane(f"{name}  score {result.score:.4g}  (colours span {low:.4g} … {high:.4g})")
+            pane.method = name
+            pane.heat.set_heatmap(result.anomaly_map, (width, height), low, high, lut, 0.65)
             self.panes.append(pane)
         columns = 2 if len(self.panes) <= 4 else 3
         for position, pane in enumerate(self.panes):
@@ -190,6 +219,17 @@ class CompareView(QWidget):
         for pane in self.panes:
             pane.show()
             pane.fit(width, height)
+
+    def _show_scale(self, mode: str) -> None:
+        self.scale.setText(f"{SCALE_TEXT[mode]} ({self.controls.colormap.currentText()})")
+        self.bar.setPixmap(colour_bar(self.controls.lut()))
+        if mode == "fixed":
+            low, high = self.controls.fixed_range()
+            self.bar_high.setText(f"{high:.4g}")
+            self.bar_low.setText(f"{low:.4g}")
+        else:
+            self.bar_high.setText("100 %")
+            self.bar_low.setText("0 %")
 
     def _sync(self, source: ComparePane) -> None:
         """Linked zoom and pan: every other pane takes the source pane's zoom and centre."""

@@ -83,6 +83,9 @@ class MainWindow(QMainWindow):
             "find": lambda: self.panel.filters.search.setFocus(),
             "mark_good": self.mark_good, "mark_defective": self.mark_defective,
             "help": lambda: ShortcutsDialog(self).exec(),
+            # the analysis part is built after the actions: look it up when the command runs
+            "compare": lambda: self.analysis_ui.show_compare(), "metrics": lambda: self.analysis_ui.show_metrics(),
+            "export": lambda: self.analysis_ui.export(), "propose": lambda: self.analysis_ui.overlay.propose(),
         }
 
     def _connect(self) -> None:

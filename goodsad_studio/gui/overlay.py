@@ -29,6 +29,7 @@ class Overlay(QObject):
         self._pool = WorkerPool("inspect", Relay(self))
         self._wanted = 0
         self._pending = False
+        self._closed = False  # after shutdown(): a late measurement result starts no new one
         self._threshold_for: tuple | None = None
         self.result = None
         self._edits = QTimer(self)
@@ -93,7 +94,7 @@ class Overlay(QObject):
     def measure(self) -> None:
         """Per-image metrics of the current image against the mask as it is now (in a worker, newest wins)."""
         record, result, document = self.window.current, self.result, self.window.canvas.document
-        if record is None or result is None:
+        if record is None or result is None or self._closed:
             return
         if self._pool.busy:
             self._pending = True
@@ -135,4 +136,5 @@ class Overlay(QObject):
                                        10000)
 
     def shutdown(self) -> None:
+        self._closed, self._pending = True, False
         self._pool.shutdown()

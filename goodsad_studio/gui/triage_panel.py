@@ -1,5 +1,6 @@
 """The triage list: images whose masks disagree most with the shown method (defective images with the lowest
-pixel AP, good images with the highest scores), found by ``engine.inspect.triage`` in a job. Click to open."""
+pixel AP, good images with the highest scores), found by ``engine.inspect.triage`` in a job, on the masks as they
+are being edited (unsaved edits included). Click to open."""
 
 from __future__ import annotations
 
@@ -35,12 +36,26 @@ class TriagePanel(QWidget):
             return None
         result_set = self.analysis.result_set(record.category)
         records = self.analysis.workspace.test_records(record.category)
+        edited = self._edited_masks(record.category)
 
         def work(progress, cancel):
-            return triage(records, cached_results(result_set, records))
+            return triage(records, cached_results(result_set, records), edited=edited)
 
         self.note.setText(f"Looking through {len(records)} test images of {record.category}...")
         return self.analysis.runner.start(f"Triage {record.category} ({result_set.method})", work, self._done)
+
+    def _edited_masks(self, category: str) -> dict:
+        """Copies of the masks with unsaved edits in ``category``: triage judges the masks as the annotator has
+        them now, not as last saved."""
+        store = self.window_.store
+        if store is None:
+            return {}
+        masks = {}
+        for key in store.modified_keys():
+            document = store.get(key)
+            if key.split("/", 1)[0] == category and document is not None:
+                masks[key] = document.mask.copy()
+        return masks
 
     def _done(self, job) -> None:
         if job.state != DONE:

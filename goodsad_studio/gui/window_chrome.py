@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QMainWindow, QMenu, QSlide
 from goodsad_studio.gui.commands import COMMANDS, GROUPS
 
 MENU_TITLES = {"File": "&File", "Edit": "&Edit", "Tools": "&Tools", "View": "&View", "Navigate": "&Navigate",
-               "Image": "&Image", "Help": "&Help"}
+               "Image": "&Image", "Analysis": "&Analysis", "Help": "&Help"}
 TOOLBAR = ("save", "undo", "redo", None, "tool_select", "tool_polygon", "tool_hole", "tool_brush", "tool_eraser",
            None, "fit", "actual", None, "overlay", "outline")
 

@@ -137,7 +137,7 @@ def test_predict_in_background_shows_heatmap_and_engine_metrics(qtbot, make_wind
     # compare view: GT + the method, one shared scale
     ui.show_compare()
     qtbot.waitUntil(lambda: len(ui.compare.panes) == 2, timeout=5000)
-    assert ui.compare.panes[1].heat.range == ui.compare.range
+    assert ui.compare.panes[1].heat.range == ui.compare.ranges["patchcore"]
     ui.compare.panes[0].setTransform(ui.compare.panes[0].transform().scale(2, 2))
     ui.compare.panes[0].view_changed.emit(ui.compare.panes[0])
     assert ui.compare.panes[1].transform().m11() == pytest.approx(ui.compare.panes[0].transform().m11())

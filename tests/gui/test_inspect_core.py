@@ -9,6 +9,7 @@ import pytest
 from goodsad_studio.engine.cache import CachedResult, ResultsCache
 from goodsad_studio.engine.inspect import (
     colour_range,
+    compare_ranges,
     propose_mask,
     saved_result_sets,
     score_rank,
@@ -37,6 +38,19 @@ def test_colour_range_modes():
     assert high > low == 4.0
     with pytest.raises(ValueError, match="normalisation"):
         colour_range("global", a)
+
+
+def test_compare_ranges_put_each_method_on_its_own_yardstick():
+    # PatchCore-like scores in 13..16 next to PaDiM-like scores in 3..80: one raw range would flatten the first
+    patchcore, padim = _result([[13, 14], [15, 16]]), _result([[3, 10], [40, 80]])
+    results = {"patchcore": patchcore, "padim": padim}
+    category = {"patchcore": [(12.5, 15.0), (13.0, 17.0)], "padim": [(2.0, 90.0)]}
+    assert compare_ranges("category", results, category) == {"patchcore": (12.5, 17.0), "padim": (2.0, 90.0)}
+    assert compare_ranges("image", results, category) == {"patchcore": (13.0, 16.0), "padim": (3.0, 80.0)}
+    assert compare_ranges("fixed", results, category, (0.0, 50.0)) == {"patchcore": (0.0, 50.0),
+                                                                       "padim": (0.0, 50.0)}
+    # a method without category summaries yet falls back to its image's range
+    assert compare_ranges("category", results, {"padim": [(2.0, 90.0)]})["patchcore"] == (13.0, 16.0)
 
 
 def test_proposed_mask_is_the_thresholded_native_map_without_small_specks():
@@ -75,6 +89,12 @@ def test_triage_puts_the_worst_explained_masks_and_the_highest_good_scores_first
     items = triage(records, results, read=lambda r, shape: masks.get(r.stem))
     assert [item.key.split("/")[-1] for item in items] == ["b", "a", "g2", "g1"]
     assert items[0].value < items[1].value and items[2].value > items[3].value
+    # an unsaved edit that moves b's mask onto the hot spot is judged as it is now, not as saved
+    fixed = triage(records, results, read=lambda r, shape: masks.get(r.stem), edited={records[1].key: hit.copy()})
+    assert {item.key.split("/")[-1]: item.value for item in fixed}["b"] == pytest.approx(items[1].value)
+    wrong_size = triage(records, results, read=lambda r, shape: masks.get(r.stem),
+                        edited={records[1].key: np.ones((4, 4), bool)})
+    assert [item.value for item in wrong_size] == [item.value for item in items]
 
 
 def test_saved_result_sets_are_found_without_a_model(tmp_path):

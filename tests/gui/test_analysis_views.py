@@ -1,0 +1,118 @@
+"""Analysis views over results the engine computed beforehand (found in the results cache on opening).
+
+The compare view with two methods whose scores live on different scales (PatchCore and PaDiM): each pane spans its
+own method's category range, so neither is a flat colour, the colour bar reads 0-100 %, and the fixed range shares raw values. The triage list
+judges the masks as they are being edited."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from goodsad_studio.dataset.imageio import read_mask
+from goodsad_studio.dataset.index import scan_dataset
+from goodsad_studio.engine.inspect import propose_mask
+from goodsad_studio.engine.jobs import MethodSpec, Workspace
+from goodsad_studio.gui.canvas.heatmap_layer import colourise
+from goodsad_studio.metrics.per_image import per_image_metrics
+
+SPECS = (MethodSpec("patchcore", {"coreset_ratio": 0.1}), MethodSpec("padim"))
+
+
+@pytest.fixture(scope="module")
+def predicted_root(tmp_path_factory):
+    """A tiny demo category with PatchCore and PaDiM results of every test image in its cache."""
+    from goodsad_studio.dataset.demo import generate_demo
+
+    root = tmp_path_factory.mktemp("compare") / "demo"
+    generate_demo(root, size=128, categories=["drink_can"], goods_per_category=2, train_per_goods=3,
+                  test_good_per_goods=1, defective_per_goods=2)
+    workspace = Workspace(scan_dataset(root))
+    for spec in SPECS:
+        model = workspace.fit(spec, "drink_can")
+        workspace.predict(model, workspace.test_records("drink_can"))
+    return root
+
+
+def _category_range(analysis, method):
+    summary = analysis.summary("drink_can", method).values()
+    return min(s.low for s in summary), max(s.high for s in summary)
+
+
+def test_each_method_is_drawn_on_its_own_range_of_the_shared_scale(qtbot, make_window, predicted_root):
+    defective = next(r.key for r in scan_dataset(predicted_root).filter(split="test", anomalous=True))
+    window = make_window(predicted_root, select=defective)
+    ui = window.analysis_ui
+    qtbot.waitUntil(lambda: not ui.busy and len(ui.analysis.summary("drink_can", "padim")) == 6, timeout=30000)
+    qtbot.waitUntil(lambda: len(ui.analysis.summary("drink_can", "patchcore")) == 6, timeout=30000)
+    ui.controls.mode.setCurrentIndex(ui.controls.mode.findData("category"))
+    qtbot.keyClick(window, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)  # Analysis > Compare methods
+    compare = ui.compare
+    assert compare.isVisible()
+    qtbot.waitUntil(lambda: len(compare.panes) == 3, timeout=5000)
+    assert compare.chosen() == ["padim", "patchcore"]
+    ranges = {method: _category_range(ui.analysis, method) for method in ("padim", "patchcore")}
+    assert compare.ranges == ranges
+    assert ranges["padim"] != ranges["patchcore"]
+    lut = ui.controls.lut()
+    for pane in compare.panes[1:]:
+        assert pane.heat.range == ranges[pane.method]
+        # the pane is coloured against its own method's range: its map spreads over the colormap
+        result = ui.analysis.result(window.current, pane.method)
+        colours = colourise(result.anomaly_map, *pane.heat.range, lut).reshape(-1, 3)
+        assert len(np.unique(colours, axis=0)) > 20
+    assert "each method" in compare.scale.text()
+    assert (compare.bar_low.text(), compare.bar_high.text()) == ("0 %", "100 %")
+    assert not compare.bar.pixmap().isNull()
+
+    # per image: each pane spans exactly its own map
+    ui.controls.mode.setCurrentIndex(ui.controls.mode.findData("image"))
+    qtbot.waitUntil(lambda: len(compare.panes) == 3, timeout=5000)
+    for pane in compare.panes[1:]:
+        result = ui.analysis.result(window.current, pane.method)
+        assert pane.heat.range == (float(result.anomaly_map.min()), float(result.anomaly_map.max()))
+
+    # fixed: one raw range shared by every pane, and the bar shows its raw ends
+    ui.controls.low.setValue(2.0)
+    ui.controls.high.setValue(30.0)
+    ui.controls.mode.setCurrentIndex(ui.controls.mode.findData("fixed"))
+    qtbot.waitUntil(lambda: len(compare.panes) == 3 and compare.panes[1].heat.range == (2.0, 30.0), timeout=5000)
+    assert compare.panes[2].heat.range == (2.0, 30.0)
+    assert (compare.bar_low.text(), compare.bar_high.text()) == ("2", "30")
+
+    # unticking a method removes its pane
+    compare.methods.item(0).setCheckState(Qt.CheckState.Unchecked)
+    assert [pane.method for pane in compare.panes] == ["", "patchcore"]
+    compare.close()
+    window.close()
+
+
+def test_triage_judges_unsaved_edits_not_the_saved_mask(qtbot, make_window, predicted_root):
+    index = scan_dataset(predicted_root)
+    defective = index.filter(split="test", anomalous=True)[0]
+    window = make_window(predicted_root, select=defective.key)
+    ui = window.analysis_ui
+    qtbot.waitUntil(lambda: not ui.busy and len(ui.analysis.summary("drink_can")) == 6, timeout=30000)
+    ui.analysis.set_method("patchcore")
+
+    def triage_values():
+        job = ui.triage.start()
+        qtbot.waitUntil(lambda: not job.running, timeout=30000)
+        return {item.key: item.value for item in ui.triage.items}
+
+    saved = triage_values()
+    # the annotator replaces the mask by the method's own proposal: its pixel AP jumps, before any save
+    result = ui.analysis.result(defective, "patchcore")
+    proposal = propose_mask(result, float(np.quantile(result.native_map(), 0.9)))
+    window.canvas.document.replace_mask(proposal, "test edit")
+    assert window.store.is_modified(defective.key)
+    edited = triage_values()
+    expected = per_image_metrics(result.native_map(), proposal, math.inf, image_shape=result.native_shape).pixel_ap
+    assert edited[defective.key] == pytest.approx(expected)
+    assert edited[defective.key] > saved[defective.key]
+    assert read_mask(defective.mask_path).sum() != proposal.sum()  # nothing was written
+    window.canvas.document.undo()
+    window.close()
