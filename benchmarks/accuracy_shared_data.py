@@ -17,25 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-import time
 from pathlib import Path
 
 import faiss
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from accuracy_common import DATA, DATASETS, fit_and_score, load_split, load_test
+from goodsad_studio.methods import create_method  # noqa: E402 - after accuracy_common puts the repo on the path
 
-from goodsad_studio.dataset.imageio import read_image, read_mask  # noqa: E402
-from goodsad_studio.dataset.index import scan_dataset  # noqa: E402
-from goodsad_studio.methods import create_method  # noqa: E402
-from goodsad_studio.metrics import CategoryEvaluator  # noqa: E402
-
-DATASETS = {
-    "mpdd": "mpdd_metal_plate_512",
-    "mtd": "mtd_magnetic_tile",
-}
 METHODS = {
     "patchcore1": ("patchcore", {"coreset_ratio": 0.01}),
     "patchcore10": ("patchcore", {"coreset_ratio": 0.1}),
@@ -55,35 +44,14 @@ BARS = {"mpdd": {"image_auroc": 0.97, "pro": 0.92}, "mtd": {"image_auroc": 0.90,
 MTD_FIT_BAR_S = 346.0
 
 
-def load_split(root: Path):
-    index = scan_dataset(root)
-    train = [r for r in index.records if r.split == "train"]
-    test = [r for r in index.records if r.split == "test"]
-    return train, test
-
-
 def evaluate(name: str, params: dict, train, test, test_images, masks) -> dict:
     method = create_method(name, backbone="mobilenet_v2", **params)
-    started = time.perf_counter()
-    method.fit([read_image(r.image_path) for r in train])
-    fit_s = time.perf_counter() - started
-    started = time.perf_counter()
-    predictions = method.predict(test_images)
-    predict_ms = 1000 * (time.perf_counter() - started) / len(test_images)
-    row = {"fit_s": fit_s, "predict_ms": predict_ms, "info": str(method.info), "config": method.config()}
-    for protocol in ("224", "native"):
-        evaluator = CategoryEvaluator(protocol=protocol)
-        for record, prediction, image, mask in zip(test, predictions, test_images, masks):
-            evaluator.add(prediction.score, record.defect != "good", prediction.anomaly_map, mask,
-                          image_shape=image.shape[:2], name=record.key)
-        result = evaluator.result()
-        row[protocol] = {"image_auroc": result.image_auroc, "pixel_auroc": result.pixel_auroc, "pro": result.pro}
-    return row
+    return {**fit_and_score(method, train, test, test_images, masks), "config": method.config()}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--threads", type=int, default=2)
@@ -99,8 +67,7 @@ def main() -> int:
             print(f"skipping {key}: {root} is absent")
             continue
         train, test = load_split(root)
-        test_images = [read_image(r.image_path) for r in test]
-        masks = [read_mask(r.mask_path) if r.mask_path else None for r in test]
+        test_images, masks = load_test(test)
         print(f"\n== {key}: {root.name} — {len(train)} train, {len(test)} test "
               f"({sum(r.defect != 'good' for r in test)} anomalous)", flush=True)
         results[key] = {}

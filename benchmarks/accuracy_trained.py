@@ -21,23 +21,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-import time
 from pathlib import Path
 
 import faiss
-import numpy as np
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from accuracy_common import DATA, DATASETS, fit_and_score, load_split, load_test
+from goodsad_studio.methods import create_method, get_method  # noqa: E402 - after accuracy_common
 
-from goodsad_studio.dataset.imageio import read_image, read_mask  # noqa: E402
-from goodsad_studio.dataset.index import scan_dataset  # noqa: E402
-from goodsad_studio.methods import create_method, get_method  # noqa: E402
-from goodsad_studio.metrics import CategoryEvaluator  # noqa: E402
-
-DATASETS = {"mpdd": "mpdd_metal_plate_512", "mtd": "mtd_magnetic_tile"}
 # label -> (method, params): short CPU schedules; the papers' schedules are the methods' defaults
 METHODS = {
     "patchcore": ("patchcore", {"coreset_ratio": 0.1}),
@@ -68,43 +59,19 @@ def parse_method(label: str) -> tuple[str, dict]:
     return name, params
 
 
-def load_split(root: Path, max_train: int | None):
-    index = scan_dataset(root)
-    train = [r for r in index.records if r.split == "train"]
-    test = [r for r in index.records if r.split == "test"]
-    if max_train and len(train) > max_train:
-        keep = np.linspace(0, len(train) - 1, max_train).round().astype(int)
-        train = [train[i] for i in keep]
-    return train, test
-
-
 def evaluate(name: str, params: dict, train, test, test_images, masks) -> dict:
     # methods trained from scratch (no backbone roles) take no backbone argument
     backbone = {"backbone": "mobilenet_v2"} if get_method(name).roles else {}
     method = create_method(name, **backbone, **params)
-    started = time.perf_counter()
-    method.fit([read_image(r.image_path) for r in train])
-    fit_s = time.perf_counter() - started
-    started = time.perf_counter()
-    predictions = method.predict(test_images)
-    predict_ms = 1000 * (time.perf_counter() - started) / len(test_images)
+    row = fit_and_score(method, train, test, test_images, masks)
     history = getattr(method, "loss_history", [])
-    row = {"fit_s": fit_s, "predict_ms": predict_ms, "info": str(method.info), "params": params,
-           "steps": len(history), "first_loss": history[0]["loss"] if history else None,
-           "last_loss": history[-1]["loss"] if history else None}
-    for protocol in ("224", "native"):
-        evaluator = CategoryEvaluator(protocol=protocol)
-        for record, prediction, image, mask in zip(test, predictions, test_images, masks):
-            evaluator.add(prediction.score, record.defect != "good", prediction.anomaly_map, mask,
-                          image_shape=image.shape[:2], name=record.key)
-        result = evaluator.result()
-        row[protocol] = {"image_auroc": result.image_auroc, "pixel_auroc": result.pixel_auroc, "pro": result.pro}
-    return row
+    return {**row, "params": params, "steps": len(history), "first_loss": history[0]["loss"] if history else None,
+            "last_loss": history[-1]["loss"] if history else None}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--datasets", default="mpdd")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--max-train", type=int, default=120, help="subsample larger training sets (MTD: 761)")
@@ -121,8 +88,7 @@ def main() -> int:
             print(f"skipping {key}: {root} is absent")
             continue
         train, test = load_split(root, args.max_train)
-        test_images = [read_image(r.image_path) for r in test]
-        masks = [read_mask(r.mask_path) if r.mask_path else None for r in test]
+        test_images, masks = load_test(test)
         print(f"\n== {key}: {root.name} — {len(train)} train, {len(test)} test "
               f"({sum(r.defect != 'good' for r in test)} anomalous), mobilenet_v2, {args.threads} threads",
               flush=True)
