@@ -11,17 +11,15 @@ from goodsad_studio.methods.cutpaste_method import CutPaste, ledoit_wolf_covaria
 from goodsad_studio.methods.registry import create_method
 
 from .conftest import textured_images, with_defect
-from .trained_contract import (  # noqa: F401  (one_thread is a fixture)
+from .trained_contract import (
     check_cancel_and_resume,
     check_loss_goes_down,
     check_save_load_and_map_resolution,
     check_seed_determinism,
-    one_thread,
 )
 
-pytestmark = [pytest.mark.usefixtures("one_thread"),
-              pytest.mark.skipif(not get_backbone("mobilenet_v2").has_weights(),
-                                 reason="the offline mobilenet_v2 weights package is not installed")]
+pytestmark = pytest.mark.skipif(not get_backbone("mobilenet_v2").has_weights(),
+                                reason="the offline mobilenet_v2 weights package is not installed")
 
 
 def make(**kw) -> CutPaste:

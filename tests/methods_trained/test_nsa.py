@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 
 from goodsad_studio.methods.nsa_method import Nsa, ResNet18EncDec
 from goodsad_studio.methods.registry import create_method
 
 from .conftest import textured_images, with_defect
-from .trained_contract import (  # noqa: F401  (one_thread is a fixture)
+from .trained_contract import (
     check_cancel_and_resume,
     check_loss_goes_down,
     check_save_load_and_map_resolution,
     check_seed_determinism,
-    one_thread,
 )
-
-pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def make(**kw) -> Nsa:

@@ -7,24 +7,11 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-import torch
 
 from goodsad_studio.methods.base import AnomalyMethod, Cancelled
 from goodsad_studio.methods.checkpoint import read_latest_checkpoint
 
 from .conftest import CancelAt, assert_same_state, no_temp_files, state_of, textured_images
-
-
-
-@pytest.fixture
-def one_thread():
-    """One torch thread: on the shared 2-core machine two threads of small convolutions contend and run 5x
-    slower than one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 Factory = Callable[..., AnomalyMethod]
 IMAGES = textured_images(8, (64, 64))
