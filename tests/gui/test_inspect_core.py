@@ -30,7 +30,7 @@ def test_rank_counts_more_anomalous_images_first():
 
 
 def test_colour_range_modes():
-    a, b = _result([[0, 1], [2, 3]]), _result([[5, 9], [6, 7]])
+    a = _result([[0, 1], [2, 3]])
     assert colour_range("image", a) == (0.0, 3.0)
     assert colour_range("category", a, [(0, 3), (5, 9)]) == (0.0, 9.0)
     assert colour_range("fixed", a, fixed=(1.0, 2.0)) == (1.0, 2.0)
