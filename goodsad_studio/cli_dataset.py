@@ -130,8 +130,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     for line in report.notes:
         print(f"note: {line}")
     if args.dry_run:
-        for planned in report.planned:
-            print(f"would write {planned.mask_path}")
+        for path in report.would_write:
+            print(f"would {'replace (old one to the trash)' if path in report.would_replace else 'write'} {path}")
+        for path in report.unchanged:
+            print(f"unchanged {path}")
     return 0
 
 

@@ -45,21 +45,37 @@ def _add_method_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights", default="auto", help="auto, a weights file, or 'random' (untrained: for tests)")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                        help="a method parameter (repeatable); `goodsad-studio methods` lists them")
+                        help="a method parameter (repeatable); METHOD.NAME=VALUE for one method only; "
+                        "`goodsad-studio methods` lists them")
 
 
-def _params(values: list[str]) -> dict[str, str]:
+def _params(values: list[str], method: str) -> dict[str, str]:
+    """The ``--param`` values meant for ``method``: ``NAME=VALUE`` applies to every method of the command,
+    ``METHOD.NAME=VALUE`` to that method only (e.g. ``patchcore.coreset_ratio=0.01`` beside PaDiM). Checked
+    against the method's parameters now, so a typo stops the command before any work, naming the method."""
+    from goodsad_studio.methods.params import validate_params
+    from goodsad_studio.methods.registry import get_method
+
     params = {}
     for item in values:
         name, sep, value = item.partition("=")
+        name = name.strip()
         if not sep or not name:
-            raise StudioError(f"--param takes NAME=VALUE, got {item!r}")
-        params[name.strip()] = value
+            raise StudioError(f"--param takes NAME=VALUE or METHOD.NAME=VALUE, got {item!r}")
+        owner, dot, bare = name.rpartition(".")
+        if dot and owner != method:
+            continue
+        params[bare if dot else name] = value
+    try:
+        validate_params(get_method(method).params, params)
+    except StudioError as exc:
+        raise StudioError(f"{method}: {exc} (`goodsad-studio methods {method}` lists them)") from None
     return params
 
 
 def add_engine_commands(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("methods", help="list the anomaly-detection methods and their parameters")
+    parser.add_argument("names", nargs="*", help="only these methods (default: all)")
     parser.set_defaults(handler=cmd_methods)
 
     parser = sub.add_parser("fit", help="fit a method on a category's normal training images (saved for reuse)")
@@ -98,7 +114,7 @@ def add_engine_commands(sub: argparse._SubParsersAction) -> None:
 def _spec(method: str, args: argparse.Namespace):
     from goodsad_studio.engine.jobs import MethodSpec
 
-    return MethodSpec(method, _params(args.param), args.backbone, args.weights, args.device)
+    return MethodSpec(method, _params(args.param, method), args.backbone, args.weights, args.device)
 
 
 def _workspace(root: Path):
@@ -111,11 +127,12 @@ def _workspace(root: Path):
 def cmd_methods(args: argparse.Namespace) -> int:
     from goodsad_studio.methods.registry import available_methods, get_method
 
-    for name in available_methods():
+    for name in args.names or available_methods():
         cls = get_method(name)
         print(f"{name}: {cls.description}")
         for spec in cls.params:
-            print(f"    --param {spec.describe()}")
+            default = "auto" if spec.default is None else spec.default
+            print(f"    --param {spec.name}={default}  ({spec.describe()})" + (f"  {spec.help}" if spec.help else ""))
     return 0
 
 
@@ -154,12 +171,16 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from goodsad_studio.engine.evaluate import evaluate_dataset
+    from goodsad_studio.engine.evaluations import save_outcome
     from goodsad_studio.engine.timings import write_timings
 
     workspace = _workspace(args.root)
     specs = [_spec(name.strip(), args) for name in args.methods.split(",") if name.strip()]
     outcomes = evaluate_dataset(workspace, specs, categories=args.category, protocol=args.protocol,
                                 scope=args.scope, out_dir=args.out, progress=ProgressBar())
+    if args.scope == "category":  # the studio's Dataset metrics window shows these when the dataset is opened
+        for outcome in outcomes:
+            save_outcome(workspace.state_dir, outcome)
     print((args.out / "report.md").read_text())
     print(write_timings(outcomes, args.out))
     return 0

@@ -37,6 +37,7 @@ from goodsad_studio.dataset.import_common import (
     decode_rle,
     load_json,
     plan_target,
+    preview_plan,
     unmatched_error,
 )
 from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
@@ -178,6 +179,7 @@ def import_coco(index: DatasetIndex, json_path: str | Path, *, dry_run: bool = F
     ``merge_existing`` unites each imported mask with the mask already on disk instead of replacing it.
     """
     report = plan_coco_import(index, json_path)
-    if not dry_run:
-        apply_plan(index, report, merge_existing=merge_existing)
+    if dry_run:
+        return preview_plan(report, merge_existing=merge_existing)
+    apply_plan(index, report, merge_existing=merge_existing)
     return report

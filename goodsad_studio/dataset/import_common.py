@@ -90,6 +90,8 @@ class ImportReport:
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
     backups: list[Path] = field(default_factory=list)
+    would_write: list[Path] = field(default_factory=list)  # a dry run: what a real import would write
+    would_replace: list[Path] = field(default_factory=list)  # ... of which these overwrite a mask (backed up first)
 
     def summary(self) -> str:
         return (f"{self.source}: {len(self.planned)} masks planned, {len(self.written)} written, "
@@ -242,15 +244,9 @@ def _nearest_existing(directory: Path) -> Path:
     return directory
 
 
-def apply_plan(index: DatasetIndex, report: ImportReport, *, merge_existing: bool = False) -> ImportReport:
-    """Write the planned masks and record them in the index. Checks every target folder is writable first.
-
-    Existing masks of the wrong size are refused before anything is written. A mask that would come out
-    identical to the one on disk is left alone (listed in ``unchanged``); a mask that is replaced is first copied
-    to the dataset's trash, one time-stamped folder per import (listed in ``backups``). Should writing fail half
-    way (a full disk), ``report.written`` lists what was written.
-    """
-    stamp = new_trash_stamp()
+def _check_targets(report: ImportReport) -> None:
+    """Refuse the whole import before anything is written: a read-only target folder, or a mask already there
+    whose size is not its image's."""
     for folder in sorted({_nearest_existing(item.mask_path.parent) for item in report.planned}):
         if not is_writable_dir(folder):
             raise ReadOnlyError("cannot write masks here (read-only or no permission); nothing was imported",
@@ -262,13 +258,46 @@ def apply_plan(index: DatasetIndex, report: ImportReport, *, merge_existing: boo
                 raise MaskError(f"the mask already there is {info.width}x{info.height} but its image is "
                                 f"{item.shape[1]}x{item.shape[0]}; fix or remove it; nothing was imported",
                                 item.mask_path)
+
+
+def _outcome(item: PlannedMask, merge_existing: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """The mask the import leaves at ``item.mask_path`` and the mask there now (None when there is none)."""
+    mask = item.render()
+    if not item.mask_path.exists():
+        return mask, None
+    old = read_mask(item.mask_path, shape=item.shape, binarize=True)
+    return (mask | old if merge_existing else mask), old
+
+
+def preview_plan(report: ImportReport, *, merge_existing: bool = False) -> ImportReport:
+    """A dry run that tells exactly what :func:`apply_plan` would do, writing nothing: the same refusals, masks
+    that would come out identical in ``unchanged``, the others in ``would_write`` (with ``would_replace`` listing
+    those that overwrite a mask, which would go to the trash first)."""
+    _check_targets(report)
     for item in report.planned:
-        mask = item.render()
-        exists = item.mask_path.exists()
-        if exists:
-            old = read_mask(item.mask_path, shape=item.shape, binarize=True)
-            if merge_existing:
-                mask |= old
+        mask, old = _outcome(item, merge_existing)
+        if old is not None and np.array_equal(old, mask):
+            report.unchanged.append(item.mask_path)
+        else:
+            report.would_write.append(item.mask_path)
+            if old is not None:
+                report.would_replace.append(item.mask_path)
+    return report
+
+
+def apply_plan(index: DatasetIndex, report: ImportReport, *, merge_existing: bool = False) -> ImportReport:
+    """Write the planned masks and record them in the index. Checks every target folder is writable first.
+
+    Existing masks of the wrong size are refused before anything is written. A mask that would come out
+    identical to the one on disk is left alone (listed in ``unchanged``); a mask that is replaced is first copied
+    to the dataset's trash, one time-stamped folder per import (listed in ``backups``). Should writing fail half
+    way (a full disk), ``report.written`` lists what was written.
+    """
+    stamp = new_trash_stamp()
+    _check_targets(report)
+    for item in report.planned:
+        mask, old = _outcome(item, merge_existing)
+        if old is not None:
             if np.array_equal(old, mask):
                 report.unchanged.append(item.mask_path)
                 continue

@@ -36,6 +36,7 @@ from goodsad_studio.dataset.import_common import (
     clean_geometry,
     load_json,
     plan_target,
+    preview_plan,
     unmatched_error,
 )
 from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
@@ -186,6 +187,7 @@ def import_labelme(index: DatasetIndex, paths: str | Path | Iterable[str | Path]
                    merge_existing: bool = False, labels: Iterable[str] | None = None) -> ImportReport:
     """Import labelme files (or folders of them) into the dataset of ``index`` (only plan with ``dry_run``)."""
     report = plan_labelme_import(index, paths, labels=labels)
-    if not dry_run:
-        apply_plan(index, report, merge_existing=merge_existing)
+    if dry_run:
+        return preview_plan(report, merge_existing=merge_existing)
+    apply_plan(index, report, merge_existing=merge_existing)
     return report

@@ -89,10 +89,13 @@ class ParamSpec:
             return "one of " + ", ".join(repr(c) for c in self.choices)  # type: ignore[union-attr]
         bounds = ""
         if self.min is not None or self.max is not None:
-            lo = "-inf" if self.min is None else f"{self.min:g}"
-            hi = "inf" if self.max is None else f"{self.max:g}"
+            lo = "-inf" if self.min is None else self._number(self.min)
+            hi = "inf" if self.max is None else self._number(self.max)
             bounds = f" in [{lo}, {hi}]"
         return f"{self.type}{bounds}" + (" or None (automatic)" if self.optional else "")
+
+    def _number(self, value: float) -> str:
+        return str(int(value)) if self.type == "int" else f"{value:g}"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly description, for the GUI and ``--help`` text."""

@@ -107,6 +107,11 @@ def test_dry_run_plans_the_masks_and_writes_nothing(dataset, tmp_path):
     planned = {item.record.key: item for item in report.planned}
     assert np.array_equal(planned[record.key].render(), masks[str(record.image_path)])
     assert not planned[record.key].replaces and planned["food_box/test/opened/010002"].replaces
+    # the dry run says what the import would really do: the deleted mask comes back, the others are unchanged
+    assert report.would_write == [record.mask_path] and not report.would_replace
+    assert sorted(report.unchanged) == sorted(item.mask_path for item in report.planned if item.replaces)
+    real = import_coco(scan_dataset(root), tmp_path / "coco.json")
+    assert real.written == report.would_write and sorted(real.unchanged) == sorted(report.unchanged)
 
 
 def test_polygon_coco_is_rasterised_at_pixel_centres_clipped_and_repaired(dataset, tmp_path):

@@ -13,6 +13,7 @@ from goodsad_studio.dataset.index import scan_dataset
 from goodsad_studio.engine.evaluate import evaluate_dataset
 from goodsad_studio.engine.jobs import MethodSpec, Workspace
 from goodsad_studio.methods.backbones import get_backbone
+from goodsad_studio.paths import dataset_state_dir
 
 pytestmark = pytest.mark.slow
 
@@ -54,11 +55,18 @@ def test_cli_predict_writes_raw_maps_and_heatmaps(demo_root, tmp_path, capsys):
 
 
 def test_cli_evaluate_224_protocol(demo_root, tmp_path, capsys):
+    from goodsad_studio.engine.evaluations import load_outcomes
+
     assert main(["evaluate", str(demo_root), "--methods", "patchcore", "--protocol", "224", "--device", "cpu",
-                 "--param", "coreset_ratio=0.1", "--out", str(tmp_path / "r")]) == 0
+                 "--param", "patchcore.coreset_ratio=0.1", "--out", str(tmp_path / "r")]) == 0
     data = json.loads((tmp_path / "r" / "report.json").read_text())
     assert "224" in json.dumps(data)
     assert "Table IV" in capsys.readouterr().out
+    # saved where the studio's Dataset metrics window looks when the dataset is opened
+    (saved,) = [o for o in load_outcomes(dataset_state_dir(demo_root)) if o.method == "patchcore"]
+    reported = next(r for r in data["results"] if r["goods_id"] is None)
+    assert saved.rows[0].result.protocol == "224"
+    assert saved.rows[0].result.image_auroc == pytest.approx(reported["image_auroc"])
 
 
 def test_unknown_method_and_bad_param_are_messages(demo_root, tmp_path, capsys):
@@ -66,6 +74,14 @@ def test_unknown_method_and_bad_param_are_messages(demo_root, tmp_path, capsys):
     assert "unknown method" in capsys.readouterr().err
     assert main(["fit", str(demo_root), "--param", "coreset_ratio=7"]) == 2
     assert "coreset_ratio" in capsys.readouterr().err
+    # a parameter PaDiM lacks stops the command before PatchCore runs, naming the method and how to list them
+    models = sorted((dataset_state_dir(demo_root) / "models").rglob("method.json"))
+    assert main(["evaluate", str(demo_root), "--methods", "patchcore,padim", "--param", "coreset_ratio=0.5",
+                 "--out", str(tmp_path / "y")]) == 2
+    err = capsys.readouterr().err
+    assert "padim:" in err and "coreset_ratio" in err and "goodsad-studio methods padim" in err
+    assert sorted((dataset_state_dir(demo_root) / "models").rglob("method.json")) == models
+    assert not (tmp_path / "y").exists()
 
 
 def test_a_cancelled_training_resumes_from_its_checkpoint(demo_root):
