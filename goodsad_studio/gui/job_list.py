@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from goodsad_studio.gui.jobs import CANCELLED, DONE, FAILED, Job, JobRunner, format_eta
+from goodsad_studio.gui.jobs import CANCELLED, DONE, FAILED, QUEUED, Job, JobRunner, format_eta
 
 
 class JobRow(QWidget):
@@ -17,8 +17,7 @@ class JobRow(QWidget):
         self.title = QLabel(job.title)
         self.title.setWordWrap(True)
         self.bar = QProgressBar()
-        self.bar.setRange(0, 0)  # busy until the first progress report
-        self.eta = QLabel(format_eta(None))
+        self.eta = QLabel()
         self.cancel = QPushButton("Cancel")
         self.cancel.clicked.connect(self._cancel)
         line = QHBoxLayout()
@@ -31,6 +30,7 @@ class JobRow(QWidget):
         layout.addLayout(line)
         job.progressed.connect(lambda _p: self.refresh())
         job.finished.connect(lambda _j: self.refresh())
+        self.refresh()
 
     def _cancel(self) -> None:
         self.job.cancel()
@@ -39,8 +39,17 @@ class JobRow(QWidget):
 
     def refresh(self) -> None:
         job = self.job
+        if job.state == QUEUED:  # waiting for the job before it: one job runs at a time
+            self.bar.setRange(0, 1)
+            self.bar.setValue(0)
+            self.bar.setFormat("queued")
+            self.eta.setText("waiting")
+            return
         if job.running:
-            if job.total:
+            if not job.total:
+                self.bar.setRange(0, 0)  # busy until the first progress report
+                self.bar.setFormat("starting")
+            else:
                 self.bar.setRange(0, job.total)
                 self.bar.setValue(job.done)
                 self.bar.setFormat(f"{job.stage} %v/%m")

@@ -116,3 +116,23 @@ def test_triage_judges_unsaved_edits_not_the_saved_mask(qtbot, make_window, pred
     assert read_mask(defective.mask_path).sum() != proposal.sum()  # nothing was written
     window.canvas.document.undo()
     window.close()
+
+
+def test_a_queued_job_says_so_until_it_starts(qtbot, make_window):
+    import threading
+
+    window = make_window()
+    ui = window.analysis_ui
+    release = threading.Event()
+    first = ui.analysis.runner.start("first", lambda progress, cancel: release.wait(30))
+    second = ui.analysis.runner.start("second", lambda progress, cancel: 42)
+    rows = {row.job.title: row for row in ui.methods.jobs.rows}
+    qtbot.waitUntil(lambda: first.state == "running", timeout=5000)
+    rows["first"].refresh()
+    assert second.state == "queued"
+    assert (rows["second"].bar.format(), rows["second"].eta.text()) == ("queued", "waiting")
+    assert rows["first"].bar.format() != "queued"
+    release.set()
+    qtbot.waitUntil(lambda: not second.running, timeout=10000)
+    assert second.result == 42 and rows["second"].bar.format() == "done"
+    window.close()
