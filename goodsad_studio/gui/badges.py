@@ -40,6 +40,31 @@ def badges_for(record: ImageRecord, flags: RecordFlags) -> list[Badge]:
     return badges
 
 
+def fit_badges(badges: list[Badge], metrics: QFontMetrics, available: int, pad: int, gap: int) -> list[Badge]:
+    """The badges to draw in ``available`` pixels. A column too narrow for all of them first shortens the defect
+    type (the longest text, e.g. ``surface_damage``), then ends with a grey ``+N`` chip for those left out, so a
+    ``● unsaved`` or ``⚠`` badge is never dropped without a sign (the row's tooltip lists them all)."""
+
+    def width(chips: list[Badge]) -> int:
+        return sum(metrics.horizontalAdvance(b.text) + 2 * pad + gap for b in chips)
+
+    if width(badges) <= available:
+        return badges
+    chips = list(badges)
+    if len(chips) > 1:  # elide the defect type as far as it takes, keeping a few letters
+        rest = width(chips) - (metrics.horizontalAdvance(chips[1].text) + 2 * pad + gap)
+        room = max(metrics.horizontalAdvance("wwww"), available - rest - 2 * pad - gap)
+        text = metrics.elidedText(chips[1].text, Qt.TextElideMode.ElideRight, room)
+        chips[1] = Badge(text, chips[1].background, chips[1].foreground)
+        if width(chips) <= available:
+            return chips
+    for keep in range(len(chips) - 1, -1, -1):
+        shown = chips[:keep] + [Badge(f"+{len(chips) - keep}", "#9e9e9e")]
+        if width(shown) <= available or keep == 0:
+            return shown
+    return chips
+
+
 class BadgeDelegate(QStyledItemDelegate):
     """Paints the chips of :data:`BADGES_ROLE` in one column."""
 
@@ -63,10 +88,8 @@ class BadgeDelegate(QStyledItemDelegate):
         x = option.rect.x() + 2
         height = min(option.rect.height() - 4, metrics.height() + 2)
         y = option.rect.y() + (option.rect.height() - height) // 2
-        for badge in badges:
+        for badge in fit_badges(badges, metrics, option.rect.right() - x, self.PAD, self.GAP):
             width = metrics.horizontalAdvance(badge.text) + 2 * self.PAD
-            if x + width > option.rect.right():
-                break
             rect = QRect(x, y, width, height)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(badge.background))

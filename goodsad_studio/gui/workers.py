@@ -36,15 +36,19 @@ class WorkerPool:
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"goodsad-{name}")
         self._relay = relay
         self._running = 0
+        self._closed = False
 
     @property
     def busy(self) -> bool:
         """True while a submitted job has not reported back yet."""
         return self._running > 0
 
-    def submit(self, job: Callable[[], Any], done: Callable[[Any, BaseException | None], None]) -> Future:
+    def submit(self, job: Callable[[], Any], done: Callable[[Any, BaseException | None], None]) -> Future | None:
         """Run ``job()`` in a worker; ``done(result, error)`` is then called on the UI thread (also when the job
-        was cancelled before it started: then ``error`` is a ``CancelledError``)."""
+        was cancelled before it started: then ``error`` is a ``CancelledError``). After :meth:`shutdown` (the
+        window is closing) nothing runs and None is returned: a late callback asking for more work is ignored."""
+        if self._closed:
+            return None
         self._running += 1
 
         def finish(result: Any, error: BaseException | None) -> None:
@@ -69,6 +73,7 @@ class WorkerPool:
             pass
 
     def shutdown(self) -> None:
+        self._closed = True
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
