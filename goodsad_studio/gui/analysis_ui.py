@@ -13,6 +13,7 @@ from goodsad_studio.gui.compare_view import CompareView
 from goodsad_studio.gui.export_dialog import ExportDialog
 from goodsad_studio.gui.heatmap_controls import HeatmapControls
 from goodsad_studio.gui.inspector import ImageMetricsPanel
+from goodsad_studio.gui.job_status import JobStatus
 from goodsad_studio.gui.methods_panel import MethodsPanel
 from goodsad_studio.gui.metrics_view import MetricsView
 from goodsad_studio.gui.overlay import Overlay
@@ -53,6 +54,9 @@ class AnalysisUI:
         inspect_dock = _dock(window, "Heatmap and image metrics", "inspect-dock", inspect)
         triage_dock = _dock(window, "Triage", "triage-dock", self.triage)
         window.splitDockWidget(methods_dock, inspect_dock, Qt.Orientation.Vertical)
+        self.methods_dock = methods_dock
+        self.job_status = JobStatus(self.analysis.runner, self.show_jobs)
+        window.status.insertPermanentWidget(0, self.job_status)
         window.tabifyDockWidget(inspect_dock, triage_dock)
         inspect_dock.raise_()
         self.compare = CompareView(window, self.analysis, self.controls, window)
@@ -91,6 +95,12 @@ class AnalysisUI:
         return self.analysis.predict(spec, category, records, what)
 
     # ------------------------------------------------------------------------------------ windows
+    def show_jobs(self) -> None:
+        """Bring the Methods dock forward, scrolled to its job list."""
+        self.methods_dock.show()
+        self.methods_dock.raise_()
+        self.methods_dock.widget().ensureWidgetVisible(self.methods.jobs)
+
     def show_compare(self) -> None:
         self.compare.show()
         self.compare.raise_()

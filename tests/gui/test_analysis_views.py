@@ -136,3 +136,33 @@ def test_a_queued_job_says_so_until_it_starts(qtbot, make_window):
     qtbot.waitUntil(lambda: not second.running, timeout=10000)
     assert second.result == 42 and rows["second"].bar.format() == "done"
     window.close()
+
+
+def test_the_status_bar_follows_the_running_job_and_opens_the_job_list(qtbot, make_window):
+    import threading
+
+    from goodsad_studio.engine.jobs import Progress
+
+    window = make_window()
+    ui = window.analysis_ui
+    assert ui.job_status.isHidden()
+    release = threading.Event()
+
+    def work(progress, cancel):
+        progress(Progress("fit", 3, 10, "x"))
+        release.wait(30)
+
+    first = ui.analysis.runner.start("Fit demo", work)
+    ui.analysis.runner.start("Predict demo", lambda progress, cancel: None)
+    qtbot.waitUntil(lambda: first.done == 3, timeout=5000)
+    ui.job_status.refresh()
+    assert ui.job_status.isVisible()
+    assert ui.job_status.label.text().startswith("Fit demo: fit 3/10")
+    assert "(+1 queued)" in ui.job_status.label.text()
+    assert (ui.job_status.bar.value(), ui.job_status.bar.maximum()) == (3, 10)
+    qtbot.mouseClick(ui.job_status, Qt.MouseButton.LeftButton)
+    assert ui.methods_dock.isVisible()
+    release.set()
+    qtbot.waitUntil(lambda: not ui.analysis.runner.busy, timeout=10000)
+    qtbot.waitUntil(lambda: ui.job_status.isHidden(), timeout=5000)
+    window.close()
