@@ -117,6 +117,7 @@ def launch(root: Path | None, *, select: str | None = None, screenshot: Path | N
     if root is None:
         root = default_root(settings.recent_datasets())
     window = MainWindow(settings, interactive=screenshot is None)
+    window.remember_recent = screenshot is None
     if screenshot is not None or settings.window_layout()[0] is None:
         window.resize(1500, 940)
     if not window.open_dataset(root, select=select or None) and screenshot is not None:

@@ -41,6 +41,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or StudioSettings()
         self.prompts = prompts or (Prompts(self) if interactive else SilentPrompts(self))
         self._autosave_ms = autosave_ms
+        self.remember_recent = True  # File > Open recent (off for a one-off render: ``gui --screenshot``)
         self.index: DatasetIndex | None = None
         self.store: DocumentStore | None = None
         self.findings: record_actions.Findings = {}
@@ -142,7 +143,8 @@ class MainWindow(QMainWindow):
         self.tree.set_index(index)
         self.analysis_ui.dataset_opened(index)
         self.setWindowTitle(f"goodsad-studio - {root}")
-        fill_recent(self.recent_menu, self.settings.add_recent(root), self.open_dataset)
+        if self.remember_recent:
+            fill_recent(self.recent_menu, self.settings.add_recent(root), self.open_dataset)
         notes = f"; {len(journal.entries())} images have recoverable edits" if journal.entries() else ""
         self.status.showMessage(f"{len(index)} images in {len(index.categories)} categories{notes}", 8000)
         self._checks.submit(lambda: record_actions.check_records(index, index.records),
@@ -391,9 +393,29 @@ class MainWindow(QMainWindow):
             QThread.msleep(10)
         return False
 
+    def wait_until_settled(self, timeout_ms: int = 45000) -> bool:
+        """:meth:`wait_until_loaded`, then until the Methods panel has described its method (backbone, weights,
+        device) and the heatmap and image metrics are drawn: the window as a user sees it a moment later."""
+        clock = QElapsedTimer()
+        clock.start()
+        if not self.wait_until_loaded(timeout_ms):
+            return False
+        ui, app = self.analysis_ui, QApplication.instance()
+        while clock.elapsed() < timeout_ms:
+            app.processEvents()
+            if ui.methods.description is not None and not ui.busy:
+                settle = QElapsedTimer()
+                settle.start()
+                while settle.elapsed() < 100:  # layouts ripple up one event-loop round per level
+                    app.processEvents()
+                    QThread.msleep(5)
+                return True
+            QThread.msleep(10)
+        return False
+
     def save_screenshot(self, path: Path) -> int:
-        """Render the window to a PNG (offscreen works) and return a process exit code."""
-        self.wait_until_loaded()
+        """Render the settled window to a PNG (offscreen works) and return a process exit code."""
+        self.wait_until_settled()
         if not self.grab().save(str(path)):
             print(f"goodsad-studio: error: {path}: could not save the screenshot")
             return 2

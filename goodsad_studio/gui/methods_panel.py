@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -102,12 +101,8 @@ class MethodsPanel(QWidget):
         setup.addRow("Backbone", self.backbone)
         setup.addRow("Weights", self.weights)
         setup.addRow("Device", self.device)
-        params = QGroupBox("Parameters")
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.form)
-        scroll.setMinimumHeight(160)
-        QVBoxLayout(params).addWidget(scroll)
+        params = QGroupBox("Parameters")  # at full height: the dock scrolls as a whole (a nested scroll area
+        QVBoxLayout(params).addWidget(self.form)  # squashed the form's rows into each other)
         run = QHBoxLayout()
         for button in self.buttons.values():
             run.addWidget(button)
@@ -115,7 +110,7 @@ class MethodsPanel(QWidget):
         layout.addLayout(setup)
         layout.addWidget(self.about)
         layout.addWidget(self.info)
-        layout.addWidget(params, 1)
+        layout.addWidget(params)
         predict = QFormLayout()
         predict.addRow("Predict on", self.scope)
         layout.addLayout(predict)

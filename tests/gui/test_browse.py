@@ -150,6 +150,9 @@ def test_screenshot_command_renders_a_png(tmp_path, goods_root):
     # the mask fill's cyan is on the picture
     cyan = (image[..., 0] < 90) & (image[..., 1] > 150) & (image[..., 2] > 170)
     assert cyan.sum() > 100
+    # a one-off render leaves File > Open recent as it was
+    settings = "".join(path.read_text(errors="replace") for path in tmp_path.rglob("*.conf"))
+    assert str(goods_root) not in settings
 
 
 @pytest.mark.slow
