@@ -1,5 +1,5 @@
 """Fitting, prediction and evaluation jobs over a dataset index; the results cache; devices.
 
 Qt-free: progress goes through plain callbacks, cancellation through ``threading.Event``; the GUI runs these jobs
-in worker threads and the CLI in the foreground.
+in a worker process (``job_process``; docs/adr/0007) and the CLI in the foreground.
 """

@@ -1,6 +1,10 @@
 """The analysis state of the open dataset: the engine workspace, which result set each method shows per category,
 the evaluation outcomes, and the jobs that produce them. Views read from here and listen to its signals; every
 number comes from the engine (``engine.jobs``, ``engine.evaluate``, ``engine.inspect``).
+
+Jobs of built-in methods run in the worker process of :mod:`goodsad_studio.engine.job_process` (torch in a thread
+here would stall the event loop); a job gives back a summary of the model, and its results are read from the
+results cache on disk, so no torch model is ever loaded in the studio's process.
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ from PySide6.QtCore import QObject, Signal
 
 from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
 from goodsad_studio.engine.cache import CachedResult
-from goodsad_studio.engine.evaluate import CategoryOutcome, evaluate_category
-from goodsad_studio.engine.evaluations import load_outcomes, save_outcome
+from goodsad_studio.engine.evaluate import CategoryOutcome
+from goodsad_studio.engine.evaluations import load_outcomes
 from goodsad_studio.engine.inspect import ResultSet, ResultSummary, result_set_for, saved_result_sets, summarise
+from goodsad_studio.engine.job_process import EngineProcess
+from goodsad_studio.engine.job_requests import FittedSummary, JobRequest, run_job, runs_in_worker
 from goodsad_studio.engine.jobs import MethodSpec, Workspace
 from goodsad_studio.gui.jobs import DONE, Job, JobRunner
 from goodsad_studio.gui.workers import Relay, WorkerPool
@@ -30,9 +36,11 @@ class Analysis(QObject):
     method_changed = Signal(str)
     job_failed = Signal(object)  # Job
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, engine: EngineProcess | None = None) -> None:
         super().__init__(parent)
         self.runner = JobRunner(self)
+        self.engine = engine or EngineProcess()  # the worker process, started by the first job that needs it
+        self.child_jobs = True  # off: every job runs in a thread here (benchmarks compare the two)
         self.workspace: Workspace | None = None
         self.sets: dict[tuple[str, str], ResultSet] = {}
         self.summaries: dict[str, dict[str, ResultSummary]] = {}  # by result set key
@@ -100,43 +108,39 @@ class Analysis(QObject):
 
         self._pool.submit(lambda: summarise(result_set, records), done)
 
-    def _adopt(self, spec: MethodSpec, model) -> None:
+    def _adopt(self, spec: MethodSpec, model: FittedSummary) -> None:
         result_set = result_set_for(model, self.workspace.cache_dir, spec.method)
         self.sets[(model.category, spec.method)] = result_set
         self._summarise(model.category, spec.method)
 
     # ------------------------------------------------------------------------------------ jobs
+    def in_worker(self, spec: MethodSpec) -> bool:
+        """Whether a job of ``spec`` runs in the worker process (built-in methods) or in a thread here (methods
+        registered at run time, which the worker cannot import); ``child_jobs`` off runs every job in a thread."""
+        return self.child_jobs and runs_in_worker(spec.method)
+
+    def _start(self, title: str, request: JobRequest, adopt) -> Job:
+        workspace, engine = self.workspace, self.engine
+        if self.in_worker(request.spec):
+            def work(progress, cancel):
+                return engine.run(request, progress=progress, cancel=cancel)
+        else:
+            def work(progress, cancel):
+                return run_job(workspace, request, progress=progress, cancel=cancel)
+        return self.runner.start(title, work, lambda job: self._after(job, adopt, workspace))
+
     def fit(self, spec: MethodSpec, category: str) -> Job:
         """Fit (or reuse the saved model of) ``spec`` on ``category`` in the background."""
-        workspace = self.workspace
-
-        def work(progress, cancel):
-            return workspace.fit(spec, category, progress=progress, cancel=cancel)
-
-        return self.runner.start(f"Fit {spec.method} on {category}", work,
-                                 lambda job: self._after(job, lambda model: self._adopt(spec, model)))
+        request = JobRequest.make("fit", self.workspace, spec, category)
+        return self._start(f"Fit {spec.method} on {category}", request, lambda model: self._adopt(spec, model))
 
     def predict(self, spec: MethodSpec, category: str, records: Sequence[ImageRecord], what: str) -> Job:
         """Fit (or reuse) and predict ``records`` (all of one category); results land in the cache."""
-        workspace, records = self.workspace, list(records)
-
-        def work(progress, cancel):
-            model = workspace.fit(spec, category, progress=progress, cancel=cancel)
-            workspace.predict(model, records, progress=progress, cancel=cancel)
-            return model
-
-        return self.runner.start(f"Predict {spec.method} on {what}", work,
-                                 lambda job: self._after(job, lambda model: self._adopt(spec, model)))
+        request = JobRequest.make("predict", self.workspace, spec, category, [record.key for record in records])
+        return self._start(f"Predict {spec.method} on {what}", request, lambda model: self._adopt(spec, model))
 
     def evaluate(self, spec: MethodSpec, category: str) -> Job:
         """Fit (or reuse), predict the test split and compute the paper's metrics of ``category``."""
-        workspace = self.workspace
-
-        def work(progress, cancel):
-            outcome = evaluate_category(workspace, spec, category, progress=progress, cancel=cancel)
-            save_outcome(workspace.state_dir, outcome)  # reopening the dataset shows the tables at once
-            model = workspace.fit(spec, category)  # saved by the evaluation: loads, does not refit
-            return outcome, model
 
         def adopt(result) -> None:
             outcome, model = result
@@ -144,14 +148,19 @@ class Analysis(QObject):
             self.outcomes[(category, spec.method)] = outcome
             self.outcome_ready.emit(outcome)
 
-        return self.runner.start(f"Evaluate {spec.method} on {category}", work, lambda job: self._after(job, adopt))
+        request = JobRequest.make("evaluate", self.workspace, spec, category)
+        return self._start(f"Evaluate {spec.method} on {category}", request, adopt)
 
-    def _after(self, job: Job, adopt) -> None:
+    def _after(self, job: Job, adopt, workspace: Workspace) -> None:
         if job.state == DONE:
-            adopt(job.result)
+            if self.workspace is workspace:  # another dataset opened meanwhile: the results belong to the old one
+                adopt(job.result)
         elif job.error is not None:
             self.job_failed.emit(job)
 
     def shutdown(self) -> None:
+        """Cancel the jobs, end the worker process and wait a little for the threads."""
+        self.runner.cancel_all()
+        self.engine.stop()
         self.runner.shutdown()
         self._pool.shutdown()

@@ -4,6 +4,11 @@ A :class:`Job` runs one callable on a ``QThreadPool`` thread. The callable recei
 the engine's :class:`~goodsad_studio.engine.jobs.Progress`) and ``cancel`` (a ``threading.Event``); the engine checks
 the event between batches and raises ``Cancelled``. Progress and the outcome travel back to the UI thread as Qt
 signals (queued across threads), so the event loop never waits on a job.
+
+The engine's own jobs (fit, predict, evaluate of built-in methods) do not compute on that thread: their callable
+waits there for the studio's worker process (:mod:`goodsad_studio.engine.job_process`), which does the torch work;
+torch in a thread of this process would hold the interpreter lock and stall the event loop. The pool thread only
+relays progress and forwards a cancel, so everything above holds for them unchanged.
 """
 
 from __future__ import annotations

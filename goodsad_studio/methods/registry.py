@@ -55,6 +55,17 @@ def available_methods() -> list[str]:
     return sorted(set(_BUILTIN_MODULES) | set(_REGISTRY))
 
 
+def is_builtin(name: str) -> bool:
+    """Whether ``name`` is one of the studio's own methods (listed in the table of built-in modules and, if already
+    registered, registered by that module): such a method can be imported by name in any process. A method
+    registered at run time (a plug-in, a test's method) exists only in the process that registered it."""
+    module = _BUILTIN_MODULES.get(name)
+    if module is None:
+        return False
+    registered = _REGISTRY.get(name)
+    return registered is None or registered.__module__ == module
+
+
 def get_method(name: str) -> type[AnomalyMethod]:
     """The class registered as ``name`` (importing a built-in module on first use)."""
     if name not in _REGISTRY and name in _BUILTIN_MODULES:

@@ -166,3 +166,30 @@ def test_the_status_bar_follows_the_running_job_and_opens_the_job_list(qtbot, ma
     qtbot.waitUntil(lambda: not ui.analysis.runner.busy, timeout=10000)
     qtbot.waitUntil(lambda: ui.job_status.isHidden(), timeout=5000)
     window.close()
+
+
+def test_a_job_that_ends_after_another_dataset_opened_leaves_the_new_one_alone(qtbot, make_window, predicted_root,
+                                                                                goods_root, monkeypatch):
+    import threading
+
+    import goodsad_studio.gui.analysis as analysis_module
+
+    release = threading.Event()
+    real_run_job = analysis_module.run_job
+
+    def slow_run_job(*args, **kwargs):
+        release.wait(30)
+        return real_run_job(*args, **kwargs)
+
+    monkeypatch.setattr(analysis_module, "run_job", slow_run_job)
+    window = make_window(predicted_root)
+    ui = window.analysis_ui
+    ui.analysis.child_jobs = False  # in a thread, where the patched job runs
+    job = ui.analysis.fit(SPECS[0], "drink_can")  # the saved model: loads, no refit
+    assert window.open_dataset(goods_root)  # also a drink_can category
+    assert ui.analysis.result_set("drink_can", "patchcore") is None
+    release.set()
+    qtbot.waitUntil(lambda: not job.running, timeout=30000)
+    assert job.state == "done", job.error
+    assert ui.analysis.result_set("drink_can", "patchcore") is None  # the old dataset's results stay with it
+    window.close()
