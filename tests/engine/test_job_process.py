@@ -22,17 +22,12 @@ from goodsad_studio.errors import StudioError
 from goodsad_studio.methods import registry
 from goodsad_studio.methods.base import Cancelled
 
-CATEGORY = "drink_can"
-SLOW = MethodSpec("patchcore", {"coreset_ratio": 0.5, "coreset_dim": 2048})  # a long coreset after the features
+from engine_helpers import CATEGORY, SLOW, small_demo
 
 
 @pytest.fixture(scope="module")
 def demo_root(tmp_path_factory):
-    from goodsad_studio.dataset.demo import generate_demo
-
-    dest = tmp_path_factory.mktemp("demo") / "demo"  # 16 training and 8 test images
-    return generate_demo(dest, size=160, categories=[CATEGORY], goods_per_category=2, train_per_goods=8,
-                         test_good_per_goods=2, defective_per_goods=2)
+    return small_demo(tmp_path_factory.mktemp("demo") / "demo")
 
 
 @pytest.fixture(scope="module")

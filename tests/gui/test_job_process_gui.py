@@ -8,9 +8,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-from typing import Any, ClassVar
 
-import cv2
 import numpy as np
 import pytest
 
@@ -22,20 +20,14 @@ from goodsad_studio.gui.job_list import JobList
 from goodsad_studio.gui.jobs import CANCELLED, DONE, FAILED
 from goodsad_studio.gui.stall import StallMeter
 from goodsad_studio.methods import registry
-from goodsad_studio.methods.base import AnomalyMethod, Cancelled, MethodInfo, Prediction
-from goodsad_studio.methods.params import ParamSpec
+from goodsad_studio.methods.base import Cancelled
 
-CATEGORY = "drink_can"
-SLOW = MethodSpec("patchcore", {"coreset_ratio": 0.5, "coreset_dim": 2048})  # a long coreset after the features
+from engine_helpers import CATEGORY, SLOW, MeanImageDistance, small_demo
 
 
 @pytest.fixture(scope="module")
 def demo_root(tmp_path_factory):
-    from goodsad_studio.dataset.demo import generate_demo
-
-    dest = tmp_path_factory.mktemp("demo") / "demo"  # 16 training and 8 test images
-    return generate_demo(dest, size=160, categories=[CATEGORY], goods_per_category=2, train_per_goods=8,
-                         test_good_per_goods=2, defective_per_goods=2)
+    return small_demo(tmp_path_factory.mktemp("demo") / "demo")
 
 
 @pytest.fixture(scope="module")
@@ -120,61 +112,20 @@ def test_a_killed_worker_fails_the_job_with_a_message_and_the_next_job_works(qtb
     assert engine.last_job_pid not in (pid, os.getpid(), None)
 
 
-class MeanColour(AnomalyMethod):
-    """A method registered at run time (like a plug-in): the distance from the mean training colour."""
-
-    name: ClassVar[str] = "test-mean-colour"
-    params: ClassVar[list[ParamSpec]] = [ParamSpec("image_size", "int", 16, min=8, max=64, help="grid side")]
-
-    def __init__(self, **kwargs: Any):
-        for key in ("backbone", "device", "weights"):
-            kwargs.pop(key, None)
-        super().__init__(**kwargs)
-        self.mean: np.ndarray | None = None
-
-    def _small(self, image):
-        side = self.hparams["image_size"]
-        return cv2.resize(image, (side, side), interpolation=cv2.INTER_AREA).astype(np.float32)
-
-    def fit(self, images, *, progress=None, cancel=None):
-        self.mean = np.mean([self._small(image).mean(axis=(0, 1)) for image in images], axis=0)
-
-    def predict(self, images):
-        maps = [np.abs(self._small(image) - self.mean).mean(axis=2) for image in images]
-        return [Prediction(float(m.max()), m.astype(np.float32)) for m in maps]
-
-    @property
-    def is_fitted(self):
-        return self.mean is not None
-
-    @property
-    def info(self):
-        return MethodInfo(self.name, "none", "no weights", "cpu")
-
-    def _config_extra(self):
-        return {"backbone": "none"}
-
-    def _state_arrays(self):
-        return {"mean": self.mean}
-
-    def _load_state_arrays(self, arrays, path):
-        self.mean = arrays["mean"]
-
-
 def test_a_method_registered_at_run_time_runs_in_a_thread(qtbot, studio, engine, monkeypatch):
-    monkeypatch.setitem(registry._REGISTRY, MeanColour.name, MeanColour)
+    monkeypatch.setitem(registry._REGISTRY, MeanImageDistance.name, MeanImageDistance)
     analysis, _jobs = studio
     before = engine.last_job_pid
-    spec = MethodSpec(MeanColour.name)
+    spec = MethodSpec(MeanImageDistance.name)
     assert not analysis.in_worker(spec) and analysis.in_worker(MethodSpec("patchcore"))
     records = analysis.workspace.test_records(CATEGORY)
     job = analysis.predict(spec, CATEGORY, records, CATEGORY)
     _wait(qtbot, job)
     assert job.state == DONE, job.error
     assert engine.last_job_pid == before  # the worker never saw it
-    assert analysis.result_set(CATEGORY, MeanColour.name).key == job.result.key
-    assert analysis.result(records[0], MeanColour.name) is not None
-    qtbot.waitUntil(lambda: len(analysis.summary(CATEGORY, MeanColour.name)) == len(records), timeout=20000)
+    assert analysis.result_set(CATEGORY, MeanImageDistance.name).key == job.result.key
+    assert analysis.result(records[0], MeanImageDistance.name) is not None
+    qtbot.waitUntil(lambda: len(analysis.summary(CATEGORY, MeanImageDistance.name)) == len(records), timeout=20000)
 
 
 def test_closing_the_window_ends_the_worker_and_its_job(qtbot, make_window, demo_root, engine):
