@@ -23,6 +23,7 @@ from goodsad_studio.gui.canvas_preferences import CanvasPreferences
 from goodsad_studio.gui.commands import build_actions
 from goodsad_studio.gui.dataset_panel import DatasetPanel
 from goodsad_studio.gui.documents import DocumentStore
+from goodsad_studio.gui.gui_thread_gc import collect_on_gui_thread
 from goodsad_studio.gui.help_dialog import ShortcutsDialog
 from goodsad_studio.gui.image_loader import ImageLoader
 from goodsad_studio.gui.prompts import DISCARD, KEEP, SAVE, Prompts, SilentPrompts
@@ -38,6 +39,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: StudioSettings | None = None, prompts: Prompts | None = None, *,
                  interactive: bool = True, autosave_ms: int | None = None) -> None:
         super().__init__()
+        collect_on_gui_thread()  # never destroy Qt objects on a worker thread (see gui_thread_gc)
         self.settings = settings or StudioSettings()
         self.prompts = prompts or (Prompts(self) if interactive else SilentPrompts(self))
         self._autosave_ms = autosave_ms

@@ -11,10 +11,19 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QSettings  # noqa: E402
 
+from goodsad_studio.gui.gui_thread_gc import restore_automatic_collection  # noqa: E402
 from goodsad_studio.gui.main_window import MainWindow  # noqa: E402
 from goodsad_studio.gui.settings import StudioSettings  # noqa: E402
 
 from .helpers import ScriptedPrompts, pattern, write_rgb  # noqa: E402
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _automatic_collection_after_the_gui_tests():
+    """The studio collects garbage on the GUI thread's timer only (gui_thread_gc); the tests after this package run
+    without an event loop, so they get Python's automatic collection back."""
+    yield
+    restore_automatic_collection()
 
 
 @pytest.fixture

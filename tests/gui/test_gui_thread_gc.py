@@ -1,0 +1,28 @@
+"""Garbage is collected on the GUI thread only, never on a worker thread (where destroying Qt objects deadlocked)."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+
+def test_cyclic_garbage_is_collected_on_the_gui_thread_not_on_workers(qtbot, make_window):
+    make_window()
+    assert not gc.isenabled()
+    collected_on: list[bool] = []
+
+    class Cyclic:
+        def __del__(self):
+            collected_on.append(threading.current_thread() is threading.main_thread())
+
+    def make_garbage():
+        item = Cyclic()
+        item.me = item
+
+    make_garbage()
+    # a worker thread allocating plenty (as image decoding does) must not set off a collection there
+    worker = threading.Thread(target=lambda: [[{}] for _ in range(200_000)])
+    worker.start()
+    worker.join()
+    assert collected_on == []
+    qtbot.waitUntil(lambda: collected_on == [True], timeout=5000)  # the GUI thread's timer collects it
