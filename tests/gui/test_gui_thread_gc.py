@@ -20,8 +20,13 @@ def test_cyclic_garbage_is_collected_on_the_gui_thread_not_on_workers(qtbot, mak
         item.me = item
 
     make_garbage()
-    # a worker thread allocating plenty (as image decoding does) must not set off a collection there
-    worker = threading.Thread(target=lambda: [[{}] for _ in range(200_000)])
+
+    def cycles():  # plenty of cyclic garbage: with automatic collection on, this thread would collect
+        for _ in range(20_000):
+            item: dict = {}
+            item["me"] = item
+
+    worker = threading.Thread(target=cycles)
     worker.start()
     worker.join()
     assert collected_on == []
