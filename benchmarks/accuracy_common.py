@@ -4,8 +4,10 @@ method then scoring it at both protocols ("224": maps and masks at 224 x 224, as
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -56,3 +58,33 @@ def fit_and_score(method, train, test, test_images, masks) -> dict:
         result = evaluator.result()
         row[protocol] = {"image_auroc": result.image_auroc, "pixel_auroc": result.pixel_auroc, "pro": result.pro}
     return row
+
+
+def add_common_arguments(parser: argparse.ArgumentParser, datasets: str) -> None:
+    """--data, --datasets (default ``datasets``), --threads and --json."""
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--datasets", default=datasets)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--json", type=Path, default=None, help="also write all figures here")
+
+
+def set_threads(threads: int) -> None:
+    import faiss
+    import torch
+
+    torch.set_num_threads(threads)
+    faiss.omp_set_num_threads(threads)
+
+
+def each_dataset(args: argparse.Namespace, max_train: int | None = None) -> Iterator[tuple]:
+    """``(key, root, train, test, test_images, masks)`` of every dataset in ``args.datasets`` that is present
+    (an absent one is reported and skipped)."""
+    for key in args.datasets.split(","):
+        if key not in DATASETS:
+            raise SystemExit(f"unknown dataset {key!r}: use one of {', '.join(DATASETS)}")
+        root = args.data / DATASETS[key]
+        if not root.is_dir():
+            print(f"skipping {key}: {root} is absent")
+            continue
+        train, test = load_split(root, max_train)
+        yield (key, root, train, test, *load_test(test))

@@ -21,12 +21,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-import faiss
-import torch
-
-from accuracy_common import DATA, DATASETS, fit_and_score, load_split, load_test
+from accuracy_common import add_common_arguments, each_dataset, fit_and_score, set_threads
 from goodsad_studio.methods import create_method, get_method  # noqa: E402 - after accuracy_common
 
 # label -> (method, params): short CPU schedules; the papers' schedules are the methods' defaults
@@ -71,24 +67,14 @@ def evaluate(name: str, params: dict, train, test, test_images, masks) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--datasets", default="mpdd")
+    add_common_arguments(parser, "mpdd")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--max-train", type=int, default=120, help="subsample larger training sets (MTD: 761)")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--json", type=Path, default=None, help="also write all figures here")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    faiss.omp_set_num_threads(args.threads)
+    set_threads(args.threads)
 
     results: dict[str, dict] = {}
-    for key in args.datasets.split(","):
-        root = args.data / DATASETS[key]
-        if not root.is_dir():
-            print(f"skipping {key}: {root} is absent")
-            continue
-        train, test = load_split(root, args.max_train)
-        test_images, masks = load_test(test)
+    for key, root, train, test, test_images, masks in each_dataset(args, args.max_train):
         print(f"\n== {key}: {root.name} — {len(train)} train, {len(test)} test "
               f"({sum(r.defect != 'good' for r in test)} anomalous), mobilenet_v2, {args.threads} threads",
               flush=True)
