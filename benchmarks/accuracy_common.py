@@ -52,9 +52,15 @@ def fit_and_score(method, train, test, test_images, masks) -> dict:
     row = {"fit_s": fit_s, "predict_ms": predict_ms, "info": str(method.info)}
     for protocol in ("224", "native"):
         evaluator = CategoryEvaluator(protocol=protocol)
-        for record, prediction, image, mask in zip(test, predictions, test_images, masks):
-            evaluator.add(prediction.score, record.defect != "good", prediction.anomaly_map, mask,
-                          image_shape=image.shape[:2], name=record.key)
+        for record, prediction, image, mask in zip(test, predictions, test_images, masks, strict=False):
+            evaluator.add(
+                prediction.score,
+                record.defect != "good",
+                prediction.anomaly_map,
+                mask,
+                image_shape=image.shape[:2],
+                name=record.key,
+            )
         result = evaluator.result()
         row[protocol] = {"image_auroc": result.image_auroc, "pixel_auroc": result.pixel_auroc, "pro": result.pro}
     return row

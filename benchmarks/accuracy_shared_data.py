@@ -18,9 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 
-
 from accuracy_common import DATASETS, add_common_arguments, each_dataset, fit_and_score, set_threads
-from goodsad_studio.methods import create_method  # noqa: E402 - after accuracy_common puts the repo on the path
+
+from goodsad_studio.methods import create_method
 
 METHODS = {
     "patchcore1": ("patchcore", {"coreset_ratio": 0.01}),
@@ -30,12 +30,16 @@ METHODS = {
 }
 # (image AUROC, pixel AUROC, AUPRO) of other implementations, mobilenet_v2, pixel metrics at 224x224
 REFERENCE = {
-    "mpdd": [("patchcore-inspection 10% resize256+crop224", (0.940, 0.981, 0.919)),
-             ("anomalib PatchCore 10%", (1.000, 0.988, 0.930)),
-             ("anomalib PaDiM", (0.574, 0.932, 0.771))],
-    "mtd": [("patchcore-inspection 10% crop (200 train, fit 346 s)", (0.872, 0.773, 0.729)),
-            ("patchcore-inspection 1% no crop (200 train)", (0.876, 0.744, 0.739)),
-            ("anomalib PaDiM no crop", (0.931, 0.752, 0.757))],
+    "mpdd": [
+        ("patchcore-inspection 10% resize256+crop224", (0.940, 0.981, 0.919)),
+        ("anomalib PatchCore 10%", (1.000, 0.988, 0.930)),
+        ("anomalib PaDiM", (0.574, 0.932, 0.771)),
+    ],
+    "mtd": [
+        ("patchcore-inspection 10% crop (200 train, fit 346 s)", (0.872, 0.773, 0.729)),
+        ("patchcore-inspection 1% no crop (200 train)", (0.876, 0.744, 0.739)),
+        ("anomalib PaDiM no crop", (0.931, 0.752, 0.757)),
+    ],
 }
 BARS = {"mpdd": {"image_auroc": 0.97, "pro": 0.92}, "mtd": {"image_auroc": 0.90, "pro": 0.74}}
 MTD_FIT_BAR_S = 346.0
@@ -55,8 +59,11 @@ def main() -> int:
 
     results: dict[str, dict] = {}
     for key, root, train, test, test_images, masks in each_dataset(args):
-        print(f"\n== {key}: {root.name} — {len(train)} train, {len(test)} test "
-              f"({sum(r.defect != 'good' for r in test)} anomalous)", flush=True)
+        print(
+            f"\n== {key}: {root.name} — {len(train)} train, {len(test)} test "
+            f"({sum(r.defect != 'good' for r in test)} anomalous)",
+            flush=True,
+        )
         results[key] = {}
         for label in args.methods.split(","):
             name, params = METHODS[label]
@@ -64,9 +71,12 @@ def main() -> int:
             results[key][label] = row
             for protocol in ("224", "native"):
                 m = row[protocol]
-                print(f"{label:12s} {protocol:>6s}  image AUROC {m['image_auroc']:.3f}  pixel AUROC "
-                      f"{m['pixel_auroc']:.3f}  AUPRO {m['pro']:.3f}  fit {row['fit_s']:7.1f} s  predict "
-                      f"{row['predict_ms']:6.1f} ms/img", flush=True)
+                print(
+                    f"{label:12s} {protocol:>6s}  image AUROC {m['image_auroc']:.3f}  pixel AUROC "
+                    f"{m['pixel_auroc']:.3f}  AUPRO {m['pro']:.3f}  fit {row['fit_s']:7.1f} s  predict "
+                    f"{row['predict_ms']:6.1f} ms/img",
+                    flush=True,
+                )
         print(f"   weights: {row['info']}")
         for reference, (image, pixel, pro) in REFERENCE[key]:
             print(f"   reference {reference}: {image:.3f} / {pixel:.3f} / {pro:.3f}")
@@ -74,8 +84,10 @@ def main() -> int:
             if not label.startswith("patchcore"):
                 continue
             bars = BARS[key]
-            checks = [f"{metric} {row['224'][metric]:.3f} >= {bar} {'ok' if row['224'][metric] >= bar else 'MISSED'}"
-                      for metric, bar in bars.items()]
+            checks = [
+                f"{metric} {row['224'][metric]:.3f} >= {bar} {'ok' if row['224'][metric] >= bar else 'MISSED'}"
+                for metric, bar in bars.items()
+            ]
             if key == "mtd" and label == "patchcore10":
                 ok = row["fit_s"] < MTD_FIT_BAR_S
                 checks.append(f"fit {row['fit_s']:.0f} s < {MTD_FIT_BAR_S:.0f} s {'ok' if ok else 'MISSED'}")

@@ -23,7 +23,8 @@ import argparse
 import json
 
 from accuracy_common import add_common_arguments, each_dataset, fit_and_score, set_threads
-from goodsad_studio.methods import create_method, get_method  # noqa: E402 - after accuracy_common
+
+from goodsad_studio.methods import create_method, get_method
 
 # label -> (method, params): short CPU schedules; the papers' schedules are the methods' defaults
 METHODS = {
@@ -31,12 +32,16 @@ METHODS = {
     "simplenet": ("simplenet", {"image_size": 224, "resize_mode": "resize", "epochs": 40}),
     "rd4ad": ("rd4ad", {"image_size": 256, "batch_size": 16, "epochs": 10}),
     "cflow": ("cflow", {"image_size": 256, "batch_size": 8, "epochs": 3}),  # 18 steps x 168 flow updates
-    "draem": ("draem", {"image_size": 64, "rec_width": 16, "disc_width": 16, "batch_size": 8, "max_steps": 150,
-                        "lr": 1e-3}),
+    "draem": (
+        "draem",
+        {"image_size": 64, "rec_width": 16, "disc_width": 16, "batch_size": 8, "max_steps": 150, "lr": 1e-3},
+    ),
     "nsa": ("nsa", {"image_size": 128, "width": 32, "batch_size": 16, "max_steps": 60, "lr": 1e-3}),
     "cutpaste": ("cutpaste", {"image_size": 96, "batch_size": 8, "max_steps": 30, "lr": 0.01}),
-    "fanogan": ("fanogan", {"image_size": 64, "width": 16, "batch_size": 16, "max_steps": 200, "lr": 5e-4,
-                            "latent_dim": 64}),
+    "fanogan": (
+        "fanogan",
+        {"image_size": 64, "width": 16, "batch_size": 16, "max_steps": 200, "lr": 5e-4, "latent_dim": 64},
+    ),
 }
 BASELINE = "patchcore"
 
@@ -61,8 +66,13 @@ def evaluate(name: str, params: dict, train, test, test_images, masks) -> dict:
     method = create_method(name, **backbone, **params)
     row = fit_and_score(method, train, test, test_images, masks)
     history = getattr(method, "loss_history", [])
-    return {**row, "params": params, "steps": len(history), "first_loss": history[0]["loss"] if history else None,
-            "last_loss": history[-1]["loss"] if history else None}
+    return {
+        **row,
+        "params": params,
+        "steps": len(history),
+        "first_loss": history[0]["loss"] if history else None,
+        "last_loss": history[-1]["loss"] if history else None,
+    }
 
 
 def main() -> int:
@@ -75,9 +85,11 @@ def main() -> int:
 
     results: dict[str, dict] = {}
     for key, root, train, test, test_images, masks in each_dataset(args, args.max_train):
-        print(f"\n== {key}: {root.name} — {len(train)} train, {len(test)} test "
-              f"({sum(r.defect != 'good' for r in test)} anomalous), mobilenet_v2, {args.threads} threads",
-              flush=True)
+        print(
+            f"\n== {key}: {root.name} — {len(train)} train, {len(test)} test "
+            f"({sum(r.defect != 'good' for r in test)} anomalous), mobilenet_v2, {args.threads} threads",
+            flush=True,
+        )
         results[key] = {}
         labels = args.methods.split(",")
         if BASELINE not in labels:
@@ -92,18 +104,29 @@ def main() -> int:
                 delta = ""
                 if base is not None and label != BASELINE:
                     b = base[protocol]
-                    delta = (f"  vs PatchCore {m['image_auroc'] - b['image_auroc']:+.3f} "
-                             f"{m['pixel_auroc'] - b['pixel_auroc']:+.3f} {m['pro'] - b['pro']:+.3f}")
-                print(f"{label:10s} {protocol:>6s}  image AUROC {m['image_auroc']:.3f}  pixel AUROC "
-                      f"{m['pixel_auroc']:.3f}  AUPRO {m['pro']:.3f}  fit {row['fit_s']:7.1f} s  predict "
-                      f"{row['predict_ms']:6.1f} ms/img{delta}", flush=True)
+                    delta = (
+                        f"  vs PatchCore {m['image_auroc'] - b['image_auroc']:+.3f} "
+                        f"{m['pixel_auroc'] - b['pixel_auroc']:+.3f} {m['pro'] - b['pro']:+.3f}"
+                    )
+                print(
+                    f"{label:10s} {protocol:>6s}  image AUROC {m['image_auroc']:.3f}  pixel AUROC "
+                    f"{m['pixel_auroc']:.3f}  AUPRO {m['pro']:.3f}  fit {row['fit_s']:7.1f} s  predict "
+                    f"{row['predict_ms']:6.1f} ms/img{delta}",
+                    flush=True,
+                )
             if row["steps"]:
-                print(f"{'':10s} {row['steps']} steps, loss {row['first_loss']:.4f} -> {row['last_loss']:.4f}; "
-                      f"{row['params']}", flush=True)
+                print(
+                    f"{'':10s} {row['steps']} steps, loss {row['first_loss']:.4f} -> {row['last_loss']:.4f}; "
+                    f"{row['params']}",
+                    flush=True,
+                )
             if base is not None and label != BASELINE:
                 ratio = row["fit_s"] / max(base["fit_s"], 1e-9)
-                print(f"{'':10s} fit time {ratio:.1f}x PatchCore's, predict "
-                      f"{row['predict_ms'] / max(base['predict_ms'], 1e-9):.1f}x", flush=True)
+                print(
+                    f"{'':10s} fit time {ratio:.1f}x PatchCore's, predict "
+                    f"{row['predict_ms'] / max(base['predict_ms'], 1e-9):.1f}x",
+                    flush=True,
+                )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
     return 0

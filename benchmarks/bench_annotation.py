@@ -21,8 +21,8 @@ from shapely.geometry import Polygon
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from goodsad_studio.annotation.document import MaskDocument  # noqa: E402
-from goodsad_studio.annotation.geometry import rasterize, trace  # noqa: E402
+from goodsad_studio.annotation.document import MaskDocument
+from goodsad_studio.annotation.geometry import rasterize, trace
 
 SIZE = 3000
 
@@ -56,8 +56,7 @@ def timed(fn, repeat: int = 15, setup=None) -> float:
 
 def main() -> int:
     mask = typical_mask()
-    print(f"image {SIZE}x{SIZE}; typical mask: {mask.mean():.2%} of the pixels, "
-          f"{len(trace(mask).geoms)} regions")
+    print(f"image {SIZE}x{SIZE}; typical mask: {mask.mean():.2%} of the pixels, {len(trace(mask).geoms)} regions")
     rows: list[tuple[str, float, float | None]] = []
     baseline = timed(lambda: np.copy(mask), repeat=31)
     rows.append(("baseline: np.copy of the 3000x3000 mask", baseline, None))
@@ -66,23 +65,36 @@ def main() -> int:
     rows.append(("mask -> polygons (trace, typical mask)", timed(lambda: trace(mask)), 50))
     rows.append(("polygons -> mask (rasterize the traced polygons)", timed(lambda: rasterize(traced, mask.shape)), 20))
     angles = np.linspace(0, 2 * np.pi, 400, endpoint=False)
-    drawn = Polygon(np.stack([1500 + 900 * np.cos(angles) * (1 + 0.2 * np.sin(7 * angles)),
-                              1500 + 700 * np.sin(angles)], axis=1))
-    rows.append(("polygons -> mask (user polygon, 400 vertices, 20% of image)",
-                 timed(lambda: rasterize(drawn, mask.shape)), 20))
+    drawn = Polygon(
+        np.stack([1500 + 900 * np.cos(angles) * (1 + 0.2 * np.sin(7 * angles)), 1500 + 700 * np.sin(angles)], axis=1)
+    )
+    rows.append(
+        ("polygons -> mask (user polygon, 400 vertices, 20% of image)", timed(lambda: rasterize(drawn, mask.shape)), 20)
+    )
     whole = Polygon([(0.3, 0.2), (2999.6, 0.4), (2999.8, 2999.9), (0.1, 2999.5)])
-    rows.append(("polygons -> mask (worst case: quad over the whole image)",
-                 timed(lambda: rasterize(whole, mask.shape)), 20))
+    rows.append(
+        ("polygons -> mask (worst case: quad over the whole image)", timed(lambda: rasterize(whole, mask.shape)), 20)
+    )
 
     doc = MaskDocument(mask)
     doc.polygons  # noqa: B018  (trace once, as opening in the GUI does)
     stroke_points = [(1000 + 6 * i, 1200 + 3 * i + 20 * np.sin(i / 5)) for i in range(50)]
-    rows.append(("brush stroke (50 points, radius 25, one undo step)",
-                 timed(lambda: doc.paint(stroke_points, 25), setup=lambda: doc.undo() if len(doc.history) else None),
-                 20))
-    rows.append(("eraser stroke (50 points, radius 25)",
-                 timed(lambda: doc.paint(stroke_points, 25, erase=True),
-                       setup=lambda: doc.undo() if len(doc.history) else None), 20))
+    rows.append(
+        (
+            "brush stroke (50 points, radius 25, one undo step)",
+            timed(lambda: doc.paint(stroke_points, 25), setup=lambda: doc.undo() if len(doc.history) else None),
+            20,
+        )
+    )
+    rows.append(
+        (
+            "eraser stroke (50 points, radius 25)",
+            timed(
+                lambda: doc.paint(stroke_points, 25, erase=True), setup=lambda: doc.undo() if len(doc.history) else None
+            ),
+            20,
+        )
+    )
     while doc.undo():
         pass
     doc.paint(stroke_points, 25)
@@ -96,15 +108,27 @@ def main() -> int:
         undo_redo.append(((middle - start) * 1000, (end - middle) * 1000))
     rows.append(("undo of the stroke", statistics.median(u for u, _ in undo_redo), 20))
     rows.append(("redo of the stroke", statistics.median(r for _, r in undo_redo), 20))
-    rows.append(("polygon view refresh after the stroke (lazy trace near it)",
-                 timed(lambda: doc.polygons, setup=lambda: (doc.undo(), doc.redo())), None))
+    rows.append(
+        (
+            "polygon view refresh after the stroke (lazy trace near it)",
+            timed(lambda: doc.polygons, setup=lambda: (doc.undo(), doc.redo())),
+            None,
+        )
+    )
 
     shapes = doc.polygons
     index = max(range(len(shapes)), key=lambda i: shapes[i].area)
     x, y = shapes[index].exterior.coords[0]
-    rows.append(("move one vertex of a traced region (one undo step)",
-                 timed(lambda: doc.move_vertex(index, 0, 0, (x - 30, y - 30)),
-                       setup=lambda: doc.undo() if doc.history.undo_label == "Move vertex" else None), 20))
+    rows.append(
+        (
+            "move one vertex of a traced region (one undo step)",
+            timed(
+                lambda: doc.move_vertex(index, 0, 0, (x - 30, y - 30)),
+                setup=lambda: doc.undo() if doc.history.undo_label == "Move vertex" else None,
+            ),
+            20,
+        )
+    )
     drag = doc.drag_vertex(index, 0, 0)
     moves = iter([(x - 3 * i, y - 2 * i) for i in range(1, 200)])
     rows.append(("vertex drag, one pointer move", timed(lambda: drag.move(next(moves)), repeat=40), 20))

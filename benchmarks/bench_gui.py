@@ -93,8 +93,9 @@ def main() -> int:
         decode.append(time.perf_counter() - start)
     baseline = median_ms(decode)
 
-    window = MainWindow(StudioSettings(QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)),
-                        interactive=False)
+    window = MainWindow(
+        StudioSettings(QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)), interactive=False
+    )
     window.resize(1500, 940)
     window.show()
     window.open_dataset(work / "data")
@@ -175,20 +176,38 @@ def main() -> int:
         viewport.repaint()
         segments = []
         origin = canvas.view_at(QPointF(1300, 1300))
-        press = QMouseEvent(QEvent.Type.MouseButtonPress, origin, origin, Qt.MouseButton.LeftButton,
-                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+        press = QMouseEvent(
+            QEvent.Type.MouseButtonPress,
+            origin,
+            origin,
+            Qt.MouseButton.LeftButton,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
         QApplication.sendEvent(viewport, press)
         viewport.repaint()
         for i in range(1, args.repeat * 2 + 1):
             at = QPointF(origin.x() + 6 * i, origin.y() + 3 * i)
-            move = QMouseEvent(QEvent.Type.MouseMove, at, at, Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton,
-                               Qt.KeyboardModifier.NoModifier)
+            move = QMouseEvent(
+                QEvent.Type.MouseMove,
+                at,
+                at,
+                Qt.MouseButton.NoButton,
+                Qt.MouseButton.LeftButton,
+                Qt.KeyboardModifier.NoModifier,
+            )
             start = time.perf_counter()
             QApplication.sendEvent(viewport, move)
             viewport.repaint()
             segments.append(time.perf_counter() - start)
-        release = QMouseEvent(QEvent.Type.MouseButtonRelease, at, at, Qt.MouseButton.LeftButton,
-                              Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+        release = QMouseEvent(
+            QEvent.Type.MouseButtonRelease,
+            at,
+            at,
+            Qt.MouseButton.LeftButton,
+            Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
         start = time.perf_counter()
         QApplication.sendEvent(viewport, release)
         viewport.repaint()

@@ -40,10 +40,16 @@ def main() -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     work = Path(tempfile.mkdtemp())
-    root = generate_demo(work / "demo", size=320, categories=["drink_can"], goods_per_category=2,
-                         train_per_goods=args.images_per_goods, test_good_per_goods=2, defective_per_goods=2)
-    window = MainWindow(StudioSettings(QSettings(str(work / "s.ini"), QSettings.Format.IniFormat)),
-                        interactive=False)
+    root = generate_demo(
+        work / "demo",
+        size=320,
+        categories=["drink_can"],
+        goods_per_category=2,
+        train_per_goods=args.images_per_goods,
+        test_good_per_goods=2,
+        defective_per_goods=2,
+    )
+    window = MainWindow(StudioSettings(QSettings(str(work / "s.ini"), QSettings.Format.IniFormat)), interactive=False)
     window.resize(1400, 900)
     window.show()
     window.open_dataset(root)
@@ -76,27 +82,31 @@ def main() -> int:
         meter.start()
         started = time.perf_counter()
         job = ui.run("predict", ui.methods.spec(), "category")
-        job.progressed.connect(lambda p, s=stages, t=started: s.append((time.perf_counter() - t,
-                                                                         f"{p.stage} {p.done}/{p.total}")))
-        spin(lambda: not job.running)
+        job.progressed.connect(
+            lambda p, s=stages, t=started: s.append((time.perf_counter() - t, f"{p.stage} {p.done}/{p.total}"))
+        )
+        spin(lambda job=job: not job.running)
         seconds = time.perf_counter() - started
         spin(lambda: False, args.after)
         worst = meter.stop()
         p99, first = meter.percentile(99), meter.worst_between(0.0, 1.0)
         rows.append((name, job, seconds, worst, p99, first, list(meter.stalls), stages))
-        print(f"{name:34s} {seconds:6.1f} {worst:9.1f} {p99:7.1f} {first:11.1f} {worst / max(idle, 0.1):7.1f}"
-              f"  ({job.state}, {meter.ticks} ticks)")
+        print(
+            f"{name:34s} {seconds:6.1f} {worst:9.1f} {p99:7.1f} {first:11.1f} {worst / max(idle, 0.1):7.1f}"
+            f"  ({job.state}, {meter.ticks} ticks)"
+        )
     for kind, in_child in (("in a thread", False), ("worker process", True)):
         chosen = [row for row in rows if (row[0].startswith("worker")) == in_child]
-        print(f"{kind}: worst of {len(chosen)} runs {max(row[3] for row in chosen):.1f} ms, "
-              f"p99 {max(row[4] for row in chosen):.1f} ms (highest of the runs), "
-              f"jobs {', '.join(f'{row[2]:.1f}' for row in chosen)} s")
+        print(
+            f"{kind}: worst of {len(chosen)} runs {max(row[3] for row in chosen):.1f} ms, "
+            f"p99 {max(row[4] for row in chosen):.1f} ms (highest of the runs), "
+            f"jobs {', '.join(f'{row[2]:.1f}' for row in chosen)} s"
+        )
     print("goal: worst stall < 50 ms, job start included")
-    for name, job, seconds, _worst, _p99, _first, stalls, stages in rows:
+    for name, _job, seconds, _worst, _p99, _first, stalls, stages in rows:
         print(f"stalls over 20 ms, {name}:" + ("" if stalls else " none"))
         for at, ms in stalls:
-            stage = "after the job" if at > seconds else next((s for t, s in reversed(stages) if t <= at),
-                                                               "starting")
+            stage = "after the job" if at > seconds else next((s for t, s in reversed(stages) if t <= at), "starting")
             print(f"  {ms:6.1f} ms at {at:6.2f} s  (last progress: {stage})")
     window.close()
     return 0

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from goodsad_studio.dataset.index import scan_dataset  # noqa: E402
+from goodsad_studio.dataset.index import scan_dataset
 
 CATEGORIES = {  # category: (goods ids, train good, test good, test defective) — GoodsAD's table, rounded
     "cigarette_box": (29, 522, 132, 159),
@@ -67,11 +67,15 @@ def main() -> None:
         index_time = timed(lambda: scan_dataset(root))
         index = scan_dataset(root)
         assert len(index) == images, (len(index), images)
-        print(f"GoodsAD-sized tree: {images} images, {sum(len(index.goods_ids(c)) for c in index.categories)} "
-              f"goods ids, {len(index.filter(has_mask=True))} masks")
+        print(
+            f"GoodsAD-sized tree: {images} images, {sum(len(index.goods_ids(c)) for c in index.categories)} "
+            f"goods ids, {len(index.filter(has_mask=True))} masks"
+        )
         print(f"os.walk baseline     {baseline * 1000:8.1f} ms")
-        print(f"scan_dataset         {index_time * 1000:8.1f} ms   ({index_time / baseline:.1f}x the bare walk; "
-              f"goal: well under 1000 ms)")
+        print(
+            f"scan_dataset         {index_time * 1000:8.1f} ms   ({index_time / baseline:.1f}x the bare walk; "
+            f"goal: well under 1000 ms)"
+        )
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from goodsad_studio.metrics import CategoryEvaluator, PixelAccumulator, per_image_metrics  # noqa: E402
+from goodsad_studio.metrics import CategoryEvaluator, PixelAccumulator, per_image_metrics
 
 SIDE = 3000
 IMAGES = 6
@@ -59,8 +59,9 @@ def main() -> None:
     def evaluator():
         category = CategoryEvaluator()
         for i, anomaly_map in enumerate(maps):
-            category.add(float(anomaly_map.max()), bool(i % 2), anomaly_map, mask if i % 2 else None,
-                         image_shape=(SIDE, SIDE))
+            category.add(
+                float(anomaly_map.max()), bool(i % 2), anomaly_map, mask if i % 2 else None, image_shape=(SIDE, SIDE)
+            )
         return category.result()
 
     evaluator_ms = _median_ms(evaluator, 1) / IMAGES
@@ -68,8 +69,10 @@ def main() -> None:
     print(f"native {SIDE}x{SIDE}, {IMAGES} images, 224x224 maps")
     print(f"baseline: upsample one map            {baseline:8.1f} ms")
     print(f"binned accumulator, per image          {binned_ms:8.1f} ms  ({binned_ms / baseline:.1f}x baseline)")
-    print(f"CategoryEvaluator incl. result, per img {evaluator_ms:8.1f} ms  ({evaluator_ms / baseline:.1f}x baseline)"
-          f"  -> {evaluator_ms * 1000 / 1000 / 60:.1f} min for a 1000-image category")
+    print(
+        f"CategoryEvaluator incl. result, per img {evaluator_ms:8.1f} ms  ({evaluator_ms / baseline:.1f}x baseline)"
+        f"  -> {evaluator_ms * 1000 / 1000 / 60:.1f} min for a 1000-image category"
+    )
     print(f"counts + error bounds                  {counts_ms:8.1f} ms")
     print(f"per-image inspector metrics            {inspector_ms:8.1f} ms  ({inspector_ms / baseline:.1f}x baseline)")
     print("binned error bounds: " + ", ".join(f"{k} {v:.1e}" for k, v in bounds.items()))

@@ -4,7 +4,8 @@
    same images (pre-processing + truncated network only). Goal: ratio <= 1.3. Measured for the exact (flat) and
    approximate (IVF, HNSW) indexes, on a bank fitted with a 10% coreset.
 2. Fit: time and peak memory (peak RSS of a fresh child process per configuration, reset just before fitting —
-   Linux carries ru_maxrss over from the parent — minus the RSS at that moment) for coreset 1%, 10%, 100% on ``--images`` images (default 1000), and 100% with a float16
+   Linux carries ru_maxrss over from the parent — minus the RSS at that moment) for coreset 1%, 10%, 100% on
+   ``--images`` images (default 1000), and 100% with a float16
    bank at PatchCore's paper dimension (1024) — the case where a float32 bank would need 1000 x 784 x 1024 x 4 B.
 
     .venv/bin/python benchmarks/bench_patchcore.py [--images 1000] [--threads 2] [--backbone mobilenet_v2]
@@ -37,8 +38,10 @@ def synthetic_images(count: int, size: int = 224, seed: int = 0) -> list[np.ndar
     rng = np.random.default_rng(seed)
     images = []
     for i in range(count):
-        layers = [cv2.resize(rng.normal(0, 1, (s, s)).astype(np.float32), (size, size),
-                             interpolation=cv2.INTER_CUBIC) * w for s, w in ((4, 30), (16, 15), (64, 8))]
+        layers = [
+            cv2.resize(rng.normal(0, 1, (s, s)).astype(np.float32), (size, size), interpolation=cv2.INTER_CUBIC) * w
+            for s, w in ((4, 30), (16, 15), (64, 8))
+        ]
         gray = 128 + sum(layers)
         tint = rng.uniform(0.8, 1.2, 3)
         image = np.clip(gray[..., None] * tint, 0, 255).astype(np.uint8)
@@ -91,35 +94,65 @@ def one_fit(args: argparse.Namespace) -> None:
     params = json.loads(args.one_fit)
     images = synthetic_images(args.images)
     model = PatchCore(backbone=args.backbone, weights=args.weights, device="cpu", **params)
-    model.extractor  # build the network before measuring
+    _ = model.extractor  # build the network before measuring
     reset_peak_rss()
     before = rss_mb()
     started = time.perf_counter()
     model.fit(images)
     seconds = time.perf_counter() - started
     peak = peak_rss_mb()
-    print(json.dumps({"params": params, "fit_s": seconds, "bank": list(model.bank.shape),
-                      "bank_mb": model.bank.nbytes / 2**20, "rss_before_mb": before, "peak_rss_mb": peak,
-                      "images_mb": sum(i.nbytes for i in images) / 2**20}))
+    print(
+        json.dumps(
+            {
+                "params": params,
+                "fit_s": seconds,
+                "bank": list(model.bank.shape),
+                "bank_mb": model.bank.nbytes / 2**20,
+                "rss_before_mb": before,
+                "peak_rss_mb": peak,
+                "images_mb": sum(i.nbytes for i in images) / 2**20,
+            }
+        )
+    )
 
 
 def bench_fit(args: argparse.Namespace) -> None:
-    configs = [{"coreset_ratio": 0.01}, {"coreset_ratio": 0.1}, {"coreset_ratio": 1.0},
-               {"coreset_ratio": 1.0, "bank_dtype": "float16", "pretrain_dim": 1024, "target_dim": 1024}]
+    configs = [
+        {"coreset_ratio": 0.01},
+        {"coreset_ratio": 0.1},
+        {"coreset_ratio": 1.0},
+        {"coreset_ratio": 1.0, "bank_dtype": "float16", "pretrain_dim": 1024, "target_dim": 1024},
+    ]
     print(f"\n== fit on {args.images} synthetic 224 px images, {args.backbone}, {args.threads} threads")
-    print(f"{'configuration':58s} {'fit s':>7s} {'bank':>16s} {'bank MB':>8s} {'peak RSS MB':>11s} "
-          f"{'over start':>10s}")
+    print(f"{'configuration':58s} {'fit s':>7s} {'bank':>16s} {'bank MB':>8s} {'peak RSS MB':>11s} {'over start':>10s}")
     for params in configs:
-        command = [sys.executable, __file__, "--one-fit", json.dumps(params), "--images", str(args.images),
-                   "--threads", str(args.threads), "--backbone", args.backbone, "--weights", args.weights]
+        command = [
+            sys.executable,
+            __file__,
+            "--one-fit",
+            json.dumps(params),
+            "--images",
+            str(args.images),
+            "--threads",
+            str(args.threads),
+            "--backbone",
+            args.backbone,
+            "--weights",
+            args.weights,
+        ]
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
         row = json.loads(out)
         label = ", ".join(f"{k}={v}" for k, v in params.items())
-        print(f"{label:58s} {row['fit_s']:7.1f} {str(tuple(row['bank'])):>16s} {row['bank_mb']:8.0f} "
-              f"{row['peak_rss_mb']:11.0f} {row['peak_rss_mb'] - row['rss_before_mb']:10.0f}", flush=True)
+        print(
+            f"{label:58s} {row['fit_s']:7.1f} {str(tuple(row['bank'])):>16s} {row['bank_mb']:8.0f} "
+            f"{row['peak_rss_mb']:11.0f} {row['peak_rss_mb'] - row['rss_before_mb']:10.0f}",
+            flush=True,
+        )
     n_patches = args.images * 28 * 28
-    print(f"(a float32 bank of all {n_patches} patches at 1024 dims would be {n_patches * 1024 * 4 / 2**20:.0f} MB; "
-          f"the synthetic images themselves take {args.images * 224 * 224 * 3 / 2**20:.0f} MB)")
+    print(
+        f"(a float32 bank of all {n_patches} patches at 1024 dims would be {n_patches * 1024 * 4 / 2**20:.0f} MB; "
+        f"the synthetic images themselves take {args.images * 224 * 224 * 3 / 2**20:.0f} MB)"
+    )
 
 
 def bench_predict(args: argparse.Namespace) -> None:
@@ -130,8 +163,10 @@ def bench_predict(args: argparse.Namespace) -> None:
     set_threads(args.threads)
     train = synthetic_images(args.images)
     test = synthetic_images(args.predict_images, seed=1)
-    print(f"\n== predict, one 224 px image per call, {args.backbone}, {args.threads} threads, bank from "
-          f"{args.images} images at 10%")
+    print(
+        f"\n== predict, one 224 px image per call, {args.backbone}, {args.threads} threads, bank from "
+        f"{args.images} images at 10%"
+    )
     base = PatchCore(backbone=args.backbone, weights=args.weights, device="cpu", coreset_ratio=0.1)
     started = time.perf_counter()
     base.fit(train)
@@ -152,14 +187,20 @@ def bench_predict(args: argparse.Namespace) -> None:
     backbone_ms = timed(backbone_only, test)
     print(f"{'bare backbone forward':34s} {backbone_ms:7.1f} ms/img")
     for index in ("flat", "ivf", "hnsw"):
-        model = base if index == "flat" else PatchCore(backbone=args.backbone, weights=args.weights,
-                                                       device="cpu", coreset_ratio=0.1, index=index)
+        model = (
+            base
+            if index == "flat"
+            else PatchCore(backbone=args.backbone, weights=args.weights, device="cpu", coreset_ratio=0.1, index=index)
+        )
         if index != "flat":
             model._index = model._make_index(base.bank)  # same bank, other index
-        ms = timed(lambda image: model.predict([image]), test)
+        ms = timed(lambda image, model=model: model.predict([image]), test)
         again = timed(backbone_only, test)  # re-measure the baseline: the machine is shared
-        print(f"{'PatchCore predict, index=' + index:34s} {ms:7.1f} ms/img   ratio to backbone "
-              f"{ms / ((backbone_ms + again) / 2):5.2f}", flush=True)
+        print(
+            f"{'PatchCore predict, index=' + index:34s} {ms:7.1f} ms/img   ratio to backbone "
+            f"{ms / ((backbone_ms + again) / 2):5.2f}",
+            flush=True,
+        )
 
 
 def main() -> int:

@@ -104,8 +104,9 @@ class Shooter:
             raise StepFailed(f"the dialog for {name} never opened")
 
     # ------------------------------------------------------------------------------------ the canvas
-    def canvas_event(self, kind: QEvent.Type, x: float, y: float, button=Qt.MouseButton.LeftButton,
-                     buttons=None) -> None:
+    def canvas_event(
+        self, kind: QEvent.Type, x: float, y: float, button=Qt.MouseButton.LeftButton, buttons=None
+    ) -> None:
         """A mouse event on the canvas at image point (x, y), delivered like a real one."""
         canvas = self.window.canvas
         local = canvas.view_at(QPointF(x, y))
@@ -114,8 +115,14 @@ class Shooter:
             button = Qt.MouseButton.NoButton
         if buttons is None:
             buttons = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseButtonRelease else button
-        event = QMouseEvent(kind, local, QPointF(canvas.viewport().mapToGlobal(local.toPoint())), button, buttons,
-                            Qt.KeyboardModifier.NoModifier)
+        event = QMouseEvent(
+            kind,
+            local,
+            QPointF(canvas.viewport().mapToGlobal(local.toPoint())),
+            button,
+            buttons,
+            Qt.KeyboardModifier.NoModifier,
+        )
         QApplication.sendEvent(canvas.viewport(), event)
 
     def click(self, x: float, y: float) -> None:
@@ -146,8 +153,11 @@ class Shooter:
         """Pick ``name`` in the methods panel, wait for its form, and type ``params`` into it."""
         panel = self.ui.methods
         panel.method.setCurrentText(name)
-        self.wait(lambda: panel.description is not None and panel.description.name == name,
-                  f"the methods panel to describe {name}", 180)
+        self.wait(
+            lambda: panel.description is not None and panel.description.name == name,
+            f"the methods panel to describe {name}",
+            180,
+        )
         panel.form.set_values(params or {})
 
     def start(self, kind: str):
@@ -167,8 +177,9 @@ class Shooter:
 
     def share_right_column(self, methods: int, inspect: int) -> None:
         """Split the right column between the Methods and the Heatmap docks (a user drags the splitter)."""
-        self.window.resizeDocks([self.dock("methods-dock"), self.dock("inspect-dock")], [methods, inspect],
-                                Qt.Orientation.Vertical)
+        self.window.resizeDocks(
+            [self.dock("methods-dock"), self.dock("inspect-dock")], [methods, inspect], Qt.Orientation.Vertical
+        )
 
     def scroll_dock(self, name: str, to_end: bool) -> None:
         """Scroll a dock's panel to its end (or back to its top), as a user does with its scroll bar."""
@@ -204,7 +215,14 @@ def zoom_to(shooter: Shooter, box: tuple[float, float, float, float], fill: floa
 
 def wheel_on(widget: QWidget, at: QPointF, steps: int) -> None:
     """A mouse-wheel turn of ``steps`` notches over ``widget`` at ``at`` (its own coordinates)."""
-    event = QWheelEvent(at, QPointF(widget.mapToGlobal(at.toPoint())), QPoint(0, 0), QPoint(0, 120 * steps),
-                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
-                        False)
+    event = QWheelEvent(
+        at,
+        QPointF(widget.mapToGlobal(at.toPoint())),
+        QPoint(0, 0),
+        QPoint(0, 120 * steps),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     QApplication.sendEvent(widget, event)

@@ -111,7 +111,9 @@ def fix_mask(s: Shooter, missing: np.ndarray) -> None:
 
     s.command("tool_brush")
     window.controls.radius.setValue(1.5)
-    left = [(float(x) + 0.5, float(y) + 0.5) for y, x in zip(*np.nonzero(missing & ~canvas.document.mask))]
+    left = [
+        (float(x) + 0.5, float(y) + 0.5) for y, x in zip(*np.nonzero(missing & ~canvas.document.mask), strict=False)
+    ]
     if left:  # touch up what the polygon's straight edges left out, one dab per pixel
         for x, y in left[:40]:
             s.drag([(x, y), (x, y)])
@@ -144,8 +146,11 @@ def run_methods(s: Shooter) -> None:
     running = s.start("evaluate")
     s.choose_method("padim", FAST["padim"])
     queued = s.start("evaluate")
-    s.wait(lambda: running.state == RUNNING and running.stage == "predict" and 0 < running.done < running.total,
-           "the SPADE evaluation to be part-way through its predictions", 300)
+    s.wait(
+        lambda: running.state == RUNNING and running.stage == "predict" and 0 < running.done < running.total,
+        "the SPADE evaluation to be part-way through its predictions",
+        300,
+    )
     if queued.state == RUNNING:
         raise StepFailed("the second evaluation started before the first ended")
     s.scroll_dock("methods-dock", to_end=True)  # the job list is at the end of the panel
@@ -212,8 +217,11 @@ def read_metrics(s: Shooter) -> None:
     view.resize(1400, 860)
     view.move(0, 0)
     s.wait(lambda: view.table.rowCount() > 0 and view.images.rowCount() > 0, "the dataset metrics tables")
-    rows = [r for r in range(view.table.rowCount())
-            if view.table.item(r, 2).text() == "patchcore" and view.table.item(r, 1).text() == "all"]
+    rows = [
+        r
+        for r in range(view.table.rowCount())
+        if view.table.item(r, 2).text() == "patchcore" and view.table.item(r, 1).text() == "all"
+    ]
     if not rows:
         raise StepFailed("no PatchCore row for the whole category in the metrics table")
     view.table.selectRow(rows[0])
@@ -248,10 +256,16 @@ def main(argv: list[str]) -> int:
     missing = cut_mask(root, EDIT_KEY)
     with tempfile.TemporaryDirectory() as config:
         s = Shooter(root, out, Path(config))
-        steps = (("open a dataset", open_dataset), ("browse by goods id", browse),
-                 ("fix a mask", lambda s: fix_mask(s, missing)), ("run methods", run_methods),
-                 ("compare heatmaps", compare), ("read metrics", read_metrics),
-                 ("export", export), ("shortcuts", shortcuts))
+        steps = (
+            ("open a dataset", open_dataset),
+            ("browse by goods id", browse),
+            ("fix a mask", lambda s: fix_mask(s, missing)),
+            ("run methods", run_methods),
+            ("compare heatmaps", compare),
+            ("read metrics", read_metrics),
+            ("export", export),
+            ("shortcuts", shortcuts),
+        )
         for title, step in steps:
             began = time.monotonic()
             print(f"{title}...", flush=True)

@@ -44,19 +44,26 @@ def _add_gui(sub: argparse._SubParsersAction) -> None:
 
 
 def add_gui_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("root", type=Path, nargs="?", default=None,
-                        help="dataset root to open (default: the embedded demo dataset)")
-    parser.add_argument("--demo", action="store_true",
-                        help="open the embedded demo dataset (generated on first use) instead of the last dataset")
+    parser.add_argument(
+        "root", type=Path, nargs="?", default=None, help="dataset root to open (default: the embedded demo dataset)"
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the embedded demo dataset (generated on first use) instead of the last dataset",
+    )
     parser.add_argument("--select", default=None, help="image to show: a path or a key category/split/defect/stem")
-    parser.add_argument("--screenshot", type=Path, default=None,
-                        help="render the window to this PNG and exit (works without a display)")
+    parser.add_argument(
+        "--screenshot", type=Path, default=None, help="render the window to this PNG and exit (works without a display)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="goodsad-studio",
-                                     description="Anomaly detection on supermarket goods. With no command it opens "
-                                                 "the studio; the commands do the work headless.")
+    parser = argparse.ArgumentParser(
+        prog="goodsad-studio",
+        description="Anomaly detection on supermarket goods. With no command it opens "
+        "the studio; the commands do the work headless.",
+    )
     parser.add_argument("--version", action="version", version=f"goodsad-studio {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_gui(sub)
@@ -94,8 +101,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         if sys.stderr.isatty():
             print(f"\rgenerating {done}/{total} images", end="", file=sys.stderr, flush=True)
 
-    dest = generate_demo(args.dest, size=args.size, seed=args.seed, categories=categories,
-                         goods_per_category=args.goods, progress=progress)
+    dest = generate_demo(
+        args.dest,
+        size=args.size,
+        seed=args.seed,
+        categories=categories,
+        goods_per_category=args.goods,
+        progress=progress,
+    )
     if sys.stderr.isatty():
         print(file=sys.stderr)
     print(f"demo dataset in {dest} ({time.perf_counter() - started:.1f} s); open it with: goodsad-studio gui {dest}")

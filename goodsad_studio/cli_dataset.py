@@ -24,8 +24,12 @@ def _add_selection(parser: argparse.ArgumentParser) -> None:
 def _selection(args: argparse.Namespace):
     from goodsad_studio.dataset.selection import Selection
 
-    return Selection.of(categories=_csv(args.categories), goods_ids=_csv(args.goods), defects=_csv(args.defects),
-                        splits=_csv(args.splits))
+    return Selection.of(
+        categories=_csv(args.categories),
+        goods_ids=_csv(args.goods),
+        defects=_csv(args.defects),
+        splits=_csv(args.splits),
+    )
 
 
 def _size(text: str | None):
@@ -60,8 +64,10 @@ def add_dataset_commands(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--overwrite", action="store_true")
     parser.set_defaults(handler=cmd_export_coco)
 
-    for name, help_text in (("import-coco", "masks from a COCO JSON (RLE or polygons)"),
-                            ("import-labelme", "masks from labelme JSON files or folders")):
+    for name, help_text in (
+        ("import-coco", "masks from a COCO JSON (RLE or polygons)"),
+        ("import-labelme", "masks from labelme JSON files or folders"),
+    ):
         parser = sub.add_parser(name, help=help_text)
         parser.add_argument("root", type=Path)
         parser.add_argument("sources", type=Path, nargs="+" if name == "import-labelme" else 1)
@@ -95,10 +101,18 @@ def _index(root: Path):
 def cmd_export_mvtec(args: argparse.Namespace) -> int:
     from goodsad_studio.dataset.export_mvtec import export_mvtec
 
-    result = export_mvtec(_index(args.root), args.dest, _selection(args), size=_size(args.size),
-                          overwrite=args.overwrite, progress=_progress)
-    print(f"exported {result.image_count} images and {len(result.files) - result.image_count} masks to "
-          f"{result.dest}; manifest: {result.manifest_path}")
+    result = export_mvtec(
+        _index(args.root),
+        args.dest,
+        _selection(args),
+        size=_size(args.size),
+        overwrite=args.overwrite,
+        progress=_progress,
+    )
+    print(
+        f"exported {result.image_count} images and {len(result.files) - result.image_count} masks to "
+        f"{result.dest}; manifest: {result.manifest_path}"
+    )
     for note in result.notes:
         print(f"note: {note}")
     return 0
@@ -107,8 +121,14 @@ def cmd_export_mvtec(args: argparse.Namespace) -> int:
 def cmd_export_coco(args: argparse.Namespace) -> int:
     from goodsad_studio.dataset.export_coco import export_coco
 
-    result = export_coco(_index(args.root), args.out, _selection(args), polygons=args.polygons,
-                         overwrite=args.overwrite, progress=_progress)
+    result = export_coco(
+        _index(args.root),
+        args.out,
+        _selection(args),
+        polygons=args.polygons,
+        overwrite=args.overwrite,
+        progress=_progress,
+    )
     print(f"wrote {result.path}: {result.image_count} images, {result.annotation_count} annotations")
     return 0
 
@@ -122,8 +142,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     else:
         from goodsad_studio.dataset.import_labelme import import_labelme
 
-        report = import_labelme(index, args.sources, dry_run=args.dry_run, merge_existing=args.merge,
-                                labels=_csv(args.labels))
+        report = import_labelme(
+            index, args.sources, dry_run=args.dry_run, merge_existing=args.merge, labels=_csv(args.labels)
+        )
     print(report.summary())
     for line in report.skipped:
         print(f"skipped: {line}")

@@ -28,8 +28,10 @@ class ProgressBar:
         eta = elapsed / progress.done * (total - progress.done) if progress.done else 0.0
         width = 30
         filled = int(width * progress.done / total)
-        line = (f"\r{progress.stage:<8} [{'#' * filled}{'.' * (width - filled)}] {progress.done}/{progress.total} "
-                f"{elapsed:5.1f}s eta {eta:5.1f}s {progress.detail[:40]}")
+        line = (
+            f"\r{progress.stage:<8} [{'#' * filled}{'.' * (width - filled)}] {progress.done}/{progress.total} "
+            f"{elapsed:5.1f}s eta {eta:5.1f}s {progress.detail[:40]}"
+        )
         if self.interactive:
             self.stream.write(line.ljust(110))
             if progress.done >= progress.total:
@@ -40,13 +42,22 @@ class ProgressBar:
 
 
 def _add_method_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backbone", default="auto", help="backbone name (default: auto = the best one with "
-                        "weights on this machine; wide_resnet50_2 when its weights are in the torch hub cache)")
+    parser.add_argument(
+        "--backbone",
+        default="auto",
+        help="backbone name (default: auto = the best one with "
+        "weights on this machine; wide_resnet50_2 when its weights are in the torch hub cache)",
+    )
     parser.add_argument("--weights", default="auto", help="auto, a weights file, or 'random' (untrained: for tests)")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
-    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                        help="a method parameter (repeatable); METHOD.NAME=VALUE for one method only; "
-                        "`goodsad-studio methods` lists them")
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a method parameter (repeatable); METHOD.NAME=VALUE for one method only; "
+        "`goodsad-studio methods` lists them",
+    )
 
 
 def _params(values: list[str], method: str) -> dict[str, str]:
@@ -82,8 +93,12 @@ def add_engine_commands(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("root", type=Path)
     parser.add_argument("--method", default="patchcore")
     parser.add_argument("--category", action="append", default=None, help="category (repeatable; default all)")
-    parser.add_argument("--scope", choices=("category", "goods"), default="category",
-                        help="one model per category (the paper) or per goods id")
+    parser.add_argument(
+        "--scope",
+        choices=("category", "goods"),
+        default="category",
+        help="one model per category (the paper) or per goods id",
+    )
     parser.add_argument("--refit", action="store_true", help="fit again even when a saved model matches")
     _add_method_options(parser)
     parser.set_defaults(handler=cmd_fit)
@@ -94,8 +109,12 @@ def add_engine_commands(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--category", required=True)
     parser.add_argument("--split", choices=("test", "train"), default="test")
     parser.add_argument("--goods", default=None, help="only this goods id")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="write scores.csv, raw maps (.npy, float32, native size) and heatmap PNGs here")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="write scores.csv, raw maps (.npy, float32, native size) and heatmap PNGs here",
+    )
     _add_method_options(parser)
     parser.set_defaults(handler=cmd_predict)
 
@@ -103,8 +122,12 @@ def add_engine_commands(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("root", type=Path)
     parser.add_argument("--methods", default="patchcore", help="comma-separated method names")
     parser.add_argument("--category", action="append", default=None, help="category (repeatable; default all)")
-    parser.add_argument("--protocol", choices=("native", "224"), default="native",
-                        help="pixel metrics at each mask's native size (default) or at 224x224 as in the paper")
+    parser.add_argument(
+        "--protocol",
+        choices=("native", "224"),
+        default="native",
+        help="pixel metrics at each mask's native size (default) or at 224x224 as in the paper",
+    )
     parser.add_argument("--scope", choices=("category", "goods"), default="category")
     parser.add_argument("--out", type=Path, required=True, help="folder for report.md, report.json, report_*.csv")
     _add_method_options(parser)
@@ -145,8 +168,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
         for group in groups:
             model = workspace.fit(spec, category, goods_id=group, reuse=not args.refit, progress=bar)
             how = "reused the saved model" if model.reused else f"fitted in {model.fit_seconds:.1f} s"
-            print(f"{category}{'/' + group if group else ''}: {model.label}: {how} on {model.train_images} images "
-                  f"-> {model.directory}")
+            print(
+                f"{category}{'/' + group if group else ''}: {model.label}: {how} on {model.train_images} images "
+                f"-> {model.directory}"
+            )
     return 0
 
 
@@ -176,8 +201,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     workspace = _workspace(args.root)
     specs = [_spec(name.strip(), args) for name in args.methods.split(",") if name.strip()]
-    outcomes = evaluate_dataset(workspace, specs, categories=args.category, protocol=args.protocol,
-                                scope=args.scope, out_dir=args.out, progress=ProgressBar())
+    outcomes = evaluate_dataset(
+        workspace,
+        specs,
+        categories=args.category,
+        protocol=args.protocol,
+        scope=args.scope,
+        out_dir=args.out,
+        progress=ProgressBar(),
+    )
     if args.scope == "category":  # the studio's Dataset metrics window shows these when the dataset is opened
         for outcome in outcomes:
             save_outcome(workspace.state_dir, outcome)

@@ -66,8 +66,12 @@ def preview_sheet(images: dict[int, object], out: Path) -> None:
     for row in range(2):
         x = gap
         for size, image in images.items():
-            big = image.scaled(size * scale, size * scale, Qt.AspectRatioMode.IgnoreAspectRatio,
-                               Qt.TransformationMode.FastTransformation)
+            big = image.scaled(
+                size * scale,
+                size * scale,
+                Qt.AspectRatioMode.IgnoreAspectRatio,
+                Qt.TransformationMode.FastTransformation,
+            )
             painter.drawImage(x, row * height // 2 + gap, big)
             x += size * scale + gap
     painter.end()

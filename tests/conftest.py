@@ -56,8 +56,9 @@ def make_mask(path: Path, size: tuple[int, int] = (24, 32), box=(4, 4, 10, 12)) 
     return mask
 
 
-def build_category(root: Path, *, names=("000", "001"), defects=("scratch",), suffix=".png",
-                   mask_style="suffix") -> Path:
+def build_category(
+    root: Path, *, names=("000", "001"), defects=("scratch",), suffix=".png", mask_style="suffix"
+) -> Path:
     """A tiny category in MVTec layout: train/good, test/good, test/<defect> with masks."""
     root.mkdir(parents=True, exist_ok=True)
     for name in names:

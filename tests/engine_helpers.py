@@ -22,8 +22,15 @@ def small_demo(dest: Path) -> Path:
     """One demo category of 160 px photos: 16 training and 8 test images over two goods ids."""
     from goodsad_studio.dataset.demo import generate_demo
 
-    return generate_demo(dest, size=160, categories=[CATEGORY], goods_per_category=2, train_per_goods=8,
-                         test_good_per_goods=2, defective_per_goods=2)
+    return generate_demo(
+        dest,
+        size=160,
+        categories=[CATEGORY],
+        goods_per_category=2,
+        train_per_goods=8,
+        test_good_per_goods=2,
+        defective_per_goods=2,
+    )
 
 
 GRID = 16

@@ -37,8 +37,9 @@ def test_bad_root_is_a_message_not_a_traceback(tmp_path, capsys):
 
 def test_info_on_real_magnetic_tile(shared_data):
     root = shared_category(shared_data, "mtd_magnetic_tile/magnetic_tile")
-    result = subprocess.run([sys.executable, "-m", "goodsad_studio", "info", str(root), "--json"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "goodsad_studio", "info", str(root), "--json"], capture_output=True, text=True
+    )
     data = json.loads(result.stdout)
     row = data["categories"][0]
     assert (row["train_good"], row["test_good"], row["test_defective"]) == (761, 191, 392)
@@ -54,8 +55,13 @@ def test_first_launch_generates_the_demo_and_opens_it(tmp_path):
     env.pop("DISPLAY", None)
     env.pop("QT_QPA_PLATFORM", None)
     shot = tmp_path / "first.png"
-    result = subprocess.run([sys.executable, "-m", "goodsad_studio", "gui", "--demo", "--screenshot", str(shot)],
-                            capture_output=True, text=True, env=env, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "goodsad_studio", "gui", "--demo", "--screenshot", str(shot)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     demo = next((tmp_path / "data" / "demo").iterdir())
     assert (demo / "DEMO.json").is_file() and (demo / "drink_bottle" / "train" / "good").is_dir()

@@ -32,8 +32,10 @@ def test_no_core_module_imports_qt():
 
 
 def test_importing_the_core_and_cli_loads_no_qt():
-    code = ("import sys, goodsad_studio.cli, goodsad_studio.dataset.index, goodsad_studio.dataset.validation, "
-            "goodsad_studio.dataset.imageio; "
-            f"print([m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r}])")
+    code = (
+        "import sys, goodsad_studio.cli, goodsad_studio.dataset.index, goodsad_studio.dataset.validation, "
+        "goodsad_studio.dataset.imageio; "
+        f"print([m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r}])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

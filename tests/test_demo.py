@@ -26,8 +26,11 @@ def small_demo(tmp_path_factory) -> Path:
 
 
 def _digests(root: Path) -> dict[str, str]:
-    return {str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(root.rglob("*")) if path.is_file()}
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
 
 
 def test_same_seed_gives_byte_identical_files_and_another_seed_other_pictures(small_demo, tmp_path):
@@ -57,8 +60,10 @@ def test_layout_names_and_goods_ids_follow_goodsad(small_demo):
             assert record.image_path.suffix == ".jpg"
             if record.is_anomalous:
                 assert record.defect in DEMO_DEFECTS[category]
-                assert record.mask_path == small_demo / category / "ground_truth" / record.defect / \
-                    f"{record.stem}_mask.png"
+                assert (
+                    record.mask_path
+                    == small_demo / category / "ground_truth" / record.defect / f"{record.stem}_mask.png"
+                )
             else:
                 assert record.mask_path is None
     marker = json.loads((small_demo / "DEMO.json").read_text())
@@ -110,9 +115,11 @@ def test_saved_defective_photo_differs_from_the_clean_one_inside_the_mask_only(s
 
 
 def test_some_defects_are_small_as_in_goodsad():
-    fractions = [render_sample(category, 1 + serial % 2, serial, defect, size=128).mask.mean()
-                 for category in ("drink_can", "food_box") for serial, defect in
-                 enumerate(DEMO_DEFECTS[category] * 2, start=40)]
+    fractions = [
+        render_sample(category, 1 + serial % 2, serial, defect, size=128).mask.mean()
+        for category in ("drink_can", "food_box")
+        for serial, defect in enumerate(DEMO_DEFECTS[category] * 2, start=40)
+    ]
     assert min(fractions) < 0.01
     assert max(fractions) < 0.25
 
@@ -120,8 +127,7 @@ def test_some_defects_are_small_as_in_goodsad():
 def test_goods_of_a_category_look_different():
     first = render_sample("food_box", 1, 0, size=128).image.astype(np.float32)
     second = render_sample("food_box", 2, 0, size=128).image.astype(np.float32)
-    histograms = [cv2.calcHist([image], [0, 1, 2], None, [8, 8, 8], [0, 256] * 3).ravel() for image in
-                  (first, second)]
+    histograms = [cv2.calcHist([image], [0, 1, 2], None, [8, 8, 8], [0, 256] * 3).ravel() for image in (first, second)]
     assert np.abs(histograms[0] - histograms[1]).sum() > 0.2 * 128 * 128
 
 
@@ -161,8 +167,14 @@ def test_progress_is_reported_and_an_interrupted_run_is_finished_by_the_next(tmp
         if done == 5:
             raise KeyboardInterrupt
 
-    options = dict(size=96, categories=["drink_can", "cigarette_box"], goods_per_category=2, train_per_goods=2,
-                   test_good_per_goods=1, defective_per_goods=1)
+    options = dict(
+        size=96,
+        categories=["drink_can", "cigarette_box"],
+        goods_per_category=2,
+        train_per_goods=2,
+        test_good_per_goods=1,
+        defective_per_goods=1,
+    )
     with pytest.raises(KeyboardInterrupt):
         generate_demo(tmp_path / "demo", progress=stop_half_way, **options)
     assert calls == [(i, 16) for i in range(6)]

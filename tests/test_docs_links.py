@@ -66,8 +66,10 @@ def test_every_relative_link_and_image_resolves(page: Path):
 
 def test_the_slug_rule_matches_githubs():
     assert slug("3. Fix a mask") == "3-fix-a-mask"
-    assert slug("Read-only datasets and where the studio keeps its state") == \
-        "read-only-datasets-and-where-the-studio-keeps-its-state"
+    assert (
+        slug("Read-only datasets and where the studio keeps its state")
+        == "read-only-datasets-and-where-the-studio-keeps-its-state"
+    )
     assert slug("Triage: likely annotation mistakes") == "triage-likely-annotation-mistakes"
 
 
@@ -88,10 +90,13 @@ def test_the_guides_shortcuts_are_the_command_table():
     from goodsad_studio.gui.commands import COMMANDS, GROUPS, POINTER_HELP
 
     text = (ROOT / "docs" / "user-guide.md").read_text(encoding="utf-8")
-    documented = [(menu, command, tuple(k.strip().strip("`") for k in keys.split(", ")))
-                  for menu, command, keys in _table_rows(text, "| Menu | Command | Keys |")]
-    expected = [(c.group, c.text.replace("&", "").rstrip("."), c.keys)
-                for group in GROUPS for c in COMMANDS if c.group == group]
+    documented = [
+        (menu, command, tuple(k.strip().strip("`") for k in keys.split(", ")))
+        for menu, command, keys in _table_rows(text, "| Menu | Command | Keys |")
+    ]
+    expected = [
+        (c.group, c.text.replace("&", "").rstrip("."), c.keys) for group in GROUPS for c in COMMANDS if c.group == group
+    ]
     assert documented == expected
     pointer = [tuple(row) for row in _table_rows(text, "| Pointer | Does |")]
     assert pointer == [tuple(item) for item in POINTER_HELP]

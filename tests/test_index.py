@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 from conftest import build_category, make_image, make_mask, shared_category
 
@@ -135,5 +134,8 @@ def test_real_magnetic_tile_counts(shared_data):
 def test_real_parent_folder_of_mpdd(shared_data):
     index = scan_dataset(shared_category(shared_data, "mpdd_metal_plate_512"))
     assert index.categories == ["metal_plate"]
-    assert (len(index.filter(split="train")), len(index.filter(split="test", defect="good")),
-            len(index.filter(anomalous=True))) == (54, 26, 71)
+    assert (
+        len(index.filter(split="train")),
+        len(index.filter(split="test", defect="good")),
+        len(index.filter(anomalous=True)),
+    ) == (54, 26, 71)

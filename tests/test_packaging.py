@@ -61,6 +61,7 @@ def png_header(path: Path) -> tuple[int, int, int]:
 
 # ---- the desktop entry -------------------------------------------------------------------------------------------
 
+
 def test_desktop_entry_launches_the_console_script_with_the_app_icon(entry, pyproject):
     scripts = pyproject["project"]["scripts"]
     command, *codes = entry["Exec"].split()
@@ -89,6 +90,7 @@ def test_desktop_entry_passes_desktop_file_validate():
 
 
 # ---- the AppStream metainfo --------------------------------------------------------------------------------------
+
 
 def test_metainfo_release_and_license_match_pyproject(metainfo, pyproject):
     releases = [release.get("version") for release in metainfo.iter("release")]
@@ -122,6 +124,7 @@ def test_metainfo_passes_appstreamcli_validate():
 
 
 # ---- the icon ----------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("size", launch.ICON_SIZES)
 def test_icon_render_exists_at_its_size_with_transparent_corners(size):
@@ -182,6 +185,7 @@ def test_studio_runs_without_an_icon_when_resources_are_absent(tmp_path, monkeyp
 
 # ---- the frozen build's entry ------------------------------------------------------------------------------------
 
+
 def _main_guard_body(tree: ast.Module) -> list[ast.stmt]:
     for node in tree.body:
         if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test):
@@ -221,6 +225,7 @@ def test_pyinstaller_spec_names_an_entry_that_exists_and_bundles_icons_and_weigh
 
 
 # ---- the menu installer ------------------------------------------------------------------------------------------
+
 
 def _fake_venv(root: Path) -> Path:
     exe = root / "bin" / "goodsad-studio"

@@ -67,6 +67,10 @@ def test_deep_validation_decodes_images(tmp_path):
 def test_real_magnetic_tile_has_four_empty_masks(shared_data):
     """A real finding: four 'uneven' images of MTD come with all-black masks."""
     report = validate(scan_dataset(shared_category(shared_data, "mtd_magnetic_tile/magnetic_tile")))
-    assert sorted(f.path.name for f in report.findings) == ["050_mask.png", "053_mask.png", "066_mask.png",
-                                                            "067_mask.png"]
+    assert sorted(f.path.name for f in report.findings) == [
+        "050_mask.png",
+        "053_mask.png",
+        "066_mask.png",
+        "067_mask.png",
+    ]
     assert {f.code for f in report.findings} == {"empty-mask"}

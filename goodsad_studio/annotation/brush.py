@@ -16,8 +16,9 @@ import numpy as np
 Box = tuple[int, int, int, int]  # (y0, x0, y1, x1), half-open, in pixels
 
 
-def segment_footprint(a: tuple[float, float], b: tuple[float, float], radius: float,
-                      shape: tuple[int, int]) -> tuple[Box, np.ndarray] | None:
+def segment_footprint(
+    a: tuple[float, float], b: tuple[float, float], radius: float, shape: tuple[int, int]
+) -> tuple[Box, np.ndarray] | None:
     """Pixels of one capsule from ``a`` to ``b`` (x, y image coordinates): its box and a bool region, or None.
 
     None means the capsule covers no pixel of the image (it lies outside, or the radius is too small to reach a
@@ -50,8 +51,9 @@ def segment_footprint(a: tuple[float, float], b: tuple[float, float], radius: fl
     return (y0, x0, y1, x1), region
 
 
-def stroke_footprint(points: Sequence[tuple[float, float]], radius: float,
-                     shape: tuple[int, int]) -> tuple[Box, np.ndarray] | None:
+def stroke_footprint(
+    points: Sequence[tuple[float, float]], radius: float, shape: tuple[int, int]
+) -> tuple[Box, np.ndarray] | None:
     """Pixels of a whole stroke: the union of its segments' capsules, as (box, region), or None when empty."""
     if len(points) == 0:
         return None
@@ -65,5 +67,5 @@ def stroke_footprint(points: Sequence[tuple[float, float]], radius: float,
     x1 = max(box[3] for box, _ in pieces)
     region = np.zeros((y1 - y0, x1 - x0), bool)
     for (by0, bx0, by1, bx1), piece in pieces:
-        region[by0 - y0:by1 - y0, bx0 - x0:bx1 - x0] |= piece
+        region[by0 - y0 : by1 - y0, bx0 - x0 : bx1 - x0] |= piece
     return (y0, x0, y1, x1), region

@@ -160,8 +160,11 @@ class MaskDocument:
         """Set the whole mask (e.g. recovered edits or a binarised file) as one undoable step."""
         mask = np.asarray(mask)
         if mask.shape != self.shape:
-            raise MaskError(f"mask is {mask.shape[1]}x{mask.shape[0]} but the image is "
-                            f"{self.shape[1]}x{self.shape[0]} (width x height)", self.path)
+            raise MaskError(
+                f"mask is {mask.shape[1]}x{mask.shape[0]} but the image is "
+                f"{self.shape[1]}x{self.shape[0]} (width x height)",
+                self.path,
+            )
         with self.edit(label):
             changed = self._write((0, 0, *self.shape), mask.astype(bool))
             self._view.mark_dirty((0, 0, *self.shape))
@@ -186,8 +189,9 @@ class MaskDocument:
             raise ops.ShapeEditError(f"polygon {index} does not exist (the mask has {len(shapes)} polygons)")
         return shapes[index]
 
-    def _replace(self, label: str, remove: list[int], geom: BaseGeometry | None,
-                 notes: list[str] | None = None) -> EditReport:
+    def _replace(
+        self, label: str, remove: list[int], geom: BaseGeometry | None, notes: list[str] | None = None
+    ) -> EditReport:
         """Swap shapes ``remove`` for ``geom`` (repaired and clipped first), in pixels and in the view."""
         notes = list(notes or [])
         if geom is not None:
@@ -208,14 +212,15 @@ class MaskDocument:
                     region &= ~raster_in(shapes[i], self.shape, area)
                 if added is not None:
                     (ay0, ax0, ay1, ax1), pixels = added
-                    region[ay0 - y0:ay1 - y0, ax0 - x0:ax1 - x0] |= pixels
+                    region[ay0 - y0 : ay1 - y0, ax0 - x0 : ax1 - x0] |= pixels
                 changed = self._write(area, region)
             parts = [p for p in _parts(geom) if rasterize_region(p, self.shape) is not None]
             made = self._view.replace(self._mask, sorted(remove), parts, added)
         return EditReport(label, changed, tuple(notes), tuple(made))
 
-    def add_polygon(self, exterior: Sequence[Point] | BaseGeometry,
-                    holes: Sequence[Sequence[Point]] = ()) -> EditReport:
+    def add_polygon(
+        self, exterior: Sequence[Point] | BaseGeometry, holes: Sequence[Sequence[Point]] = ()
+    ) -> EditReport:
         """Add a drawn polygon (united with any shape it overlaps)."""
         geom = exterior if isinstance(exterior, BaseGeometry) else _polygon(exterior, holes)
         if geom.is_empty:

@@ -115,8 +115,9 @@ def rasterize_region(geom: BaseGeometry, shape: tuple[int, int]) -> tuple[tuple[
     return _fill_spans(rows, cols, step[edge], width)
 
 
-def _fill_spans(rows: np.ndarray, cols: np.ndarray, steps: np.ndarray,
-                width: int) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+def _fill_spans(
+    rows: np.ndarray, cols: np.ndarray, steps: np.ndarray, width: int
+) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """Fill the runs between sorted crossings where the winding number is nonzero (run-length decode)."""
     order = np.argsort(rows * (width + 1) + cols, kind="stable")
     rows, cols, steps = rows[order], cols[order], steps[order]
@@ -195,8 +196,12 @@ def _region_boxes(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
         for box in boxes:
             for i, other in enumerate(out):
                 if box[0] < other[2] and other[0] < box[2] and box[1] < other[3] and other[1] < box[3]:
-                    out[i] = (min(box[0], other[0]), min(box[1], other[1]), max(box[2], other[2]),
-                              max(box[3], other[3]))
+                    out[i] = (
+                        min(box[0], other[0]),
+                        min(box[1], other[1]),
+                        max(box[2], other[2]),
+                        max(box[3], other[3]),
+                    )
                     merged = True
                     break
             else:

@@ -32,7 +32,7 @@ class Patch:
         rows = np.flatnonzero(xor.any(axis=1))
         if len(rows) == 0:
             return None
-        cols = np.flatnonzero(xor[rows[0]:rows[-1] + 1].any(axis=0))
+        cols = np.flatnonzero(xor[rows[0] : rows[-1] + 1].any(axis=0))
         r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
         tight = xor[r0:r1, c0:c1]
         return cls((y0 + r0, x0 + c0, y0 + r1, x0 + c1), np.packbits(tight, axis=None))
@@ -75,7 +75,7 @@ class Patch:
         total = np.zeros((y1 - y0, x1 - x0), bool)
         for patch in patches:
             py0, px0, py1, px1 = patch.box
-            total[py0 - y0:py1 - y0, px0 - x0:px1 - x0] ^= patch.xor()
+            total[py0 - y0 : py1 - y0, px0 - x0 : px1 - x0] ^= patch.xor()
         return Patch.from_xor(y0, x0, total)
 
 

@@ -85,12 +85,16 @@ class RecoveryJournal:
         serial = time.time_ns()
         npz_name = f"{key}.{serial}.npz"
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, bits=np.packbits(document.mask, axis=None),
-                            shape=np.asarray(document.shape, np.int64))
+        np.savez_compressed(
+            buffer, bits=np.packbits(document.mask, axis=None), shape=np.asarray(document.shape, np.int64)
+        )
         atomic_write_bytes(self.folder / npz_name, buffer.getvalue())
         meta = {
-            "format": FORMAT, "version": VERSION, "mask_path": str(Path(document.path).resolve()),
-            "npz": npz_name, "shape": list(document.shape),
+            "format": FORMAT,
+            "version": VERSION,
+            "mask_path": str(Path(document.path).resolve()),
+            "npz": npz_name,
+            "shape": list(document.shape),
             "saved_at": time.strftime("%Y-%m-%d %H:%M:%S"),
             "base_signature": list(document.disk_signature) if document.disk_signature else None,
         }
@@ -160,5 +164,10 @@ class RecoveryJournal:
             raise ValueError("the stored mask does not match its recorded size")
         mask = np.unpackbits(bits, count=shape[0] * shape[1]).reshape(shape).astype(bool)
         signature = meta.get("base_signature")
-        return RecoveryEntry(Path(meta["mask_path"]), mask, str(meta.get("saved_at", "?")),
-                             tuple(signature) if signature else None, json_path)
+        return RecoveryEntry(
+            Path(meta["mask_path"]),
+            mask,
+            str(meta.get("saved_at", "?")),
+            tuple(signature) if signature else None,
+            json_path,
+        )

@@ -105,8 +105,9 @@ def repair(geom: BaseGeometry, shape: tuple[int, int] | None) -> tuple[BaseGeome
         reason = shapely.is_valid_reason(geom)
         geom = polygonal(shapely.make_valid(geom))
         parts = len(shapely.get_parts(geom)) if not geom.is_empty else 0
-        notes.append(f"the polygon was invalid ({reason}); repaired with make_valid into {parts} "
-                     f"part{'s' if parts != 1 else ''}")
+        notes.append(
+            f"the polygon was invalid ({reason}); repaired with make_valid into {parts} part{'s' if parts != 1 else ''}"
+        )
     else:
         geom = polygonal(geom)
     if shape is not None and not geom.is_empty:

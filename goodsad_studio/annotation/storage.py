@@ -19,8 +19,9 @@ from goodsad_studio.dataset.names import GOOD
 from goodsad_studio.errors import MaskError, ReadOnlyError
 
 
-def open_mask(path: str | Path, shape: tuple[int, int] | None = None, *, binarize: bool = False,
-              threshold: int = 127) -> MaskDocument:
+def open_mask(
+    path: str | Path, shape: tuple[int, int] | None = None, *, binarize: bool = False, threshold: int = 127
+) -> MaskDocument:
     """Open a mask file as an editable document (its polygons traced from the pixels).
 
     ``shape`` (height, width) is the image's size; a mask of another size is refused. A mask holding values other
@@ -41,7 +42,8 @@ def open_mask(path: str | Path, shape: tuple[int, int] | None = None, *, binariz
         shown = ", ".join(str(v) for v in stats.values[:8])
         document.mark_differs_from_disk(
             f"{path}: binarised {stats.nonbinary_pixels} pixels that were neither 0 nor 255 (values {shown}; "
-            f"foreground is > {threshold}); save to write the clean 0/255 mask")
+            f"foreground is > {threshold}); save to write the clean 0/255 mask"
+        )
     return document
 
 
@@ -73,8 +75,14 @@ def image_shape(record: ImageRecord) -> tuple[int, int]:
     return info.height, info.width
 
 
-def open_record(index: DatasetIndex, record: ImageRecord, *, defect: str | None = None, binarize: bool = False,
-                journal: RecoveryJournal | None = None) -> MaskDocument:
+def open_record(
+    index: DatasetIndex,
+    record: ImageRecord,
+    *,
+    defect: str | None = None,
+    binarize: bool = False,
+    journal: RecoveryJournal | None = None,
+) -> MaskDocument:
     """The mask document of a dataset image: its mask file, or a blank mask where there is none yet.
 
     When ``journal`` holds unsaved edits of this mask (an autosave from a session that did not save), they are
@@ -100,8 +108,10 @@ def recover(document: MaskDocument, journal: RecoveryJournal) -> bool:
     if entry is None:
         return False
     if entry.mask.shape != document.shape:
-        document.notes.append(f"{entry.json_path}: recovered edits are {entry.mask.shape[1]}x{entry.mask.shape[0]} "
-                              f"but the image is {document.shape[1]}x{document.shape[0]}; not applied")
+        document.notes.append(
+            f"{entry.json_path}: recovered edits are {entry.mask.shape[1]}x{entry.mask.shape[0]} "
+            f"but the image is {document.shape[1]}x{document.shape[0]}; not applied"
+        )
         return False
     document.replace_mask(entry.mask, "Recover unsaved edits")
     note = f"{document.path}: recovered unsaved edits autosaved at {entry.saved_at}"
@@ -111,8 +121,14 @@ def recover(document: MaskDocument, journal: RecoveryJournal) -> bool:
     return True
 
 
-def save_record(document: MaskDocument, index: DatasetIndex, record: ImageRecord, *,
-                journal: RecoveryJournal | None = None, force: bool = False) -> ImageRecord:
+def save_record(
+    document: MaskDocument,
+    index: DatasetIndex,
+    record: ImageRecord,
+    *,
+    journal: RecoveryJournal | None = None,
+    force: bool = False,
+) -> ImageRecord:
     """Save a record's mask, enter a new mask file in the index, and drop the journal entry.
 
     Returns the record as the index now holds it.
@@ -120,17 +136,24 @@ def save_record(document: MaskDocument, index: DatasetIndex, record: ImageRecord
     if document.path is None:
         document.path = index.mask_path_for(record)
     if Path(document.path).parent.name == GOOD:
-        raise MaskError("a good image has no ground-truth mask: move the image to a defect folder first "
-                        f"({record.image_path})", document.path)
+        raise MaskError(
+            f"a good image has no ground-truth mask: move the image to a defect folder first ({record.image_path})",
+            document.path,
+        )
     shape = image_shape(record)
     if document.shape != shape:
-        raise MaskError(f"the document is {document.shape[1]}x{document.shape[0]} but the image is "
-                        f"{shape[1]}x{shape[0]}", document.path)
+        raise MaskError(
+            f"the document is {document.shape[1]}x{document.shape[0]} but the image is {shape[1]}x{shape[0]}",
+            document.path,
+        )
     save_mask(document, force=force)
     if journal is not None:
         journal.discard(document.path)
     current = index.get(record.key) or record
-    if current.mask_path is None and Path(document.path).exists() and \
-            Path(document.path) == index.mask_path_for(current):
+    if (
+        current.mask_path is None
+        and Path(document.path).exists()
+        and Path(document.path) == index.mask_path_for(current)
+    ):
         current = index.with_mask(current, Path(document.path))
     return current

@@ -65,7 +65,7 @@ def raster_in(geom: BaseGeometry, shape: tuple[int, int], area: Box) -> np.ndarr
     (ry0, rx0, ry1, rx1), region = found
     cy0, cx0, cy1, cx1 = max(y0, ry0), max(x0, rx0), min(y1, ry1), min(x1, rx1)
     if cy0 < cy1 and cx0 < cx1:
-        out[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0] = region[cy0 - ry0:cy1 - ry0, cx0 - rx0:cx1 - rx0]
+        out[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0] = region[cy0 - ry0 : cy1 - ry0, cx0 - rx0 : cx1 - rx0]
     return out
 
 
@@ -107,8 +107,9 @@ class ShapeView:
 
     def _refresh(self, mask: np.ndarray) -> None:
         height, width = self.image_shape
-        grown = [(max(0, y0 - 1), max(0, x0 - 1), min(height, y1 + 1), min(width, x1 + 1))
-                 for y0, x0, y1, x1 in self._dirty]
+        grown = [
+            (max(0, y0 - 1), max(0, x0 - 1), min(height, y1 + 1), min(width, x1 + 1)) for y0, x0, y1, x1 in self._dirty
+        ]
         boxes = [pixel_box(s, self.image_shape) for s in self._shapes]
         affected = {i for i, b in enumerate(boxes) if any(overlaps(b, g) for g in grown)}
         area = union_box(grown + [boxes[i] for i in affected])
@@ -125,8 +126,9 @@ class ShapeView:
         self._dirty = []
 
     # ------------------------------------------------------------------------------- editing
-    def replace(self, mask: np.ndarray, remove: list[int], parts: list[Polygon],
-                added_pixels: tuple[Box, np.ndarray] | None) -> list[int]:
+    def replace(
+        self, mask: np.ndarray, remove: list[int], parts: list[Polygon], added_pixels: tuple[Box, np.ndarray] | None
+    ) -> list[int]:
         """Swap the shapes at ``remove`` for ``parts`` (whose pixels, ``added_pixels``, are already in ``mask``).
 
         Kept shapes whose pixels the new parts overlap are merged with them: their shapely union when its raster
@@ -160,7 +162,7 @@ class ShapeView:
         area = union_box([pixel_box(g, self.image_shape) for g in geoms])
         expected = np.zeros((area[2] - area[0], area[3] - area[1]), bool)
         (ay0, ax0, ay1, ax1), region = added
-        expected[ay0 - area[0]:ay1 - area[0], ax0 - area[1]:ax1 - area[1]] |= region
+        expected[ay0 - area[0] : ay1 - area[0], ax0 - area[1] : ax1 - area[1]] |= region
         for shape in group:
             expected |= raster_in(shape, self.image_shape, area)
         union = union_all(geoms)

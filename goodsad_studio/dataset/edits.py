@@ -33,11 +33,14 @@ DEFECT_NAME = re.compile(r"^[a-z0-9_]+$")
 
 # ------------------------------------------------------------------------------------------------ names
 
+
 def validate_defect_name(name: str) -> str:
     """Return ``name`` when it is a usable defect type name (lowercase letters, digits, underscore), else raise."""
     if not isinstance(name, str) or not DEFECT_NAME.match(name):
-        raise DatasetError(f"defect type name {name!r} is not allowed: use lowercase letters, digits and "
-                           "underscores only (for example surface_damage)")
+        raise DatasetError(
+            f"defect type name {name!r} is not allowed: use lowercase letters, digits and "
+            "underscores only (for example surface_damage)"
+        )
     if name == GOOD or name == GROUND_TRUTH:
         raise DatasetError(f"defect type name {name!r} is reserved by the MVTec layout")
     return name
@@ -47,8 +50,9 @@ def _category_dir(index: DatasetIndex, category: str) -> Path:
     try:
         return index.category_dirs[category]
     except KeyError:
-        raise DatasetError(f"no category {category!r} in this dataset (it has: {', '.join(index.categories)})",
-                           index.root) from None
+        raise DatasetError(
+            f"no category {category!r} in this dataset (it has: {', '.join(index.categories)})", index.root
+        ) from None
 
 
 def _require_writable(directory: Path) -> None:
@@ -62,6 +66,7 @@ def _require_writable(directory: Path) -> None:
 
 # ------------------------------------------------------------------------------------------------ moves
 
+
 def _move(source: Path, target: Path) -> None:
     """Move ``source`` to ``target`` without ever replacing an existing ``target`` and without a moment where the
     file is in neither place."""
@@ -69,8 +74,9 @@ def _move(source: Path, target: Path) -> None:
     try:
         os.link(source, target)
     except FileExistsError:
-        raise DatasetError(f"a file with this name is already there (moving {source.name}); nothing was changed",
-                           target) from None
+        raise DatasetError(
+            f"a file with this name is already there (moving {source.name}); nothing was changed", target
+        ) from None
     except OSError as exc:
         if exc.errno in (errno.EACCES, errno.EROFS):
             raise ReadOnlyError("cannot write here (read-only or no permission)", target.parent) from None
@@ -117,8 +123,9 @@ def _do_moves(moves: list[tuple[Path, Path]]) -> None:
         raise
     except PermissionError as exc:
         _move_back(done)
-        raise ReadOnlyError("cannot move the file (read-only or no permission); nothing was changed",
-                            exc.filename or source) from None
+        raise ReadOnlyError(
+            "cannot move the file (read-only or no permission); nothing was changed", exc.filename or source
+        ) from None
     except OSError as exc:
         _move_back(done)
         raise StudioError(f"cannot move the file: {exc.strerror}; nothing was changed", source) from None
@@ -159,6 +166,7 @@ def backup_to_trash(index: DatasetIndex, path: Path, stamp: str | None = None) -
 
 # ------------------------------------------------------------------------------------------------ clashes
 
+
 def _image_clash(folder: Path, record: ImageRecord) -> Path | None:
     """An image in ``folder`` with the stem of ``record`` (a second ``000.*`` would make the index ambiguous)."""
     if not folder.is_dir():
@@ -184,13 +192,15 @@ def _check_test_record(index: DatasetIndex, record: ImageRecord) -> None:
     if index.get(record.key) != record:
         raise DatasetError("this image is not in the index as given (rescan the dataset)", record.image_path)
     if record.split != "test":
-        raise DatasetError("only test images can be marked good or defective (train images are all good)",
-                           record.image_path)
+        raise DatasetError(
+            "only test images can be marked good or defective (train images are all good)", record.image_path
+        )
     if not record.image_path.is_file():
         raise DatasetError("image file not found (moved or deleted outside the studio; rescan)", record.image_path)
 
 
 # ------------------------------------------------------------------------------------------------ edits
+
 
 def mark_defective(index: DatasetIndex, record: ImageRecord, defect: str) -> ImageRecord:
     """Move a test image into ``test/<defect>/`` (and its mask, if any, into ``ground_truth/<defect>/``).
@@ -204,9 +214,11 @@ def mark_defective(index: DatasetIndex, record: ImageRecord, defect: str) -> Ima
         return record
     category_dir = _category_dir(index, record.category)
     if defect not in index.defects(record.category) and not (category_dir / "test" / defect).is_dir():
-        raise DatasetError(f"no defect type {defect!r} in category {record.category} (create it first; it has: "
-                           f"{', '.join(d for d in index.defects(record.category) if d != GOOD) or 'none'})",
-                           category_dir)
+        raise DatasetError(
+            f"no defect type {defect!r} in category {record.category} (create it first; it has: "
+            f"{', '.join(d for d in index.defects(record.category) if d != GOOD) or 'none'})",
+            category_dir,
+        )
     image_target = category_dir / "test" / defect / record.image_path.name
     moves = [(record.image_path, image_target)]
     mask_target = None
@@ -243,8 +255,7 @@ def mark_good(index: DatasetIndex, record: ImageRecord) -> ImageRecord:
     return new
 
 
-def _check_moves(record: ImageRecord, image_target: Path, mask_folder: Path | None,
-                 mask_target: Path | None) -> None:
+def _check_moves(record: ImageRecord, image_target: Path, mask_folder: Path | None, mask_target: Path | None) -> None:
     """Refuse clashes and unwritable folders before anything moves.
 
     ``mask_folder`` is the ground-truth folder of the new defect (None when marking good): a mask already there
@@ -253,13 +264,19 @@ def _check_moves(record: ImageRecord, image_target: Path, mask_folder: Path | No
     """
     clash = _image_clash(image_target.parent, record)
     if clash is not None:
-        raise DatasetError(f"an image named {clash.name} is already in {image_target.parent.name}/ (moving "
-                           f"{record.image_path}); nothing was changed", clash)
+        raise DatasetError(
+            f"an image named {clash.name} is already in {image_target.parent.name}/ (moving "
+            f"{record.image_path}); nothing was changed",
+            clash,
+        )
     if mask_folder is not None:
         clash = _mask_clash(mask_folder, record.stem)
         if clash is not None:
-            raise DatasetError(f"a mask for {record.stem} is already in {GROUND_TRUTH}/{mask_folder.name}/ "
-                               f"(moving {record.image_path}); nothing was changed", clash)
+            raise DatasetError(
+                f"a mask for {record.stem} is already in {GROUND_TRUTH}/{mask_folder.name}/ "
+                f"(moving {record.image_path}); nothing was changed",
+                clash,
+            )
     for directory in {record.image_path.parent, image_target.parent}:
         _require_writable(directory)
     if mask_target is not None and record.mask_path is not None:
@@ -278,8 +295,9 @@ def create_defect_type(index: DatasetIndex, category: str, name: str) -> Path:
     gt_dir = category_dir / GROUND_TRUTH / name
     for folder in (test_dir, gt_dir):
         if folder.exists():
-            raise DatasetError(f"defect type {name!r} already exists in category {category}; nothing was changed",
-                               folder)
+            raise DatasetError(
+                f"defect type {name!r} already exists in category {category}; nothing was changed", folder
+            )
     _require_writable(category_dir / "test")
     _require_writable(category_dir / GROUND_TRUTH)
     missing = [folder for folder in (test_dir, gt_dir, test_dir.parent, gt_dir.parent) if not folder.exists()]
@@ -293,8 +311,11 @@ def create_defect_type(index: DatasetIndex, category: str, name: str) -> Path:
             except OSError:
                 pass
         if isinstance(exc, PermissionError):
-            raise ReadOnlyError("cannot create the folder (read-only or no permission); nothing was changed",
-                                exc.filename or category_dir) from None
-        raise StudioError(f"cannot create the folder: {exc.strerror}; nothing was changed",
-                          exc.filename or category_dir) from None
+            raise ReadOnlyError(
+                "cannot create the folder (read-only or no permission); nothing was changed",
+                exc.filename or category_dir,
+            ) from None
+        raise StudioError(
+            f"cannot create the folder: {exc.strerror}; nothing was changed", exc.filename or category_dir
+        ) from None
     return test_dir

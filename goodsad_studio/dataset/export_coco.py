@@ -38,9 +38,11 @@ from goodsad_studio.errors import DatasetError
 from goodsad_studio.fsutil import atomic_write_text
 
 CONNECTIVITY = 8
-POLYGON_NOTE = ("'polygons' are outer rings only (COCO polygons cannot hold holes); 'segmentation' (RLE) is "
-                "exact. Polygon coordinates: the image spans [0, width] x [0, height]; a pixel belongs to a "
-                "polygon when its centre does.")
+POLYGON_NOTE = (
+    "'polygons' are outer rings only (COCO polygons cannot hold holes); 'segmentation' (RLE) is "
+    "exact. Polygon coordinates: the image spans [0, width] x [0, height]; a pixel belongs to a "
+    "polygon when its centre does."
+)
 
 Progress = Callable[[int, int], None]
 
@@ -78,7 +80,7 @@ class Region:
 
     def full(self, shape: tuple[int, int]) -> np.ndarray:
         out = np.zeros(shape, bool)
-        out[self.y:self.y + self.crop.shape[0], self.x:self.x + self.crop.shape[1]] = self.crop
+        out[self.y : self.y + self.crop.shape[0], self.x : self.x + self.crop.shape[1]] = self.crop
         return out
 
 
@@ -88,7 +90,7 @@ def mask_regions(mask: np.ndarray) -> list[Region]:
     regions = []
     for label in range(1, count):
         x, y, w, h = (int(v) for v in stats[label, :4])
-        regions.append(Region(labels[y:y + h, x:x + w] == label, x, y))
+        regions.append(Region(labels[y : y + h, x : x + w] == label, x, y))
     return regions
 
 
@@ -101,7 +103,7 @@ def encode_region(region: Region, shape: tuple[int, int]) -> dict:
     """
     height, width = shape
     band = np.zeros((height, region.crop.shape[1]), bool)
-    band[region.y:region.y + region.crop.shape[0]] = region.crop
+    band[region.y : region.y + region.crop.shape[0]] = region.crop
     flat = band.T.ravel()  # column-major, as COCO counts
     edges = np.flatnonzero(flat[1:] != flat[:-1]) + 1
     runs = np.diff(np.concatenate(([0], edges, [flat.size]))).tolist()
@@ -141,8 +143,14 @@ def _categories(index: DatasetIndex, selection: Selection, records: list[ImageRe
     return {name: number for number, name in enumerate(sorted(names), start=1)}
 
 
-def build_coco(index: DatasetIndex, selection: Selection = ALL, *, polygons: bool = False,
-               progress: Progress | None = None, cancel: threading.Event | None = None) -> tuple[dict, bool]:
+def build_coco(
+    index: DatasetIndex,
+    selection: Selection = ALL,
+    *,
+    polygons: bool = False,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> tuple[dict, bool]:
     """The COCO dict of ``selection`` and whether it was cancelled (then it holds the images done so far).
 
     Masks are read with their image's size checked; a mask that is not binary or not the image's size raises
@@ -158,37 +166,61 @@ def build_coco(index: DatasetIndex, selection: Selection = ALL, *, polygons: boo
             cancelled = True
             break
         info = probe_image(record.image_path)
-        images.append({"id": number, "file_name": relative_name(index, record), "width": info.width,
-                       "height": info.height, "goods_category": record.category, "goods_id": record.goods_id,
-                       "split": record.split, "defect": record.defect})
+        images.append(
+            {
+                "id": number,
+                "file_name": relative_name(index, record),
+                "width": info.width,
+                "height": info.height,
+                "goods_category": record.category,
+                "goods_id": record.goods_id,
+                "split": record.split,
+                "defect": record.defect,
+            }
+        )
         if record.mask_path is not None and record.defect != GOOD:
             mask = read_mask(record.mask_path, shape=(info.height, info.width))
             for region in mask_regions(mask):
-                annotations.append(_annotation(len(annotations) + 1, number, category_ids[record.defect], region,
-                                               mask.shape, polygons))
+                annotations.append(
+                    _annotation(len(annotations) + 1, number, category_ids[record.defect], region, mask.shape, polygons)
+                )
         if progress is not None:
             progress(number, len(records))
     coco = {
-        "info": {"description": f"GoodsAD-studio export of {index.root.resolve()}", "version": __version__,
-                 "date_created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                 "source_root": str(index.root.resolve()), "selection": selection.to_json(),
-                 "connectivity": CONNECTIVITY, "complete": not cancelled,
-                 "notes": [POLYGON_NOTE] if polygons else []},
+        "info": {
+            "description": f"GoodsAD-studio export of {index.root.resolve()}",
+            "version": __version__,
+            "date_created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "source_root": str(index.root.resolve()),
+            "selection": selection.to_json(),
+            "connectivity": CONNECTIVITY,
+            "complete": not cancelled,
+            "notes": [POLYGON_NOTE] if polygons else [],
+        },
         "licenses": [],
         "images": images,
         "annotations": annotations,
-        "categories": [{"id": number, "name": name, "supercategory": "defect"}
-                       for name, number in category_ids.items()],
+        "categories": [
+            {"id": number, "name": name, "supercategory": "defect"} for name, number in category_ids.items()
+        ],
     }
     return coco, cancelled
 
 
-def _annotation(number: int, image_id: int, category_id: int, region: Region, shape: tuple[int, int],
-                polygons: bool) -> dict:
+def _annotation(
+    number: int, image_id: int, category_id: int, region: Region, shape: tuple[int, int], polygons: bool
+) -> dict:
     rle = encode_region(region, shape)
     x, y, w, h = (float(v) for v in mask_utils.toBbox(rle))
-    annotation = {"id": number, "image_id": image_id, "category_id": category_id, "segmentation": rle,
-                  "area": int(mask_utils.area(rle)), "bbox": [x, y, w, h], "iscrowd": 0}
+    annotation = {
+        "id": number,
+        "image_id": image_id,
+        "category_id": category_id,
+        "segmentation": rle,
+        "area": int(mask_utils.area(rle)),
+        "bbox": [x, y, w, h],
+        "iscrowd": 0,
+    }
     if polygons:
         rings, has_holes = region_polygons(region)
         annotation["polygons"] = rings
@@ -196,9 +228,16 @@ def _annotation(number: int, image_id: int, category_id: int, region: Region, sh
     return annotation
 
 
-def export_coco(index: DatasetIndex, dest: str | Path, selection: Selection = ALL, *, polygons: bool = False,
-                overwrite: bool = False, progress: Progress | None = None,
-                cancel: threading.Event | None = None) -> CocoExportResult:
+def export_coco(
+    index: DatasetIndex,
+    dest: str | Path,
+    selection: Selection = ALL,
+    *,
+    polygons: bool = False,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> CocoExportResult:
     """Write the COCO JSON of ``selection`` to ``dest`` atomically; refuses an existing file unless ``overwrite``.
 
     A cancelled export writes nothing and returns ``cancelled=True``.

@@ -63,9 +63,15 @@ class ExportedFile:
     size: tuple[int, int]
 
     def to_json(self) -> dict:
-        return {"kind": self.kind, "source": str(self.source), "dest": self.dest,
-                "source_width": self.source_size[0], "source_height": self.source_size[1],
-                "width": self.size[0], "height": self.size[1]}
+        return {
+            "kind": self.kind,
+            "source": str(self.source),
+            "dest": self.dest,
+            "source_width": self.source_size[0],
+            "source_height": self.source_size[1],
+            "width": self.size[0],
+            "height": self.size[1],
+        }
 
 
 @dataclass
@@ -100,8 +106,7 @@ def check_destination(source_root: Path, dest: Path, *, overwrite: bool) -> None
     source = source_root.resolve()
     target = dest.resolve()
     if target == source or source in target.parents or target in source.parents:
-        raise DatasetError(f"the export destination overlaps the dataset at {source}: choose a folder outside it",
-                           dest)
+        raise DatasetError(f"the export destination overlaps the dataset at {source}: choose a folder outside it", dest)
     if dest.exists() and not dest.is_dir():
         raise DatasetError("the export destination is a file, not a folder", dest)
     if dest.is_dir() and any(dest.iterdir()) and not overwrite:
@@ -164,8 +169,9 @@ def _export_image(record: ImageRecord, target: Path, size: tuple[int, int] | Non
     return info.width, info.height
 
 
-def _export_mask(record: ImageRecord, target: Path, image_size: tuple[int, int],
-                 size: tuple[int, int] | None, notes: list[str]) -> Path:
+def _export_mask(
+    record: ImageRecord, target: Path, image_size: tuple[int, int], size: tuple[int, int] | None, notes: list[str]
+) -> Path:
     """Copy or resize the mask of ``record``; returns the path written (resized masks are always PNG)."""
     assert record.mask_path is not None
     if size is None:
@@ -174,17 +180,26 @@ def _export_mask(record: ImageRecord, target: Path, image_size: tuple[int, int],
     mask = read_mask(record.mask_path, shape=(image_size[1], image_size[0]))
     resized = resize_mask(mask, size)
     if mask.any() and not resized.any():
-        notes.append(f"{record.mask_path}: the defect vanished when the mask was resized to {size[0]}x{size[1]} "
-                     f"({int(mask.sum())} source pixels, under half of any output pixel)")
+        notes.append(
+            f"{record.mask_path}: the defect vanished when the mask was resized to {size[0]}x{size[1]} "
+            f"({int(mask.sum())} source pixels, under half of any output pixel)"
+        )
     target = target.with_suffix(".png")
     data = encode_mask_png(resized)
     _place(target, lambda tmp: tmp.write_bytes(data), record.mask_path)
     return target
 
 
-def export_mvtec(index: DatasetIndex, dest: str | Path, selection: Selection = ALL, *,
-                 size: int | tuple[int, int] | None = None, overwrite: bool = False,
-                 progress: Progress | None = None, cancel: threading.Event | None = None) -> ExportResult:
+def export_mvtec(
+    index: DatasetIndex,
+    dest: str | Path,
+    selection: Selection = ALL,
+    *,
+    size: int | tuple[int, int] | None = None,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> ExportResult:
     """Copy the images (and masks) of ``selection`` into ``dest`` in MVTec-AD layout and write a manifest.
 
     ``size`` is ``(width, height)`` or one int for a square; ``None`` copies files unchanged. Returns what was
@@ -209,8 +224,9 @@ def export_mvtec(index: DatasetIndex, dest: str | Path, selection: Selection = A
         image_target = category_dest / record.split / record.defect / record.image_path.name
         source_size = _export_image(record, image_target, size)
         out_size = size or source_size
-        result.files.append(ExportedFile("image", record.image_path, image_target.relative_to(dest).as_posix(),
-                                         source_size, out_size))
+        result.files.append(
+            ExportedFile("image", record.image_path, image_target.relative_to(dest).as_posix(), source_size, out_size)
+        )
         done += 1
         if progress is not None:
             progress(done, total)
@@ -218,8 +234,9 @@ def export_mvtec(index: DatasetIndex, dest: str | Path, selection: Selection = A
             continue
         mask_target = category_dest / GROUND_TRUTH / record.defect / record.mask_path.name
         mask_target = _export_mask(record, mask_target, source_size, size, result.notes)
-        result.files.append(ExportedFile("mask", record.mask_path, mask_target.relative_to(dest).as_posix(),
-                                         source_size, out_size))
+        result.files.append(
+            ExportedFile("mask", record.mask_path, mask_target.relative_to(dest).as_posix(), source_size, out_size)
+        )
         done += 1
         if progress is not None:
             progress(done, total)
@@ -228,19 +245,26 @@ def export_mvtec(index: DatasetIndex, dest: str | Path, selection: Selection = A
     return result
 
 
-def write_manifest(result: ExportResult, index: DatasetIndex, selection: Selection,
-                   size: tuple[int, int] | None) -> None:
+def write_manifest(
+    result: ExportResult, index: DatasetIndex, selection: Selection, size: tuple[int, int] | None
+) -> None:
     """Write ``export_manifest.json``: what was exported from where, how, and by which version of the tool."""
     manifest = {
         "tool": "goodsad-studio",
         "tool_version": __version__,
         "format": "mvtec",
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "source_root": str(index.root.resolve()),
         "selection": selection.to_json(),
-        "resize": None if size is None else {"width": size[0], "height": size[1],
-                                             "images": IMAGE_RESIZE_METHOD, "masks": MASK_RESIZE_METHOD,
-                                             "jpeg_quality": JPEG_QUALITY},
+        "resize": None
+        if size is None
+        else {
+            "width": size[0],
+            "height": size[1],
+            "images": IMAGE_RESIZE_METHOD,
+            "masks": MASK_RESIZE_METHOD,
+            "jpeg_quality": JPEG_QUALITY,
+        },
         "copy": "byte-for-byte (shutil.copy2)" if size is None else "re-encoded",
         "complete": not result.cancelled,
         "counts": {"images": result.image_count, "masks": result.mask_count},

@@ -100,8 +100,12 @@ def is_grayscale_file(path: str | Path) -> bool:
     return probe_image(path).channels == 1
 
 
-_REDUCED_COLOR = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
-                  8: cv2.IMREAD_REDUCED_COLOR_8}
+_REDUCED_COLOR = {
+    1: cv2.IMREAD_COLOR,
+    2: cv2.IMREAD_REDUCED_COLOR_2,
+    4: cv2.IMREAD_REDUCED_COLOR_4,
+    8: cv2.IMREAD_REDUCED_COLOR_8,
+}
 
 
 def read_preview(path: str | Path, max_side: int) -> tuple[np.ndarray, float]:
@@ -123,8 +127,9 @@ def read_preview(path: str | Path, max_side: int) -> tuple[np.ndarray, float]:
     height, width = image.shape[:2]
     if max(height, width) > max_side:
         scale = max_side / max(height, width)
-        image = cv2.resize(image, (max(1, round(width * scale)), max(1, round(height * scale))),
-                           interpolation=cv2.INTER_AREA)
+        image = cv2.resize(
+            image, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA
+        )
     return image, image.shape[1] / info.width
 
 
@@ -139,8 +144,9 @@ def read_reduced(path: str | Path, min_side: int) -> tuple[np.ndarray, int]:
         while factor < 8 and min(info.width, info.height) / (factor * 2) >= min_side:
             factor *= 2
     data = _read_bytes(path, ImageReadError)
-    image = _to_uint8(_decode(path, data, _REDUCED_COLOR[factor] if factor > 1 else cv2.IMREAD_UNCHANGED,
-                              ImageReadError))
+    image = _to_uint8(
+        _decode(path, data, _REDUCED_COLOR[factor] if factor > 1 else cv2.IMREAD_UNCHANGED, ImageReadError)
+    )
     return _convert(image, gray=False), factor
 
 
@@ -213,14 +219,14 @@ def _parse_jpeg(head: bytes, handle) -> ImageInfo | None:
         if marker == 0xFF:
             pos += 1
             continue
-        length = struct.unpack(">H", data[pos + 2:pos + 4])[0]
+        length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
         if marker in _SOF_MARKERS:
             while pos + 10 > len(data):
                 more = handle.read(65536)
                 if not more:
                     return None
                 data += more
-            height, width = struct.unpack(">HH", data[pos + 5:pos + 9])
+            height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
             return ImageInfo(width, height, data[pos + 9])
         if marker in (0xD9, 0xDA):
             return None
@@ -228,6 +234,7 @@ def _parse_jpeg(head: bytes, handle) -> ImageInfo | None:
 
 
 # ----------------------------------------------------------------------------------------------- masks
+
 
 @dataclass(frozen=True, slots=True)
 class MaskStats:
@@ -245,8 +252,10 @@ def _read_mask_raw(path: Path) -> np.ndarray:
     raw = _decode(path, data, cv2.IMREAD_UNCHANGED, MaskError)
     if raw.ndim == 3:
         channels = raw[:, :, :3]
-        if not (np.array_equal(channels[:, :, 0], channels[:, :, 1])
-                and np.array_equal(channels[:, :, 0], channels[:, :, 2])):
+        if not (
+            np.array_equal(channels[:, :, 0], channels[:, :, 1])
+            and np.array_equal(channels[:, :, 0], channels[:, :, 2])
+        ):
             raise MaskError("colour mask: a mask must be one channel (or three equal channels)", path)
         raw = channels[:, :, 0]
     if raw.dtype == np.uint16:
@@ -264,8 +273,9 @@ def mask_stats(path: str | Path) -> MaskStats:
     return MaskStats(raw.shape[1], raw.shape[0], nonbinary, values, int(raw.size - counts[0]))
 
 
-def read_mask(path: str | Path, *, shape: tuple[int, int] | None = None, binarize: bool = False,
-              threshold: int = 127) -> np.ndarray:
+def read_mask(
+    path: str | Path, *, shape: tuple[int, int] | None = None, binarize: bool = False, threshold: int = 127
+) -> np.ndarray:
     """Read a mask as ``bool`` ``(H, W)`` at its native size.
 
     A mask holding values other than 0 and 255 is refused with the count of such pixels, unless ``binarize`` is
@@ -274,15 +284,19 @@ def read_mask(path: str | Path, *, shape: tuple[int, int] | None = None, binariz
     path = Path(path)
     raw = _read_mask_raw(path)
     if shape is not None and raw.shape[:2] != tuple(shape):
-        raise MaskError(f"mask is {raw.shape[1]}x{raw.shape[0]} but its image is {shape[1]}x{shape[0]} "
-                        f"(width x height)", path)
+        raise MaskError(
+            f"mask is {raw.shape[1]}x{raw.shape[0]} but its image is {shape[1]}x{shape[0]} (width x height)", path
+        )
     if not binarize:
         nonbinary = int(np.count_nonzero((raw != 0) & (raw != 255)))
         if nonbinary:
             values = np.unique(raw)
             shown = ", ".join(str(int(v)) for v in values[:8]) + (", ..." if len(values) > 8 else "")
-            raise MaskError(f"mask is not binary: {nonbinary} pixels are neither 0 nor 255 (values: {shown}); "
-                            "binarise it explicitly to use it", path)
+            raise MaskError(
+                f"mask is not binary: {nonbinary} pixels are neither 0 nor 255 (values: {shown}); "
+                "binarise it explicitly to use it",
+                path,
+            )
         return raw == 255
     return raw > threshold
 
@@ -292,8 +306,9 @@ def encode_mask_png(mask: np.ndarray) -> bytes:
     mask = np.asarray(mask)
     if mask.ndim != 2:
         raise ValueError(f"a mask must be 2-D, got shape {mask.shape}")
-    ok, buffer = cv2.imencode(".png", np.where(mask.astype(bool), 255, 0).astype(np.uint8),
-                              [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    ok, buffer = cv2.imencode(
+        ".png", np.where(mask.astype(bool), 255, 0).astype(np.uint8), [cv2.IMWRITE_PNG_COMPRESSION, 3]
+    )
     if not ok:
         raise MaskError("OpenCV could not encode the mask as PNG")
     return buffer.tobytes()

@@ -55,8 +55,11 @@ def _require_list(data: dict, key: str, path: Path) -> list:
 def _image_entries(images: list, path: Path) -> dict[Any, dict]:
     entries: dict[Any, dict] = {}
     for position, image in enumerate(images):
-        if not isinstance(image, dict) or not isinstance(image.get("id"), (int, str)) \
-                or not isinstance(image.get("file_name"), str):
+        if (
+            not isinstance(image, dict)
+            or not isinstance(image.get("id"), (int, str))
+            or not isinstance(image.get("file_name"), str)
+        ):
             raise AnnotationFileError(f"images[{position}] has no 'id' (number) or no 'file_name' (text)", path)
         entries[image["id"]] = image
     return entries
@@ -66,21 +69,27 @@ def _rle_part(segmentation: dict, label: str, shape: tuple[int, int], image: Pat
     height, width = shape
     size = segmentation.get("size")
     counts = segmentation.get("counts")
-    if not (isinstance(size, list) and len(size) == 2 and all(isinstance(v, int) for v in size)) \
-            or not isinstance(counts, (str, list)):
+    if not (isinstance(size, list) and len(size) == 2 and all(isinstance(v, int) for v in size)) or not isinstance(
+        counts, (str, list)
+    ):
         raise AnnotationFileError(f"{label}: an RLE segmentation needs 'size' [h, w] and 'counts'", path)
     if size != [height, width]:
-        raise AnnotationFileError(f"{label}: RLE size {size[1]}x{size[0]} differs from {image} "
-                                  f"({width}x{height}, width x height)", path)
+        raise AnnotationFileError(
+            f"{label}: RLE size {size[1]}x{size[0]} differs from {image} ({width}x{height}, width x height)", path
+        )
     try:
-        rle = mask_utils.frPyObjects(segmentation, height, width) if isinstance(counts, list) else \
-            {"size": [height, width], "counts": counts.encode("ascii")}
+        rle = (
+            mask_utils.frPyObjects(segmentation, height, width)
+            if isinstance(counts, list)
+            else {"size": [height, width], "counts": counts.encode("ascii")}
+        )
         decoded = decode_rle(rle)
-    except Exception as exc:  # pycocotools raises bare Exceptions/ValueErrors on corrupt counts
+    except Exception as exc:  # noqa: BLE001 - pycocotools raises bare Exceptions/ValueErrors on corrupt counts
         raise AnnotationFileError(f"{label}: corrupt RLE counts ({exc})", path) from None
     if decoded.shape != (height, width):
-        raise AnnotationFileError(f"{label}: RLE decodes to {decoded.shape[1]}x{decoded.shape[0]}, not "
-                                  f"{width}x{height}", path)
+        raise AnnotationFileError(
+            f"{label}: RLE decodes to {decoded.shape[1]}x{decoded.shape[0]}, not {width}x{height}", path
+        )
     return Part(label, rle=rle)
 
 
@@ -97,8 +106,9 @@ def _polygon_part(rings: list, label: str, shape: tuple[int, int], report: Impor
     return None if geometry is None else Part(label, geometry=geometry)
 
 
-def _annotation_part(annotation: dict, shape: tuple[int, int], image: Path, report: ImportReport,
-                     path: Path) -> Part | None:
+def _annotation_part(
+    annotation: dict, shape: tuple[int, int], image: Path, report: ImportReport, path: Path
+) -> Part | None:
     label = f"annotation {annotation.get('id', '?')}"
     segmentation = annotation.get("segmentation")
     if isinstance(segmentation, dict):
@@ -144,8 +154,10 @@ def plan_coco_import(index: DatasetIndex, json_path: str | Path) -> ImportReport
         if not isinstance(annotation, dict) or not isinstance(annotation.get("image_id"), (int, str)):
             raise AnnotationFileError(f"annotations[{position}] is not an object with an 'image_id'", path)
         if annotation["image_id"] not in images:
-            report.skipped.append(f"{path}: annotation {annotation.get('id', position)} refers to image id "
-                                  f"{annotation['image_id']!r}, which the file does not list; skipped")
+            report.skipped.append(
+                f"{path}: annotation {annotation.get('id', position)} refers to image id "
+                f"{annotation['image_id']!r}, which the file does not list; skipped"
+            )
         elif annotation["image_id"] in matched:
             by_image[annotation["image_id"]].append(annotation)
     planned: dict[str, PlannedMask] = {}
@@ -154,17 +166,23 @@ def plan_coco_import(index: DatasetIndex, json_path: str | Path) -> ImportReport
         target = plan_target(index, record, report, path)
         if target is None:
             continue
-        parts = [part for annotation in items
-                 if (part := _annotation_part(annotation, shapes[image_id], record.image_path, report, path))]
+        parts = [
+            part
+            for annotation in items
+            if (part := _annotation_part(annotation, shapes[image_id], record.image_path, report, path))
+        ]
         names = {category_names.get(annotation.get("category_id")) for annotation in items} - {None}
         if names and names != {record.defect}:
-            report.notes.append(f"{path}: {record.image_path}: categories {', '.join(sorted(map(str, names)))} "
-                                f"differ from the image's folder ({record.defect}); the mask goes with the folder")
+            report.notes.append(
+                f"{path}: {record.image_path}: categories {', '.join(sorted(map(str, names)))} "
+                f"differ from the image's folder ({record.defect}); the mask goes with the folder"
+            )
         if not parts:
             continue
         if record.key in planned:
-            report.notes.append(f"{path}: {record.image_path} is listed under several image ids; their "
-                                "annotations are united")
+            report.notes.append(
+                f"{path}: {record.image_path} is listed under several image ids; their annotations are united"
+            )
             planned[record.key].parts.extend(parts)
         else:
             planned[record.key] = PlannedMask(record, target, shapes[image_id], parts)
@@ -172,8 +190,9 @@ def plan_coco_import(index: DatasetIndex, json_path: str | Path) -> ImportReport
     return report
 
 
-def import_coco(index: DatasetIndex, json_path: str | Path, *, dry_run: bool = False,
-                merge_existing: bool = False) -> ImportReport:
+def import_coco(
+    index: DatasetIndex, json_path: str | Path, *, dry_run: bool = False, merge_existing: bool = False
+) -> ImportReport:
     """Import the masks of a COCO file into the dataset of ``index`` (or only plan them with ``dry_run``).
 
     ``merge_existing`` unites each imported mask with the mask already on disk instead of replacing it.

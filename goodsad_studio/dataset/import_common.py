@@ -31,6 +31,7 @@ from goodsad_studio.dataset.names import GOOD
 from goodsad_studio.errors import MaskError, ReadOnlyError, StudioError
 from goodsad_studio.fsutil import is_writable_dir
 
+
 class AnnotationFileError(StudioError):
     """An annotation file (COCO or labelme JSON) that cannot be imported: unreadable, malformed, or for other
     images."""
@@ -94,8 +95,10 @@ class ImportReport:
     would_replace: list[Path] = field(default_factory=list)  # ... of which these overwrite a mask (backed up first)
 
     def summary(self) -> str:
-        return (f"{self.source}: {len(self.planned)} masks planned, {len(self.written)} written, "
-                f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped, {len(self.notes)} notes")
+        return (
+            f"{self.source}: {len(self.planned)} masks planned, {len(self.written)} written, "
+            f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped, {len(self.notes)} notes"
+        )
 
 
 def load_json(path: Path) -> Any:
@@ -111,8 +114,7 @@ def load_json(path: Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise AnnotationFileError(f"invalid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", path) \
-            from None
+        raise AnnotationFileError(f"invalid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", path) from None
 
 
 def _tail(parts: Iterable[str]) -> tuple[str, ...]:
@@ -159,16 +161,22 @@ class ImageMatcher:
         if len(candidates) == 1:
             return next(iter(candidates.values())), ""
         if candidates:
-            return None, (f"ambiguous: {len(candidates)} images of the dataset fit this name (give the path "
-                          "relative to the dataset root)")
+            return None, (
+                f"ambiguous: {len(candidates)} images of the dataset fit this name (give the path "
+                "relative to the dataset root)"
+            )
         return None, "no such image in the dataset"
 
 
 def unmatched_error(path: Path, unmatched: list[str], index: DatasetIndex) -> AnnotationFileError:
-    shown = ", ".join(repr(name) for name in unmatched[:5]) + (f", ... ({len(unmatched)} in all)"
-                                                              if len(unmatched) > 5 else "")
-    return AnnotationFileError(f"none of its images is in the dataset at {index.root} (file names not found: "
-                               f"{shown or 'none listed'}); is it for another dataset?", path)
+    shown = ", ".join(repr(name) for name in unmatched[:5]) + (
+        f", ... ({len(unmatched)} in all)" if len(unmatched) > 5 else ""
+    )
+    return AnnotationFileError(
+        f"none of its images is in the dataset at {index.root} (file names not found: "
+        f"{shown or 'none listed'}); is it for another dataset?",
+        path,
+    )
 
 
 def check_size(width: Any, height: Any, info: ImageInfo, image: Path, path: Path) -> None:
@@ -176,12 +184,16 @@ def check_size(width: Any, height: Any, info: ImageInfo, image: Path, path: Path
     if width is None and height is None:
         return
     if width != info.width or height != info.height:
-        raise AnnotationFileError(f"says {image} is {width}x{height} but the file is {info.width}x{info.height} "
-                                  "(width x height): the annotations are for another version of the image", path)
+        raise AnnotationFileError(
+            f"says {image} is {width}x{height} but the file is {info.width}x{info.height} "
+            "(width x height): the annotations are for another version of the image",
+            path,
+        )
 
 
-def clean_geometry(polygons: list[BaseGeometry], shape: tuple[int, int], label: str, report: ImportReport,
-                   path: Path) -> BaseGeometry | None:
+def clean_geometry(
+    polygons: list[BaseGeometry], shape: tuple[int, int], label: str, report: ImportReport, path: Path
+) -> BaseGeometry | None:
     """Repair invalid polygons (``shapely.make_valid``) and clip them to the image, noting each change.
 
     Valid polygons inside the image are kept exactly as given (no shapely operation touches their coordinates).
@@ -203,11 +215,13 @@ def clean_geometry(polygons: list[BaseGeometry], shape: tuple[int, int], label: 
         if not polygon.within(frame):
             polygon = polygon.intersection(frame)
             if polygon.is_empty or polygon.area == 0:
-                report.notes.append(f"{path}: {label}: polygon {number} lies outside the image "
-                                    f"({width}x{height}), ignored")
+                report.notes.append(
+                    f"{path}: {label}: polygon {number} lies outside the image ({width}x{height}), ignored"
+                )
                 continue
-            report.notes.append(f"{path}: {label}: polygon {number} reaches outside the image ({width}x{height}), "
-                                "clipped")
+            report.notes.append(
+                f"{path}: {label}: polygon {number} reaches outside the image ({width}x{height}), clipped"
+            )
         kept.append(polygon)
     if not kept:
         return None
@@ -228,8 +242,10 @@ def _polygonal(geometry: BaseGeometry) -> list[BaseGeometry]:
 def plan_target(index: DatasetIndex, record: ImageRecord, report: ImportReport, path: Path) -> Path | None:
     """Where the mask of ``record`` goes, or ``None`` (with the reason in ``report.skipped``)."""
     if record.defect == GOOD or record.split != "test":
-        report.skipped.append(f"{path}: {record.image_path} is a good image ({record.split}/{record.defect}); "
-                              "mark it defective first to give it a mask; skipped")
+        report.skipped.append(
+            f"{path}: {record.image_path} is a good image ({record.split}/{record.defect}); "
+            "mark it defective first to give it a mask; skipped"
+        )
         return None
     target = index.mask_path_for(record)
     if target.suffix.lower() != ".png":
@@ -249,15 +265,16 @@ def _check_targets(report: ImportReport) -> None:
     whose size is not its image's."""
     for folder in sorted({_nearest_existing(item.mask_path.parent) for item in report.planned}):
         if not is_writable_dir(folder):
-            raise ReadOnlyError("cannot write masks here (read-only or no permission); nothing was imported",
-                                folder)
+            raise ReadOnlyError("cannot write masks here (read-only or no permission); nothing was imported", folder)
     for item in report.planned:
         if item.mask_path.exists():
             info = probe_image(item.mask_path)
             if (info.height, info.width) != item.shape:
-                raise MaskError(f"the mask already there is {info.width}x{info.height} but its image is "
-                                f"{item.shape[1]}x{item.shape[0]}; fix or remove it; nothing was imported",
-                                item.mask_path)
+                raise MaskError(
+                    f"the mask already there is {info.width}x{info.height} but its image is "
+                    f"{item.shape[1]}x{item.shape[0]}; fix or remove it; nothing was imported",
+                    item.mask_path,
+                )
 
 
 def _outcome(item: PlannedMask, merge_existing: bool) -> tuple[np.ndarray, np.ndarray | None]:

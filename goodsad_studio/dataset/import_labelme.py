@@ -122,8 +122,9 @@ def _find_image(data: dict, path: Path, matcher: ImageMatcher) -> tuple[ImageRec
     return None, f"image {image_path!r} not found ({why})"
 
 
-def plan_labelme_import(index: DatasetIndex, paths: str | Path | Iterable[str | Path], *,
-                        labels: Iterable[str] | None = None) -> ImportReport:
+def plan_labelme_import(
+    index: DatasetIndex, paths: str | Path | Iterable[str | Path], *, labels: Iterable[str] | None = None
+) -> ImportReport:
     """Read and check labelme files against ``index``; returns the masks an import would write (nothing written).
 
     ``labels`` keeps only shapes with those labels (``None``: all shapes).
@@ -162,8 +163,10 @@ def plan_labelme_import(index: DatasetIndex, paths: str | Path | Iterable[str | 
             report.notes.append(f"{path}: no shape with an area for {record.image_path}; nothing to import")
             continue
         if names - {record.defect}:
-            report.notes.append(f"{path}: labels {', '.join(sorted(map(str, names)))} differ from the image's "
-                                f"folder ({record.defect}); the mask goes with the folder")
+            report.notes.append(
+                f"{path}: labels {', '.join(sorted(map(str, names)))} differ from the image's "
+                f"folder ({record.defect}); the mask goes with the folder"
+            )
         _add(planned, index, record, shape_hw, Part(str(path), geometry=geometry), report, path)
     if len(unmatched) == len(files):
         raise unmatched_error(files[0] if len(files) == 1 else files[0].parent, unmatched, index)
@@ -171,8 +174,15 @@ def plan_labelme_import(index: DatasetIndex, paths: str | Path | Iterable[str | 
     return report
 
 
-def _add(planned: dict[str, PlannedMask], index: DatasetIndex, record: ImageRecord, shape: tuple[int, int],
-         part: Part, report: ImportReport, path: Path) -> None:
+def _add(
+    planned: dict[str, PlannedMask],
+    index: DatasetIndex,
+    record: ImageRecord,
+    shape: tuple[int, int],
+    part: Part,
+    report: ImportReport,
+    path: Path,
+) -> None:
     existing = planned.get(record.key)
     if existing is not None:
         existing.parts.append(part)
@@ -183,8 +193,14 @@ def _add(planned: dict[str, PlannedMask], index: DatasetIndex, record: ImageReco
         planned[record.key] = PlannedMask(record, target, shape, [part])
 
 
-def import_labelme(index: DatasetIndex, paths: str | Path | Iterable[str | Path], *, dry_run: bool = False,
-                   merge_existing: bool = False, labels: Iterable[str] | None = None) -> ImportReport:
+def import_labelme(
+    index: DatasetIndex,
+    paths: str | Path | Iterable[str | Path],
+    *,
+    dry_run: bool = False,
+    merge_existing: bool = False,
+    labels: Iterable[str] | None = None,
+) -> ImportReport:
     """Import labelme files (or folders of them) into the dataset of ``index`` (only plan with ``dry_run``)."""
     report = plan_labelme_import(index, paths, labels=labels)
     if dry_run:

@@ -115,9 +115,16 @@ class DatasetIndex:
     def get(self, key: str) -> ImageRecord | None:
         return self._by_key.get(key)
 
-    def filter(self, *, category: str | None = None, split: str | None = None, defect: str | None = None,
-               goods_id: str | None = None, has_mask: bool | None = None,
-               anomalous: bool | None = None) -> list[ImageRecord]:
+    def filter(
+        self,
+        *,
+        category: str | None = None,
+        split: str | None = None,
+        defect: str | None = None,
+        goods_id: str | None = None,
+        has_mask: bool | None = None,
+        anomalous: bool | None = None,
+    ) -> list[ImageRecord]:
         """Records matching every given criterion (``goods_id`` matches :attr:`ImageRecord.group`)."""
         out = []
         for record in self.records:
@@ -196,11 +203,17 @@ def find_category_dirs(root: Path) -> dict[str, Path]:
         raise DatasetError("not a folder: a dataset root is a folder in MVTec-AD layout", root)
     if _is_category_dir(root):
         return {root.resolve().name: root}
-    found = {entry.name: Path(entry.path) for entry in _scandir(root)
-             if entry.is_dir() and not entry.name.startswith(".") and _is_category_dir(Path(entry.path))}
+    found = {
+        entry.name: Path(entry.path)
+        for entry in _scandir(root)
+        if entry.is_dir() and not entry.name.startswith(".") and _is_category_dir(Path(entry.path))
+    }
     if not found:
-        raise DatasetError("no category found: expected train/ and test/ folders here or in its sub-folders "
-                           "(MVTec-AD layout: <category>/train/good, <category>/test/<defect>)", root)
+        raise DatasetError(
+            "no category found: expected train/ and test/ folders here or in its sub-folders "
+            "(MVTec-AD layout: <category>/train/good, <category>/test/<defect>)",
+            root,
+        )
     return found
 
 
@@ -273,8 +286,15 @@ def _scan_masks(category_dir: Path, notes: list[Note]) -> dict[tuple[str, str], 
     return masks
 
 
-def _scan_category(category: str, category_dir: Path, records: list[ImageRecord], notes: list[Note],
-                   orphans: list[MaskFile], styles: dict[str, str], duplicates: list[tuple[Path, Path]]) -> None:
+def _scan_category(
+    category: str,
+    category_dir: Path,
+    records: list[ImageRecord],
+    notes: list[Note],
+    orphans: list[MaskFile],
+    styles: dict[str, str],
+    duplicates: list[tuple[Path, Path]],
+) -> None:
     masks = _scan_masks(category_dir, notes)
     used: set[tuple[str, str]] = set()
     odd_names = 0
@@ -294,8 +314,7 @@ def _scan_category(category: str, category_dir: Path, records: list[ImageRecord]
                 notes.append(Note(defect_path, "hidden file or folder, skipped"))
                 continue
             if not defect_entry.is_dir():
-                notes.append(Note(defect_path, f"stray file in {split}/ (images belong in {split}/<defect>/), "
-                                               "skipped"))
+                notes.append(Note(defect_path, f"stray file in {split}/ (images belong in {split}/<defect>/), skipped"))
                 continue
             defect = defect_entry.name
             for stem, image_path in _image_entries(defect_path, notes, duplicates).items():
@@ -305,14 +324,30 @@ def _scan_category(category: str, category_dir: Path, records: list[ImageRecord]
                 parsed = parse_stem(stem)
                 if parsed.style == "other":
                     odd_names += 1
-                records.append(ImageRecord(category, split, defect, stem, image_path, mask_path,
-                                           parsed.goods_id, parsed.serial, parsed.style))
+                records.append(
+                    ImageRecord(
+                        category,
+                        split,
+                        defect,
+                        stem,
+                        image_path,
+                        mask_path,
+                        parsed.goods_id,
+                        parsed.serial,
+                        parsed.style,
+                    )
+                )
     for key, path in masks.items():
         if key not in used:
             orphans.append(MaskFile(category, key[0], path))
     if odd_names:
-        notes.append(Note(category_dir, f"{odd_names} image names follow neither GoodsAD's 6 digits nor MVTec's "
-                                        "3 digits: they are indexed with no goods id"))
+        notes.append(
+            Note(
+                category_dir,
+                f"{odd_names} image names follow neither GoodsAD's 6 digits nor MVTec's "
+                "3 digits: they are indexed with no goods id",
+            )
+        )
     suffix_style = sum(1 for path in masks.values() if path.stem.endswith(MASK_STEM_SUFFIX))
     styles[category] = MASK_STYLE_SAME if masks and suffix_style * 2 < len(masks) else MASK_STYLE_SUFFIX
 

@@ -40,8 +40,14 @@ class Selection:
     splits: frozenset[str] | None = None
 
     @classmethod
-    def of(cls, *, categories: Iterable[str] | None = None, goods_ids: Iterable[str] | None = None,
-           defects: Iterable[str] | None = None, splits: Iterable[str] | None = None) -> Selection:
+    def of(
+        cls,
+        *,
+        categories: Iterable[str] | None = None,
+        goods_ids: Iterable[str] | None = None,
+        defects: Iterable[str] | None = None,
+        splits: Iterable[str] | None = None,
+    ) -> Selection:
         """Build a selection from any iterables (lists from a CLI or a dialog); ``None`` means all."""
         return cls(_frozen(categories), _frozen(goods_ids), _frozen(defects), _frozen(splits))
 
@@ -52,8 +58,11 @@ class Selection:
             return False
         if self.defects is not None and record.defect not in self.defects:
             return False
-        if self.goods_ids is not None and record.group not in self.goods_ids \
-                and f"{record.category}/{record.group}" not in self.goods_ids:
+        if (
+            self.goods_ids is not None
+            and record.group not in self.goods_ids
+            and f"{record.category}/{record.group}" not in self.goods_ids
+        ):
             return False
         return True
 
@@ -63,8 +72,9 @@ class Selection:
         if self.categories is not None:
             unknown = self.categories - set(index.categories)
             if unknown:
-                raise DatasetError(f"no category {_shown(unknown)} in this dataset (it has: "
-                                   f"{_shown(index.categories)})", root)
+                raise DatasetError(
+                    f"no category {_shown(unknown)} in this dataset (it has: {_shown(index.categories)})", root
+                )
         categories = sorted(self.categories) if self.categories is not None else index.categories
         if self.splits is not None:
             unknown = self.splits - set(SPLITS)
@@ -74,8 +84,9 @@ class Selection:
             known = {defect for category in categories for defect in index.defects(category)}
             unknown = self.defects - known
             if unknown:
-                raise DatasetError(f"no defect type {_shown(unknown)} in the selected categories (they have: "
-                                   f"{_shown(known)})", root)
+                raise DatasetError(
+                    f"no defect type {_shown(unknown)} in the selected categories (they have: {_shown(known)})", root
+                )
         if self.goods_ids is not None:
             known = set()
             for category in categories:
@@ -84,8 +95,9 @@ class Selection:
             unknown = self.goods_ids - known
             if unknown:
                 plain = {name for name in known if "/" not in name}
-                raise DatasetError(f"no goods id {_shown(unknown)} in the selected categories (they have: "
-                                   f"{_shown(plain)})", root)
+                raise DatasetError(
+                    f"no goods id {_shown(unknown)} in the selected categories (they have: {_shown(plain)})", root
+                )
 
     def apply(self, index: DatasetIndex) -> list[ImageRecord]:
         """The records of ``index`` in this selection, in index order; refuses unknown names and an empty result."""
@@ -104,8 +116,10 @@ class Selection:
 
     def to_json(self) -> dict[str, list[str] | None]:
         """A JSON-ready form (sorted lists; ``null`` means all), as manifests record it."""
-        return {name: None if getattr(self, name) is None else sorted(getattr(self, name))
-                for name in ("categories", "goods_ids", "defects", "splits")}
+        return {
+            name: None if getattr(self, name) is None else sorted(getattr(self, name))
+            for name in ("categories", "goods_ids", "defects", "splits")
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> Selection:

@@ -76,16 +76,22 @@ def _check_file(path: Path) -> str | None:
     return check_complete(path, head + tail if size > 16 else head)
 
 
-def validate(index: DatasetIndex, *, deep: bool = False,
-             progress: Callable[[int, int], None] | None = None) -> ValidationReport:
+def validate(
+    index: DatasetIndex, *, deep: bool = False, progress: Callable[[int, int], None] | None = None
+) -> ValidationReport:
     """Check every record and mask of ``index``; see the module docstring for what is checked."""
     report = ValidationReport()
     for first, second in index.duplicates:
-        report.add(ERROR, "duplicate-name", second,
-                   f"duplicate image name: {first.name} in the same folder has the same stem")
+        report.add(
+            ERROR, "duplicate-name", second, f"duplicate image name: {first.name} in the same folder has the same stem"
+        )
     for orphan in index.orphan_masks:
-        report.add(WARNING, "mask-without-image", orphan.path,
-                   f"mask without an image (no test/{orphan.defect}/ image with this name)")
+        report.add(
+            WARNING,
+            "mask-without-image",
+            orphan.path,
+            f"mask without an image (no test/{orphan.defect}/ image with this name)",
+        )
     total = len(index.records)
     for position, record in enumerate(index.records):
         _validate_record(record, report, deep)
@@ -108,8 +114,12 @@ def _validate_record(record: ImageRecord, report: ValidationReport, deep: bool) 
         except StudioError as exc:
             report.add(ERROR, "unreadable-image", record.image_path, exc.problem)
     if record.split == "train" and record.defect != GOOD:
-        report.add(WARNING, "train-not-good", record.image_path,
-                   f"training image under train/{record.defect}/: unsupervised methods train on good images only")
+        report.add(
+            WARNING,
+            "train-not-good",
+            record.image_path,
+            f"training image under train/{record.defect}/: unsupervised methods train on good images only",
+        )
     if record.split == "test" and record.is_anomalous and record.mask_path is None:
         report.add(ERROR, "missing-mask", record.image_path, "defective test image without a ground-truth mask")
     if record.mask_path is None:
@@ -120,13 +130,21 @@ def _validate_record(record: ImageRecord, report: ValidationReport, deep: bool) 
         report.add(ERROR, "unreadable-mask", record.mask_path, exc.problem)
         return
     if image_size is not None and (stats.width, stats.height) != image_size:
-        report.add(ERROR, "mask-size", record.mask_path,
-                   f"mask is {stats.width}x{stats.height} but its image {record.image_path.name} is "
-                   f"{image_size[0]}x{image_size[1]}")
+        report.add(
+            ERROR,
+            "mask-size",
+            record.mask_path,
+            f"mask is {stats.width}x{stats.height} but its image {record.image_path.name} is "
+            f"{image_size[0]}x{image_size[1]}",
+        )
     if stats.nonbinary_pixels:
         shown = ", ".join(str(v) for v in stats.values[:8])
-        report.add(ERROR, "non-binary-mask", record.mask_path,
-                   f"mask is not binary: {stats.nonbinary_pixels} pixels are neither 0 nor 255 (values: {shown})")
+        report.add(
+            ERROR,
+            "non-binary-mask",
+            record.mask_path,
+            f"mask is not binary: {stats.nonbinary_pixels} pixels are neither 0 nor 255 (values: {shown})",
+        )
     if stats.foreground_pixels == 0 and record.is_anomalous:
         report.add(ERROR, "empty-mask", record.mask_path, "empty mask on a defective image")
     if stats.foreground_pixels and not record.is_anomalous:

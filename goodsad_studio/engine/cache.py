@@ -87,17 +87,27 @@ class ResultsCache:
                     return None
                 if int(data["format"]) != CACHE_FORMAT:
                     return None
-                return CachedResult(float(data["score"]), data["map"].astype(np.float32),
-                                    (int(data["native_shape"][0]), int(data["native_shape"][1])))
+                return CachedResult(
+                    float(data["score"]),
+                    data["map"].astype(np.float32),
+                    (int(data["native_shape"][0]), int(data["native_shape"][1])),
+                )
         except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError):
             return None
 
-    def put(self, record: ImageRecord, score: float, anomaly_map: np.ndarray,
-            native_shape: tuple[int, int]) -> CachedResult:
+    def put(
+        self, record: ImageRecord, score: float, anomaly_map: np.ndarray, native_shape: tuple[int, int]
+    ) -> CachedResult:
         stored = shrink_map(np.asarray(anomaly_map, np.float32)).astype(np.float16)
         buffer = io.BytesIO()
-        np.savez(buffer, map=stored, score=np.float64(score), native_shape=np.asarray(native_shape, np.int64),
-                 signature=np.str_(file_signature(record.image_path)), format=np.int64(CACHE_FORMAT))
+        np.savez(
+            buffer,
+            map=stored,
+            score=np.float64(score),
+            native_shape=np.asarray(native_shape, np.int64),
+            signature=np.str_(file_signature(record.image_path)),
+            format=np.int64(CACHE_FORMAT),
+        )
         atomic_write_bytes(self._path(record), buffer.getvalue())
         return CachedResult(float(score), stored.astype(np.float32), tuple(native_shape))
 

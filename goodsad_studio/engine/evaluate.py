@@ -46,9 +46,17 @@ def _groups(workspace: Workspace, category: str, scope: str) -> list[str | None]
     raise StudioError(f"unknown scope {scope!r}: use {' or '.join(SCOPES)}")
 
 
-def evaluate_category(workspace: Workspace, spec: MethodSpec, category: str, *, protocol: str = "native",
-                      scope: str = "category", batch_size: int = 8, progress: ProgressFn | None = None,
-                      cancel: threading.Event | None = None) -> CategoryOutcome:
+def evaluate_category(
+    workspace: Workspace,
+    spec: MethodSpec,
+    category: str,
+    *,
+    protocol: str = "native",
+    scope: str = "category",
+    batch_size: int = 8,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+) -> CategoryOutcome:
     """Fit (or reuse) and evaluate ``spec`` on one category; see the module docstring for ``scope``."""
     test = workspace.test_records(category)
     if not test:
@@ -74,20 +82,35 @@ def evaluate_category(workspace: Workspace, spec: MethodSpec, category: str, *, 
             result = results[record.key]
             mask = _mask_of(record, result.native_shape)
             anomaly_map = result.native_map() if protocol == "native" else result.anomaly_map
-            whole.add(result.score, record.is_anomalous, anomaly_map, mask, image_shape=result.native_shape,
-                      name=record.image_path)
+            whole.add(
+                result.score,
+                record.is_anomalous,
+                anomaly_map,
+                mask,
+                image_shape=result.native_shape,
+                name=record.image_path,
+            )
             if len(goods_ids) > 1:
                 evaluator = per_goods.setdefault(record.group, CategoryEvaluator(protocol=protocol))
-                evaluator.add(result.score, record.is_anomalous, anomaly_map, mask,
-                              image_shape=result.native_shape, name=record.image_path)
+                evaluator.add(
+                    result.score,
+                    record.is_anomalous,
+                    anomaly_map,
+                    mask,
+                    image_shape=result.native_shape,
+                    name=record.image_path,
+                )
             if progress is not None and (position % 16 == 0 or position == len(records) - 1):
                 progress(Progress("evaluate", position + 1, len(records), f"{spec.method} on {category}"))
     method_name = spec.method if scope == "category" else f"{spec.method}/goods"
     rows = [ReportRow(category, method_name, whole.result(), label)]
-    rows += [ReportRow(category, method_name, evaluator.result(), label, goods_id=goods_id)
-             for goods_id, evaluator in sorted(per_goods.items())]
-    return CategoryOutcome(category, method_name, rows, fit_seconds, 1000 * predict_seconds / len(test),
-                           train_images, len(test), label)
+    rows += [
+        ReportRow(category, method_name, evaluator.result(), label, goods_id=goods_id)
+        for goods_id, evaluator in sorted(per_goods.items())
+    ]
+    return CategoryOutcome(
+        category, method_name, rows, fit_seconds, 1000 * predict_seconds / len(test), train_images, len(test), label
+    )
 
 
 def _mask_of(record: ImageRecord, native_shape: tuple[int, int]):
@@ -96,20 +119,31 @@ def _mask_of(record: ImageRecord, native_shape: tuple[int, int]):
     return read_mask(record.mask_path, shape=native_shape)
 
 
-def evaluate_dataset(workspace: Workspace, specs: Sequence[MethodSpec], *, categories: Sequence[str] | None = None,
-                     protocol: str = "native", scope: str = "category", out_dir: str | Path | None = None,
-                     progress: ProgressFn | None = None, cancel: threading.Event | None = None,
-                     ) -> list[CategoryOutcome]:
+def evaluate_dataset(
+    workspace: Workspace,
+    specs: Sequence[MethodSpec],
+    *,
+    categories: Sequence[str] | None = None,
+    protocol: str = "native",
+    scope: str = "category",
+    out_dir: str | Path | None = None,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+) -> list[CategoryOutcome]:
     """Evaluate every method on every category (all by default) and, with ``out_dir``, write the report files
     (markdown, CSV, JSON) there."""
     names = list(categories) if categories else workspace.index.categories
     unknown = [name for name in names if name not in workspace.index.category_dirs]
     if unknown:
-        raise StudioError(f"unknown categories {', '.join(unknown)}; this dataset has "
-                          f"{', '.join(workspace.index.categories)}", workspace.index.root)
-    outcomes = [evaluate_category(workspace, spec, category, protocol=protocol, scope=scope, progress=progress,
-                                  cancel=cancel)
-                for spec in specs for category in names]
+        raise StudioError(
+            f"unknown categories {', '.join(unknown)}; this dataset has {', '.join(workspace.index.categories)}",
+            workspace.index.root,
+        )
+    outcomes = [
+        evaluate_category(workspace, spec, category, protocol=protocol, scope=scope, progress=progress, cancel=cancel)
+        for spec in specs
+        for category in names
+    ]
     if out_dir is not None:
         rows = [row for outcome in outcomes for row in outcome.rows]
         write_report(rows, out_dir)

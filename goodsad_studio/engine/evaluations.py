@@ -25,9 +25,21 @@ def _file_name(category: str, method: str) -> str:
 
 def save_outcome(state_dir: str | Path, outcome: CategoryOutcome) -> Path:
     """Write ``outcome`` (rows with their curves, costs) to ``<state dir>/evaluations/``; returns the path."""
-    data = {"format": FORMAT, "version": 1, **{k: v for k, v in asdict(outcome).items() if k != "rows"},
-            "rows": [{"category": row.category, "method": row.method, "weights": row.weights,
-                      "goods_id": row.goods_id, "result": row.result.to_dict(curves=True)} for row in outcome.rows]}
+    data = {
+        "format": FORMAT,
+        "version": 1,
+        **{k: v for k, v in asdict(outcome).items() if k != "rows"},
+        "rows": [
+            {
+                "category": row.category,
+                "method": row.method,
+                "weights": row.weights,
+                "goods_id": row.goods_id,
+                "result": row.result.to_dict(curves=True),
+            }
+            for row in outcome.rows
+        ],
+    }
     path = Path(state_dir) / "evaluations" / _file_name(outcome.category, outcome.method)
     atomic_write_text(path, json.dumps(data, indent=1))
     return path
@@ -41,12 +53,29 @@ def load_outcomes(state_dir: str | Path) -> list[CategoryOutcome]:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") != FORMAT:
                 continue
-            rows = [ReportRow(row["category"], row["method"], CategoryResult.from_dict(row["result"]),
-                              row.get("weights", ""), row.get("goods_id")) for row in data["rows"]]
-            outcomes.append(CategoryOutcome(data["category"], data["method"], rows, float(data["fit_seconds"]),
-                                            float(data["predict_ms_per_image"]), int(data["train_images"]),
-                                            int(data["test_images"]), str(data["label"]),
-                                            dict(data.get("timings", {}))))
+            rows = [
+                ReportRow(
+                    row["category"],
+                    row["method"],
+                    CategoryResult.from_dict(row["result"]),
+                    row.get("weights", ""),
+                    row.get("goods_id"),
+                )
+                for row in data["rows"]
+            ]
+            outcomes.append(
+                CategoryOutcome(
+                    data["category"],
+                    data["method"],
+                    rows,
+                    float(data["fit_seconds"]),
+                    float(data["predict_ms_per_image"]),
+                    int(data["train_images"]),
+                    int(data["test_images"]),
+                    str(data["label"]),
+                    dict(data.get("timings", {})),
+                )
+            )
         except (OSError, ValueError, KeyError, TypeError):
             continue
     return outcomes

@@ -28,8 +28,9 @@ def heatmap_rgb(anomaly_map: np.ndarray, low: float, high: float, colormap: int 
     return cv2.cvtColor(cv2.applyColorMap(scaled, colormap), cv2.COLOR_BGR2RGB)
 
 
-def write_predictions(records: Sequence[ImageRecord], results: Mapping[str, CachedResult],
-                      out_dir: str | Path) -> list[Path]:
+def write_predictions(
+    records: Sequence[ImageRecord], results: Mapping[str, CachedResult], out_dir: str | Path
+) -> list[Path]:
     out_dir = Path(out_dir)
     low = min(float(results[r.key].anomaly_map.min()) for r in records) if records else 0.0
     high = max(float(results[r.key].anomaly_map.max()) for r in records) if records else 1.0
@@ -46,8 +47,17 @@ def write_predictions(records: Sequence[ImageRecord], results: Mapping[str, Cach
         atomic_write_bytes(folder / f"{record.stem}.npy", buffer.getvalue())
         write_image(folder / f"{record.stem}_heatmap.png", heatmap_rgb(native, low, high))
         written += [folder / f"{record.stem}.npy", folder / f"{record.stem}_heatmap.png"]
-        writer.writerow([record.key, record.category, record.split, record.defect, record.goods_id or "",
-                         str(record.image_path), f"{result.score:.6g}"])
+        writer.writerow(
+            [
+                record.key,
+                record.category,
+                record.split,
+                record.defect,
+                record.goods_id or "",
+                str(record.image_path),
+                f"{result.score:.6g}",
+            ]
+        )
     atomic_write_text(out_dir / "scores.csv", table.getvalue())
     atomic_write_text(out_dir / "heatmap_range.txt", f"heatmap colours span [{low:.6g}, {high:.6g}] (inferno)\n")
     return [*written, out_dir / "scores.csv"]

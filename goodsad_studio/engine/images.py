@@ -41,8 +41,7 @@ class LazyImages(Sequence):
 
     def __iter__(self) -> Iterator[np.ndarray]:
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="decode") as pool:
-            pending = [pool.submit(load_for_model, record, self.image_size)
-                       for record in self.records[:READ_AHEAD]]
+            pending = [pool.submit(load_for_model, record, self.image_size) for record in self.records[:READ_AHEAD]]
             for position in range(len(self.records)):
                 image = pending[position].result()
                 ahead = position + READ_AHEAD

@@ -55,9 +55,19 @@ def saved_result_sets(cache_dir: str | Path) -> list[ResultSet]:
             model_dir = Path(data["model"])
             method = str(data.get("config", {}).get("method") or model_dir.name.rsplit("-", 1)[0])
             goods = model_dir.parent.name
-            found.append((description.stat().st_mtime, ResultSet(
-                description.parent.name, method, str(data.get("info", method)), model_dir.parent.parent.name,
-                None if goods == "all" else goods, cache_dir)))
+            found.append(
+                (
+                    description.stat().st_mtime,
+                    ResultSet(
+                        description.parent.name,
+                        method,
+                        str(data.get("info", method)),
+                        model_dir.parent.parent.name,
+                        None if goods == "all" else goods,
+                        cache_dir,
+                    ),
+                )
+            )
         except (OSError, ValueError, KeyError, TypeError):
             continue
     return [item for _, item in sorted(found, key=lambda pair: -pair[0])]
@@ -95,13 +105,15 @@ class ImageInspection:
     metrics: ImageMetrics
 
 
-def inspect_image(result: CachedResult, gt_mask: np.ndarray | None, threshold: float,
-                  category_scores: Sequence[float], *, name=None) -> ImageInspection:
+def inspect_image(
+    result: CachedResult, gt_mask: np.ndarray | None, threshold: float, category_scores: Sequence[float], *, name=None
+) -> ImageInspection:
     """Metrics of one image at ``threshold`` against ``gt_mask`` (the mask being edited, or None for a good image),
     at the image's native resolution."""
     rank, of = score_rank(result.score, category_scores) if len(category_scores) else (1, 1)
-    metrics = per_image_metrics(result.native_map(), gt_mask, threshold, protocol="native",
-                                image_shape=result.native_shape, name=name)
+    metrics = per_image_metrics(
+        result.native_map(), gt_mask, threshold, protocol="native", image_shape=result.native_shape, name=name
+    )
     return ImageInspection(result.score, rank, of, metrics)
 
 
@@ -117,12 +129,18 @@ class ResultSummary:
 def summarise(result_set: ResultSet, records: Sequence[ImageRecord]) -> dict[str, ResultSummary]:
     """Score and map range of every cached result of ``records`` (read once, in a worker, for ranks, per-category
     colour ranges and histograms)."""
-    return {key: ResultSummary(result.score, float(result.anomaly_map.min()), float(result.anomaly_map.max()))
-            for key, result in cached_results(result_set, records).items()}
+    return {
+        key: ResultSummary(result.score, float(result.anomaly_map.min()), float(result.anomaly_map.max()))
+        for key, result in cached_results(result_set, records).items()
+    }
 
 
-def colour_range(mode: str, result: CachedResult | None, ranges: Sequence[tuple[float, float]] = (),
-                 fixed: tuple[float, float] = (0.0, 1.0)) -> tuple[float, float]:
+def colour_range(
+    mode: str,
+    result: CachedResult | None,
+    ranges: Sequence[tuple[float, float]] = (),
+    fixed: tuple[float, float] = (0.0, 1.0),
+) -> tuple[float, float]:
     """The (low, high) map values that span the colormap: per ``"image"`` (this map's range), per ``"category"``
     (the union of ``ranges``, the (low, high) of every map of the category or of every compared map) or
     ``"fixed"``. Never an empty span."""
@@ -142,9 +160,12 @@ def colour_range(mode: str, result: CachedResult | None, ranges: Sequence[tuple[
     return low, high
 
 
-def compare_ranges(mode: str, results: Mapping[str, CachedResult],
-                   category_ranges: Mapping[str, Sequence[tuple[float, float]]] | None = None,
-                   fixed: tuple[float, float] = (0.0, 1.0)) -> dict[str, tuple[float, float]]:
+def compare_ranges(
+    mode: str,
+    results: Mapping[str, CachedResult],
+    category_ranges: Mapping[str, Sequence[tuple[float, float]]] | None = None,
+    fixed: tuple[float, float] = (0.0, 1.0),
+) -> dict[str, tuple[float, float]]:
     """The (low, high) raw map values that span the colormap for each compared method.
 
     Methods score on unrelated scales (PatchCore's distances against PaDiM's Mahalanobis values), so one raw range
@@ -154,8 +175,9 @@ def compare_ranges(mode: str, results: Mapping[str, CachedResult],
     Either way the shared colour scale reads "0 to 100 % of the method's range". ``"fixed"`` is the one case where
     a raw range is shared by every method (for methods whose scores share units)."""
     category_ranges = category_ranges or {}
-    return {method: colour_range(mode, result, category_ranges.get(method, ()), fixed)
-            for method, result in results.items()}
+    return {
+        method: colour_range(mode, result, category_ranges.get(method, ()), fixed) for method, result in results.items()
+    }
 
 
 def propose_mask(result: CachedResult, threshold: float, *, min_area: int = 0) -> np.ndarray:
@@ -194,9 +216,11 @@ class ScoreTable:
 
 def score_table(records: Sequence[ImageRecord], results: Mapping[str, CachedResult]) -> ScoreTable:
     chosen = [record for record in records if record.key in results]
-    return ScoreTable([record.key for record in chosen],
-                      np.asarray([results[record.key].score for record in chosen], dtype=np.float64),
-                      np.asarray([record.is_anomalous for record in chosen], dtype=bool))
+    return ScoreTable(
+        [record.key for record in chosen],
+        np.asarray([results[record.key].score for record in chosen], dtype=np.float64),
+        np.asarray([record.is_anomalous for record in chosen], dtype=bool),
+    )
 
 
 @dataclass(frozen=True)
@@ -208,9 +232,14 @@ class TriageItem:
     value: float
 
 
-def triage(records: Sequence[ImageRecord], results: Mapping[str, CachedResult], *, limit: int = 50,
-           read: Callable[[ImageRecord, tuple[int, int]], np.ndarray | None] | None = None,
-           edited: Mapping[str, np.ndarray] | None = None) -> list[TriageItem]:
+def triage(
+    records: Sequence[ImageRecord],
+    results: Mapping[str, CachedResult],
+    *,
+    limit: int = 50,
+    read: Callable[[ImageRecord, tuple[int, int]], np.ndarray | None] | None = None,
+    edited: Mapping[str, np.ndarray] | None = None,
+) -> list[TriageItem]:
     """Images to look at first when hunting annotation mistakes: defective images whose mask the heatmap explains
     worst (lowest pixel AP; a mask on the wrong spot, or a missed region), then good images the method scores
     highest (a defect nobody masked). ``read(record, shape)`` gives a mask (default: the mask file); ``edited``
@@ -222,6 +251,7 @@ def triage(records: Sequence[ImageRecord], results: Mapping[str, CachedResult], 
         def read(record: ImageRecord, shape: tuple[int, int]) -> np.ndarray | None:
             mask = edited.get(record.key)
             return mask if mask is not None and mask.shape == tuple(shape) else read_saved(record, shape)
+
     defective, good = [], []
     for record in records:
         result = results.get(record.key)
@@ -232,8 +262,9 @@ def triage(records: Sequence[ImageRecord], results: Mapping[str, CachedResult], 
             if mask is None or not mask.any():
                 defective.append(TriageItem(record.key, "defective image without a mask", 0.0))
                 continue
-            metrics = per_image_metrics(result.native_map(), mask, math.inf, image_shape=result.native_shape,
-                                        name=record.image_path)
+            metrics = per_image_metrics(
+                result.native_map(), mask, math.inf, image_shape=result.native_shape, name=record.image_path
+            )
             if math.isfinite(metrics.pixel_ap):
                 defective.append(TriageItem(record.key, "defective: low pixel AP", metrics.pixel_ap))
         else:

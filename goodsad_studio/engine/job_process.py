@@ -166,8 +166,12 @@ class _Worker:
         request_reader, self.requests = context.Pipe(duplex=False)
         self.replies, reply_writer = context.Pipe(duplex=False)
         self.cancel = context.Event()
-        self.process = context.Process(target=worker_main, args=(request_reader, reply_writer, self.cancel),
-                                       name="goodsad-studio-engine", daemon=True)
+        self.process = context.Process(
+            target=worker_main,
+            args=(request_reader, reply_writer, self.cancel),
+            name="goodsad-studio-engine",
+            daemon=True,
+        )
         self.process.start()
         # only the child holds these ends now, so its death closes the reply pipe (EOF) for the studio
         request_reader.close()
@@ -216,8 +220,9 @@ class EngineProcess:
         """Start the worker if needed and ask it about itself."""
         return self._call("about", None, None)
 
-    def run(self, request: JobRequest, progress: ProgressFn | None = None,
-            cancel: threading.Event | None = None) -> Any:
+    def run(
+        self, request: JobRequest, progress: ProgressFn | None = None, cancel: threading.Event | None = None
+    ) -> Any:
         """Run ``request`` in the worker (started on first use) and return its result; raises what the job raised
         (``Cancelled``, a :class:`StudioError`), :class:`WorkerError` for anything unexpected in there, or
         :class:`WorkerStopped` when the worker process ended meanwhile."""
@@ -273,8 +278,10 @@ class EngineProcess:
         worker.close_pipes()
         if worker.stopping:
             return WorkerStopped("the worker process was stopped (the studio is closing)")
-        return WorkerStopped(f"the worker process stopped unexpectedly ({exit_words(worker.process.exitcode)}); "
-                             "the next job starts a new one")
+        return WorkerStopped(
+            f"the worker process stopped unexpectedly ({exit_words(worker.process.exitcode)}); "
+            "the next job starts a new one"
+        )
 
     def stop(self, timeout: float = STOP_SECONDS) -> None:
         """End the worker: an idle one leaves on its own (terminated if it has not within ``timeout`` seconds), a

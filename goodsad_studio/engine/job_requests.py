@@ -45,8 +45,16 @@ class FittedSummary:
 
     @classmethod
     def of(cls, model: FittedModel) -> FittedSummary:
-        return cls(model.key, Path(model.directory), model.category, model.goods_id, model.label,
-                   model.train_images, model.fit_seconds, model.reused)
+        return cls(
+            model.key,
+            Path(model.directory),
+            model.category,
+            model.goods_id,
+            model.label,
+            model.train_images,
+            model.fit_seconds,
+            model.reused,
+        )
 
 
 @dataclass(frozen=True)
@@ -63,13 +71,15 @@ class JobRequest:
     environment: dict[str, str | None] = field(default_factory=dict)  # None: unset
 
     @classmethod
-    def make(cls, kind: str, workspace: Workspace, spec: MethodSpec, category: str,
-             record_keys: Sequence[str] = ()) -> JobRequest:
+    def make(
+        cls, kind: str, workspace: Workspace, spec: MethodSpec, category: str, record_keys: Sequence[str] = ()
+    ) -> JobRequest:
         if kind not in JOB_KINDS:
             raise ValueError(f"unknown job kind {kind!r}: use one of {', '.join(JOB_KINDS)}")
         environment = {name: os.environ.get(name) for name in ENVIRONMENT}
-        return cls(kind, str(workspace.index.root), str(workspace.state_dir), spec, category, tuple(record_keys),
-                   environment)
+        return cls(
+            kind, str(workspace.index.root), str(workspace.state_dir), spec, category, tuple(record_keys), environment
+        )
 
 
 def runs_in_worker(method: str) -> bool:
@@ -81,8 +91,9 @@ def runs_in_worker(method: str) -> bool:
     return is_builtin(method)
 
 
-def run_job(workspace: Workspace, request: JobRequest, progress: ProgressFn | None = None,
-            cancel: threading.Event | None = None):
+def run_job(
+    workspace: Workspace, request: JobRequest, progress: ProgressFn | None = None, cancel: threading.Event | None = None
+):
     """Run ``request`` on ``workspace`` (the dataset it names); returns a :class:`FittedSummary`, or for an
     evaluation ``(outcome, summary)`` after saving the outcome beside the models."""
     from goodsad_studio.engine.evaluate import evaluate_category
@@ -109,6 +120,5 @@ def run_job(workspace: Workspace, request: JobRequest, progress: ProgressFn | No
 def _record(workspace: Workspace, key: str):
     record = workspace.index.get(key)
     if record is None:
-        raise StudioError(f"image {key} is no longer in the dataset (was it moved or deleted?)",
-                          workspace.index.root)
+        raise StudioError(f"image {key} is no longer in the dataset (was it moved or deleted?)", workspace.index.root)
     return record

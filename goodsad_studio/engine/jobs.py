@@ -53,8 +53,9 @@ class MethodSpec:
     def create(self):
         from goodsad_studio.methods.registry import create_method
 
-        return create_method(self.method, backbone=self.backbone, device=self.device, weights=self.weights,
-                             **self.params)
+        return create_method(
+            self.method, backbone=self.backbone, device=self.device, weights=self.weights, **self.params
+        )
 
 
 @dataclass
@@ -111,8 +112,16 @@ class Workspace:
         training = [(record.key, file_signature(record.image_path)) for record in records]
         return {"config": method.config(), "category": category, "goods_id": goods_id, "training": training}
 
-    def fit(self, spec: MethodSpec, category: str, *, goods_id: str | None = None, reuse: bool = True,
-            progress: ProgressFn | None = None, cancel: threading.Event | None = None) -> FittedModel:
+    def fit(
+        self,
+        spec: MethodSpec,
+        category: str,
+        *,
+        goods_id: str | None = None,
+        reuse: bool = True,
+        progress: ProgressFn | None = None,
+        cancel: threading.Event | None = None,
+    ) -> FittedModel:
         """Fit ``spec`` on the category's (or goods id's) normal training images and save it; a model already saved
         with the same key is loaded instead when ``reuse``."""
         from goodsad_studio.methods.base import AnomalyMethod
@@ -146,12 +155,22 @@ class Workspace:
         return FittedModel(method, key, directory, category, goods_id, len(records), seconds, False)
 
     def cache_for(self, model: FittedModel) -> ResultsCache:
-        return ResultsCache(self.cache_dir, model.key, {"model": str(model.directory), "info": model.label,
-                                                         "config": model.method.config()})
+        return ResultsCache(
+            self.cache_dir,
+            model.key,
+            {"model": str(model.directory), "info": model.label, "config": model.method.config()},
+        )
 
-    def predict(self, model: FittedModel, records: Sequence[ImageRecord], *, batch_size: int = 8,
-                progress: ProgressFn | None = None, cancel: threading.Event | None = None,
-                use_cache: bool = True) -> dict[str, "CachedResult"]:  # noqa: F821
+    def predict(
+        self,
+        model: FittedModel,
+        records: Sequence[ImageRecord],
+        *,
+        batch_size: int = 8,
+        progress: ProgressFn | None = None,
+        cancel: threading.Event | None = None,
+        use_cache: bool = True,
+    ) -> dict[str, CachedResult]:  # noqa: F821
         """Score and map every record, reading the cache first; returns results by record key."""
         cache = self.cache_for(model)
         results = {}
@@ -168,12 +187,13 @@ class Workspace:
         images = iter(LazyImages(todo, _image_size(model.method)))
         for start in range(0, len(todo), batch_size):
             check_cancel(cancel)
-            batch = todo[start:start + batch_size]
+            batch = todo[start : start + batch_size]
             arrays = [next(images) for _ in batch]
-            for record, prediction in zip(batch, model.method.predict(arrays)):
+            for record, prediction in zip(batch, model.method.predict(arrays), strict=False):
                 info = probe_image(record.image_path)
-                results[record.key] = cache.put(record, prediction.score, prediction.anomaly_map,
-                                                (info.height, info.width))
+                results[record.key] = cache.put(
+                    record, prediction.score, prediction.anomaly_map, (info.height, info.width)
+                )
             if progress is not None:
                 progress(Progress("predict", len(results), total, record.key))
         return results

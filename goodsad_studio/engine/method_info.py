@@ -35,8 +35,9 @@ def device_words(device: str) -> str:
     return f"{torch.cuda.get_device_name(index)} (cuda:{index})"
 
 
-def describe_method(name: str, *, backbone: str = "auto", weights: str = "auto", device: str = "auto",
-                    params: dict | None = None) -> MethodDescription:
+def describe_method(
+    name: str, *, backbone: str = "auto", weights: str = "auto", device: str = "auto", params: dict | None = None
+) -> MethodDescription:
     """What the form shows for method ``name`` with these requests (see the module docstring)."""
     from goodsad_studio.methods.backbones import available_backbones
     from goodsad_studio.methods.registry import create_method, get_method
@@ -49,5 +50,6 @@ def describe_method(name: str, *, backbone: str = "auto", weights: str = "auto",
         info = method.info
     except StudioError as exc:
         return MethodDescription(name, cls.description, specs, backbones, problem=str(exc))
-    return MethodDescription(name, cls.description, specs, backbones, info.backbone, info.weights_source,
-                             device_words(info.device))
+    return MethodDescription(
+        name, cls.description, specs, backbones, info.backbone, info.weights_source, device_words(info.device)
+    )

@@ -9,13 +9,19 @@ from goodsad_studio.fsutil import atomic_write_text
 
 
 def timings_markdown(outcomes: Sequence) -> str:
-    lines = ["| category | method | weights | train images | test images | fit s | predict ms/img |",
-             "|---|---|---|---:|---:|---:|---:|"]
+    lines = [
+        "| category | method | weights | train images | test images | fit s | predict ms/img |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
     for outcome in outcomes:
-        lines.append(f"| {outcome.category} | {outcome.method} | {outcome.label} | {outcome.train_images} | "
-                     f"{outcome.test_images} | {outcome.fit_seconds:.1f} | {outcome.predict_ms_per_image:.1f} |")
-    return "\n".join(lines) + "\n\nfit s is 0 where a saved model with the same key was reused; predict ms/img is 0 " \
-                              "where every result came from the cache.\n"
+        lines.append(
+            f"| {outcome.category} | {outcome.method} | {outcome.label} | {outcome.train_images} | "
+            f"{outcome.test_images} | {outcome.fit_seconds:.1f} | {outcome.predict_ms_per_image:.1f} |"
+        )
+    return (
+        "\n".join(lines) + "\n\nfit s is 0 where a saved model with the same key was reused; predict ms/img is 0 "
+        "where every result came from the cache.\n"
+    )
 
 
 def write_timings(outcomes: Sequence, directory: str | Path) -> str:

@@ -122,11 +122,14 @@ class Analysis(QObject):
     def _start(self, title: str, request: JobRequest, adopt) -> Job:
         workspace, engine = self.workspace, self.engine
         if self.in_worker(request.spec):
+
             def work(progress, cancel):
                 return engine.run(request, progress=progress, cancel=cancel)
         else:
+
             def work(progress, cancel):
                 return run_job(workspace, request, progress=progress, cancel=cancel)
+
         return self.runner.start(title, work, lambda job: self._after(job, adopt, workspace))
 
     def fit(self, spec: MethodSpec, category: str) -> Job:

@@ -62,8 +62,9 @@ class AnalysisUI:
         self.compare = CompareView(window, self.analysis, self.controls, window)
         self.metrics_view = MetricsView(window, self.analysis, window)
         self.methods.run_requested.connect(self.run)
-        self.analysis.job_failed.connect(lambda job: window.status.showMessage(
-            f"{job.title} {job.state}: {job.error}", 15000))
+        self.analysis.job_failed.connect(
+            lambda job: window.status.showMessage(f"{job.title} {job.state}: {job.error}", 15000)
+        )
         for view in (self.metrics_view, self.triage):
             view.open_image.connect(window.select_image)
 
@@ -113,8 +114,7 @@ class AnalysisUI:
     def export(self) -> None:
         if self.analysis.workspace is None:
             return
-        dialog = ExportDialog(self.analysis, self.window.current.category if self.window.current else None,
-                              self.window)
+        dialog = ExportDialog(self.analysis, self.window.current.category if self.window.current else None, self.window)
         if dialog.exec():
             try:
                 dialog.start()

@@ -27,10 +27,16 @@ class CanvasPreferences:
             **{f"tool_{name}": (lambda n=name: canvas.set_tool(n)) for name in canvas.tools},
             "radius_up": lambda: canvas.set_brush_radius(step_radius(canvas.brush_radius, True)),
             "radius_down": lambda: canvas.set_brush_radius(step_radius(canvas.brush_radius, False)),
-            "snap": self.set_snap, "fit": canvas.fit, "actual": canvas.actual_size,
-            "zoom_in": lambda: canvas.zoom_by(1.25), "zoom_out": lambda: canvas.zoom_by(0.8),
-            "overlay": self.set_overlay, "outline": self.set_outline,
-            "undo": canvas.undo, "redo": canvas.redo, "delete": canvas.delete_selection,
+            "snap": self.set_snap,
+            "fit": canvas.fit,
+            "actual": canvas.actual_size,
+            "zoom_in": lambda: canvas.zoom_by(1.25),
+            "zoom_out": lambda: canvas.zoom_by(0.8),
+            "overlay": self.set_overlay,
+            "outline": self.set_outline,
+            "undo": canvas.undo,
+            "redo": canvas.redo,
+            "delete": canvas.delete_selection,
         }
 
     def bind(self, controls: ToolControls, actions: dict[str, QAction]) -> None:
@@ -44,8 +50,11 @@ class CanvasPreferences:
         controls.opacity.setValue(round(s.overlay_opacity * 100))
         self.set_opacity(controls.opacity.value())
         self.canvas.set_brush_radius(s.brush_radius)
-        for command_id, value in (("overlay", s.overlay_visible), ("outline", s.outline_visible),
-                                  ("snap", s.snap_vertices)):
+        for command_id, value in (
+            ("overlay", s.overlay_visible),
+            ("outline", s.outline_visible),
+            ("snap", s.snap_vertices),
+        ):
             actions[command_id].setChecked(not value)  # toggled twice so that the handler always runs
             actions[command_id].setChecked(value)
         self.show_tool()

@@ -100,7 +100,7 @@ class ComparePane(QGraphicsView):
         self._auto_fit = None
         anchor = event.position()
         fixed = self.mapToScene(anchor.toPoint())
-        scale = min(128.0, max(0.01, self.transform().m11() * WHEEL_STEP ** steps))
+        scale = min(128.0, max(0.01, self.transform().m11() * WHEEL_STEP**steps))
         self.setTransform(QTransform.fromScale(scale, scale))
         drift = self.mapFromScene(fixed) - anchor.toPoint()
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + drift.x())
@@ -160,8 +160,11 @@ class CompareView(QWidget):
         shown = [self.methods.item(i).text() for i in range(self.methods.count())]
         if shown == available:
             return
-        checked = {self.methods.item(i).text() for i in range(self.methods.count())
-                   if self.methods.item(i).checkState() == Qt.CheckState.Checked}
+        checked = {
+            self.methods.item(i).text()
+            for i in range(self.methods.count())
+            if self.methods.item(i).checkState() == Qt.CheckState.Checked
+        }
         self.methods.blockSignals(True)
         self.methods.clear()
         for name in available:
@@ -172,8 +175,11 @@ class CompareView(QWidget):
         self.methods.blockSignals(False)
 
     def chosen(self) -> list[str]:
-        return [self.methods.item(i).text() for i in range(self.methods.count())
-                if self.methods.item(i).checkState() == Qt.CheckState.Checked]
+        return [
+            self.methods.item(i).text()
+            for i in range(self.methods.count())
+            if self.methods.item(i).checkState() == Qt.CheckState.Checked
+        ]
 
     def refresh(self) -> None:
         if self.isVisible():
@@ -194,8 +200,9 @@ class CompareView(QWidget):
         results = {name: self.analysis.result(record, name) for name in self.chosen()}
         results = {name: result for name, result in results.items() if result is not None}
         mode = self.controls.normalisation()
-        category_ranges = {name: [(s.low, s.high) for s in self.analysis.summary(record.category, name).values()]
-                           for name in results}
+        category_ranges = {
+            name: [(s.low, s.high) for s in self.analysis.summary(record.category, name).values()] for name in results
+        }
         self.ranges = compare_ranges(mode, results, category_ranges, self.controls.fixed_range())
         self._show_scale(mode)
         gt = ComparePane("ground truth")

@@ -27,7 +27,7 @@ def record_order(record: ImageRecord) -> tuple:
 
 
 def count_text(records: list[ImageRecord], total: int, filtered: bool) -> str:
-    """"12 images · 3 defective · 1 missing mask" (or "12 of 40 images ..." when a filter hides some)."""
+    """ "12 images · 3 defective · 1 missing mask" (or "12 of 40 images ..." when a filter hides some)."""
     shown = len(records)
     parts = [f"{shown} of {total} images" if filtered and shown != total else f"{shown} images"]
     defective = sum(r.is_anomalous for r in records)
@@ -117,8 +117,9 @@ class DatasetTree(QTreeWidget):
                 visible.setdefault(record.group, []).append(record)
             for goods_id in sorted(visible):
                 group, records = (category, goods_id), sorted(visible[goods_id], key=record_order)
-                goods_item = QTreeWidgetItem(cat_item, [f"goods {goods_id}",
-                                                        count_text(records, totals[goods_id], self.filter.active)])
+                goods_item = QTreeWidgetItem(
+                    cat_item, [f"goods {goods_id}", count_text(records, totals[goods_id], self.filter.active)]
+                )
                 goods_item.setChildIndicatorPolicy(QTreeWidgetItem.ChildIndicatorPolicy.ShowIndicator)
                 self._groups[group] = goods_item
                 self._members[group] = records

@@ -52,7 +52,7 @@ def _halve(level: Level) -> Level:
     height, width = level.pixels.shape[:2]
     size = (max(1, width // 2), max(1, height // 2))
     image = QImage(size[0], size[1], QImage.Format.Format_RGB32)
-    pixels = np.frombuffer(image.bits(), np.uint8).reshape(size[1], image.bytesPerLine() // 4, 4)[:, :size[0]]
+    pixels = np.frombuffer(image.bits(), np.uint8).reshape(size[1], image.bytesPerLine() // 4, 4)[:, : size[0]]
     cv2.resize(level.pixels, size, dst=pixels, interpolation=cv2.INTER_AREA)
     return Level(image, pixels, level.scale * size[0] / width)
 

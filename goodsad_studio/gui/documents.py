@@ -41,8 +41,15 @@ class DocumentStore(QObject):
 
     state_changed = Signal(str)  # record key
 
-    def __init__(self, index: DatasetIndex, journal: RecoveryJournal, ask_recovery: RecoveryQuestion,
-                 parent: QObject | None = None, *, autosave_ms: int = AUTOSAVE_MS) -> None:
+    def __init__(
+        self,
+        index: DatasetIndex,
+        journal: RecoveryJournal,
+        ask_recovery: RecoveryQuestion,
+        parent: QObject | None = None,
+        *,
+        autosave_ms: int = AUTOSAVE_MS,
+    ) -> None:
         super().__init__(parent)
         self.index = index
         self.journal = journal
@@ -88,7 +95,7 @@ class DocumentStore(QObject):
 
     def _evict(self, keep: str) -> None:
         unmodified = [key for key, doc in self._documents.items() if key != keep and not doc.modified]
-        for key in unmodified[:max(0, len(unmodified) - KEEP_UNMODIFIED)]:
+        for key in unmodified[: max(0, len(unmodified) - KEEP_UNMODIFIED)]:
             del self._documents[key]
 
     def has_recoverable(self, record: ImageRecord) -> bool:

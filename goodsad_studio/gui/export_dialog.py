@@ -27,8 +27,12 @@ from goodsad_studio.engine.inspect import cached_results
 from goodsad_studio.errors import StudioError
 from goodsad_studio.metrics.report import write_report
 
-KINDS = (("mvtec", "MVTec-AD subset (folder)"), ("coco", "COCO JSON (file)"),
-         ("heatmaps", "Heatmaps: PNG + raw .npy (folder)"), ("report", "Metrics report: md / CSV / JSON (folder)"))
+KINDS = (
+    ("mvtec", "MVTec-AD subset (folder)"),
+    ("coco", "COCO JSON (file)"),
+    ("heatmaps", "Heatmaps: PNG + raw .npy (folder)"),
+    ("report", "Metrics report: md / CSV / JSON (folder)"),
+)
 
 
 def _names(text: str) -> list[str] | None:
@@ -36,8 +40,9 @@ def _names(text: str) -> list[str] | None:
     return names or None
 
 
-def export_work(kind: str, analysis, dest: Path, selection: Selection, *, size: int | None, polygons: bool,
-                overwrite: bool):
+def export_work(
+    kind: str, analysis, dest: Path, selection: Selection, *, size: int | None, polygons: bool, overwrite: bool
+):
     """The job body for ``kind`` (runs in a worker; takes ``progress`` and ``cancel`` like every job)."""
     index = analysis.workspace.index
 
@@ -94,8 +99,13 @@ class ExportDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form = QFormLayout(self)
-        for label, widget in (("Export", self.kind), ("Categories", self.categories), ("Goods ids", self.goods),
-                              ("Defect types", self.defects), ("Resize (MVTec)", self.size)):
+        for label, widget in (
+            ("Export", self.kind),
+            ("Categories", self.categories),
+            ("Goods ids", self.goods),
+            ("Defect types", self.defects),
+            ("Resize (MVTec)", self.size),
+        ):
             form.addRow(label, widget)
         form.addRow(self.polygons)
         form.addRow(self.overwrite)
@@ -111,15 +121,24 @@ class ExportDialog(QDialog):
             self.dest.setText(path)
 
     def selection(self) -> Selection:
-        return Selection.of(categories=_names(self.categories.text()), goods_ids=_names(self.goods.text()),
-                            defects=_names(self.defects.text()))
+        return Selection.of(
+            categories=_names(self.categories.text()),
+            goods_ids=_names(self.goods.text()),
+            defects=_names(self.defects.text()),
+        )
 
     def start(self):
         """Start the chosen export as a job; raises a StudioError for a missing destination."""
         if not self.dest.text().strip():
             raise StudioError("choose a destination for the export")
         kind = self.kind.currentData()
-        work = export_work(kind, self.analysis, Path(self.dest.text().strip()), self.selection(),
-                           size=self.size.value() or None, polygons=self.polygons.isChecked(),
-                           overwrite=self.overwrite.isChecked())
+        work = export_work(
+            kind,
+            self.analysis,
+            Path(self.dest.text().strip()),
+            self.selection(),
+            size=self.size.value() or None,
+            polygons=self.polygons.isChecked(),
+            overwrite=self.overwrite.isChecked(),
+        )
         return self.analysis.runner.start(f"Export {self.kind.currentText()} to {self.dest.text()}", work)

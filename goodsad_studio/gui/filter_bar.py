@@ -66,9 +66,14 @@ class FilterBar(QWidget):
         self.defect.blockSignals(False)
 
     def current(self) -> TreeFilter:
-        return TreeFilter(split=self.split.currentData(), defect=self.defect.currentData(),
-                          mask=self.mask.currentData(), edited_only=self.edited.isChecked(),
-                          problems_only=self.problems.isChecked(), text=self.search.text())
+        return TreeFilter(
+            split=self.split.currentData(),
+            defect=self.defect.currentData(),
+            mask=self.mask.currentData(),
+            edited_only=self.edited.isChecked(),
+            problems_only=self.problems.isChecked(),
+            text=self.search.text(),
+        )
 
     def _emit(self) -> None:
         self.filter_changed.emit(self.current())

@@ -81,9 +81,15 @@ class HeatmapControls(QWidget):
         form.addRow("Threshold", threshold)
         form.addRow(self.show_labels)
         form.addRow(self.propose_button)
-        for signal in (self.show_heat.toggled, self.colormap.currentTextChanged, self.opacity.valueChanged,
-                       self.mode.currentIndexChanged, self.low.valueChanged, self.high.valueChanged,
-                       self.show_labels.toggled):
+        for signal in (
+            self.show_heat.toggled,
+            self.colormap.currentTextChanged,
+            self.opacity.valueChanged,
+            self.mode.currentIndexChanged,
+            self.low.valueChanged,
+            self.high.valueChanged,
+            self.show_labels.toggled,
+        ):
             signal.connect(lambda *_: self.changed.emit())
         self.mode.currentIndexChanged.connect(lambda _i: self._fixed_enabled())
         self.slider.valueChanged.connect(self._slid)

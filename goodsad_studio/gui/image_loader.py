@@ -88,8 +88,9 @@ class ImageLoader(QObject):
         if path in self._prefetching:  # already on its way: just report it when it lands
             self._pending[path] = self._prefetching[path]
             return
-        future = self._decode.submit(lambda: DisplayImage.load_full(path),
-                                     lambda result, error: self._full_done(path, result, error))
+        future = self._decode.submit(
+            lambda: DisplayImage.load_full(path), lambda result, error: self._full_done(path, result, error)
+        )
         self._pending[path] = future
 
     def _full_done(self, path: Path, image: DisplayImage | None, error: BaseException | None) -> None:
@@ -105,8 +106,10 @@ class ImageLoader(QObject):
     def request_document(self, index: DatasetIndex, record: ImageRecord) -> None:
         """Open the mask document of ``record`` in the background (reading a 3000px mask PNG takes longer than
         the preview); :attr:`document_ready` follows."""
-        self._masks.submit(lambda: open_record(index, record),
-                           lambda document, error: self.document_ready.emit(record.key, document, error))
+        self._masks.submit(
+            lambda: open_record(index, record),
+            lambda document, error: self.document_ready.emit(record.key, document, error),
+        )
 
     # ------------------------------------------------------------------------------------ neighbours
     def prefetch(self, index: DatasetIndex, records: Iterable[ImageRecord]) -> None:
@@ -127,11 +130,13 @@ class ImageLoader(QObject):
                 continue
             self._prefetching[path] = self._prefetch.submit(
                 lambda p=path, r=record, i=need_image, d=need_document: self._prefetch_job(index, r, p, i, d),
-                lambda result, error, p=path: self._prefetch_done(p, result, error))
+                lambda result, error, p=path: self._prefetch_done(p, result, error),
+            )
 
     @staticmethod
-    def _prefetch_job(index: DatasetIndex, record: ImageRecord, path: Path, need_image: bool,
-                      need_document: bool) -> tuple[DisplayImage | None, MaskDocument | None]:
+    def _prefetch_job(
+        index: DatasetIndex, record: ImageRecord, path: Path, need_image: bool, need_document: bool
+    ) -> tuple[DisplayImage | None, MaskDocument | None]:
         image = DisplayImage.load_full(path) if need_image else None
         document = None
         if need_document:
@@ -187,8 +192,10 @@ class ImageLoader(QObject):
         if path in self._thumbnails or path in self._thumb_pending:
             return
         self._thumb_pending.add(path)
-        self._thumbs.submit(lambda: DisplayImage.load_preview(path, THUMBNAIL_SIDE).levels[0].image,
-                            lambda result, error: self._thumbnail_done(path, result, error))
+        self._thumbs.submit(
+            lambda: DisplayImage.load_preview(path, THUMBNAIL_SIDE).levels[0].image,
+            lambda result, error: self._thumbnail_done(path, result, error),
+        )
 
     def _thumbnail_done(self, path: Path, image: QImage | None, error: BaseException | None) -> None:
         self._thumb_pending.discard(path)

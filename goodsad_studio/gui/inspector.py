@@ -9,9 +9,18 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
 from goodsad_studio.engine.inspect import ImageInspection
 
-FIELDS = (("method", "Method"), ("score", "Image score"), ("rank", "Rank in category"),
-          ("pixel_auroc", "Pixel AUROC"), ("pixel_ap", "Pixel AP"), ("pro", "PRO (AUPRO@0.3)"),
-          ("threshold", "Threshold"), ("iou", "IoU"), ("dice", "Dice"), ("counts", "TP / FP / FN"))
+FIELDS = (
+    ("method", "Method"),
+    ("score", "Image score"),
+    ("rank", "Rank in category"),
+    ("pixel_auroc", "Pixel AUROC"),
+    ("pixel_ap", "Pixel AP"),
+    ("pro", "PRO (AUPRO@0.3)"),
+    ("threshold", "Threshold"),
+    ("iou", "IoU"),
+    ("dice", "Dice"),
+    ("counts", "TP / FP / FN"),
+)
 
 
 def percent(value: float) -> str:
@@ -42,11 +51,22 @@ class ImageMetricsPanel(QWidget):
     def display(self, inspection: ImageInspection, method: str) -> None:
         self.inspection = inspection
         m = inspection.metrics
-        texts = {"method": method, "score": f"{inspection.score:.4g}", "rank": f"{inspection.rank} of {inspection.of}",
-                 "pixel_auroc": percent(m.pixel_auroc), "pixel_ap": percent(m.pixel_ap), "pro": percent(m.pro),
-                 "threshold": f"{m.threshold:.4g}", "iou": percent(m.iou), "dice": percent(m.dice),
-                 "counts": f"{m.tp} / {m.fp} / {m.fn}"}
+        texts = {
+            "method": method,
+            "score": f"{inspection.score:.4g}",
+            "rank": f"{inspection.rank} of {inspection.of}",
+            "pixel_auroc": percent(m.pixel_auroc),
+            "pixel_ap": percent(m.pixel_ap),
+            "pro": percent(m.pro),
+            "threshold": f"{m.threshold:.4g}",
+            "iou": percent(m.iou),
+            "dice": percent(m.dice),
+            "counts": f"{m.tp} / {m.fp} / {m.fn}",
+        }
         for key, text in texts.items():
             self.values[key].setText(text)
-        self.note.setText("" if math.isfinite(m.pixel_auroc) else
-                          "Pixel AUROC, AP and PRO need a mask with both anomalous and normal pixels.")
+        self.note.setText(
+            ""
+            if math.isfinite(m.pixel_auroc)
+            else "Pixel AUROC, AP and PRO need a mask with both anomalous and normal pixels."
+        )

@@ -128,8 +128,7 @@ class JobRunner(QObject):
         self.pool.setMaxThreadCount(threads)
         self.jobs: list[Job] = []
 
-    def start(self, title: str, work: Callable[..., Any],
-              on_done: Callable[[Job], None] | None = None) -> Job:
+    def start(self, title: str, work: Callable[..., Any], on_done: Callable[[Job], None] | None = None) -> Job:
         """Queue ``work(progress=..., cancel=...)``; ``on_done(job)`` runs on the UI thread when it ends."""
         job = Job(title, work, self)
         if on_done is not None:

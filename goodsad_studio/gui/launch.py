@@ -79,9 +79,12 @@ def choose_platform(screenshot: bool) -> None:
         return
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     if not screenshot:
-        print("goodsad-studio: no display found (DISPLAY and WAYLAND_DISPLAY are unset): running on Qt's offscreen "
-              "platform, so no window is visible. Press Ctrl+C to quit, or use --screenshot FILE.png to render the "
-              "window to a picture.", file=sys.stderr)
+        print(
+            "goodsad-studio: no display found (DISPLAY and WAYLAND_DISPLAY are unset): running on Qt's offscreen "
+            "platform, so no window is visible. Press Ctrl+C to quit, or use --screenshot FILE.png to render the "
+            "window to a picture.",
+            file=sys.stderr,
+        )
 
 
 def ensure_demo_dataset() -> Path:

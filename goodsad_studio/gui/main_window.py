@@ -36,8 +36,14 @@ from goodsad_studio.gui.workers import Relay, WorkerPool
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: StudioSettings | None = None, prompts: Prompts | None = None, *,
-                 interactive: bool = True, autosave_ms: int | None = None) -> None:
+    def __init__(
+        self,
+        settings: StudioSettings | None = None,
+        prompts: Prompts | None = None,
+        *,
+        interactive: bool = True,
+        autosave_ms: int | None = None,
+    ) -> None:
         super().__init__()
         collect_on_gui_thread()  # never destroy Qt objects on a worker thread (see gui_thread_gc)
         self.settings = settings or StudioSettings()
@@ -81,14 +87,21 @@ class MainWindow(QMainWindow):
     def _handlers(self) -> dict:
         return {
             **self.prefs.handlers(),
-            "open": self._ask_open, "save": self.save_current, "save_all": self.save_all, "quit": self.close,
-            "next": lambda: self.step(1), "prev": lambda: self.step(-1),
+            "open": self._ask_open,
+            "save": self.save_current,
+            "save_all": self.save_all,
+            "quit": self.close,
+            "next": lambda: self.step(1),
+            "prev": lambda: self.step(-1),
             "find": lambda: self.panel.filters.search.setFocus(),
-            "mark_good": self.mark_good, "mark_defective": self.mark_defective,
+            "mark_good": self.mark_good,
+            "mark_defective": self.mark_defective,
             "help": lambda: ShortcutsDialog(self).exec(),
             # the analysis part is built after the actions: look it up when the command runs
-            "compare": lambda: self.analysis_ui.show_compare(), "metrics": lambda: self.analysis_ui.show_metrics(),
-            "export": lambda: self.analysis_ui.export(), "propose": lambda: self.analysis_ui.overlay.propose(),
+            "compare": lambda: self.analysis_ui.show_compare(),
+            "metrics": lambda: self.analysis_ui.show_metrics(),
+            "export": lambda: self.analysis_ui.export(),
+            "propose": lambda: self.analysis_ui.overlay.propose(),
         }
 
     def _connect(self) -> None:
@@ -136,12 +149,18 @@ class MainWindow(QMainWindow):
             self.store.stop()
         journal = RecoveryJournal.for_dataset(root)
         self.index, self.current, self.findings = index, None, {}
-        self.store = DocumentStore(index, journal, self.prompts.ask_recovery, self,
-                                   **({} if self._autosave_ms is None else {"autosave_ms": self._autosave_ms}))
+        self.store = DocumentStore(
+            index,
+            journal,
+            self.prompts.ask_recovery,
+            self,
+            **({} if self._autosave_ms is None else {"autosave_ms": self._autosave_ms}),
+        )
         self.store.state_changed.connect(self._on_state)
         self.canvas.clear("Choose an image in the dataset tree")
-        self.panel.filters.set_defects(sorted({d for c in index.categories for d in index.defects(c)},
-                                              key=lambda d: (d != "good", d)))
+        self.panel.filters.set_defects(
+            sorted({d for c in index.categories for d in index.defects(c)}, key=lambda d: (d != "good", d))
+        )
         self.tree.set_index(index)
         self.analysis_ui.dataset_opened(index)
         self.setWindowTitle(f"goodsad-studio - {root}")
@@ -149,8 +168,10 @@ class MainWindow(QMainWindow):
             fill_recent(self.recent_menu, self.settings.add_recent(root), self.open_dataset)
         notes = f"; {len(journal.entries())} images have recoverable edits" if journal.entries() else ""
         self.status.showMessage(f"{len(index)} images in {len(index.categories)} categories{notes}", 8000)
-        self._checks.submit(lambda: record_actions.check_records(index, index.records),
-                            lambda found, error: self._on_findings(index, found, error))
+        self._checks.submit(
+            lambda: record_actions.check_records(index, index.records),
+            lambda found, error: self._on_findings(index, found, error),
+        )
         if select is not None:
             self.select_image(select)
         elif index.records:
@@ -169,8 +190,12 @@ class MainWindow(QMainWindow):
         store = self.store
         if store is None:
             return RecordFlags(problems=problems)
-        return RecordFlags(edited=store.is_edited(record.key), unsaved=store.is_modified(record.key),
-                           recoverable=store.has_recoverable(record), problems=problems)
+        return RecordFlags(
+            edited=store.is_edited(record.key),
+            unsaved=store.is_modified(record.key),
+            recoverable=store.has_recoverable(record),
+            problems=problems,
+        )
 
     def _tooltip(self, record: ImageRecord) -> str:
         lines = [str(record.image_path)] + ([f"mask: {record.mask_path}"] if record.mask_path else [])
@@ -277,8 +302,11 @@ class MainWindow(QMainWindow):
     def _on_full_image(self, path: str) -> None:
         if self.current is not None and Path(path) == self.current.image_path:
             self.canvas.set_display(self.loader.cached(self.current.image_path))
-            self.status.showMessage(f"{self.current.key}  {self.canvas.display.width}x{self.canvas.display.height}"
-                                    f"  (full resolution in {self._shown_at.elapsed()} ms)", 0)
+            self.status.showMessage(
+                f"{self.current.key}  {self.canvas.display.width}x{self.canvas.display.height}"
+                f"  (full resolution in {self._shown_at.elapsed()} ms)",
+                0,
+            )
             self._load_around(self.current.key)
 
     def _on_load_failed(self, path: str, error: Exception) -> None:
@@ -339,8 +367,9 @@ class MainWindow(QMainWindow):
         if new is None or new == old:
             return
         self.findings.update(record_actions.check_records(self.index, [new]))
-        self.panel.filters.set_defects(sorted({d for c in self.index.categories for d in self.index.defects(c)},
-                                              key=lambda d: (d != "good", d)))
+        self.panel.filters.set_defects(
+            sorted({d for c in self.index.categories for d in self.index.defects(c)}, key=lambda d: (d != "good", d))
+        )
         self.current = None
         self.tree.rebuild()
         self.status.showMessage(f"Moved {old.key} to {new.key}", 8000)
@@ -387,8 +416,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         while clock.elapsed() < timeout_ms:
             app.processEvents()
-            full = self.current is None or self.canvas.image_layer.is_full_resolution or \
-                self.canvas.display is None
+            full = self.current is None or self.canvas.image_layer.is_full_resolution or self.canvas.display is None
             if full and not self.loader.busy and not self._checks.busy:
                 app.processEvents()
                 return True

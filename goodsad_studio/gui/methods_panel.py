@@ -78,8 +78,10 @@ class MethodsPanel(QWidget):
         for value, text in SCOPES:
             self.scope.addItem(text, value)
         self.scope.setCurrentIndex(2)
-        self.buttons = {kind: QPushButton(text) for kind, text in
-                        (("fit", "Fit on category"), ("predict", "Predict"), ("evaluate", "Evaluate category"))}
+        self.buttons = {
+            kind: QPushButton(text)
+            for kind, text in (("fit", "Fit on category"), ("predict", "Predict"), ("evaluate", "Evaluate category"))
+        }
         self.problem = QLabel()
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #c62828;")
@@ -127,14 +129,17 @@ class MethodsPanel(QWidget):
 
     def describe(self) -> None:
         """Describe the chosen method in a worker (one at a time; the latest request wins)."""
-        request = (self.method.currentText(), self.backbone.currentText() or "auto",
-                   self.weights.text().strip() or "auto", self.device.currentText() or "auto")
+        request = (
+            self.method.currentText(),
+            self.backbone.currentText() or "auto",
+            self.weights.text().strip() or "auto",
+            self.device.currentText() or "auto",
+        )
         if self._pool.busy:
             self._pending = request
             return
         self.info.setText("describing...")
-        self._pool.submit(lambda: describe_cached(request),
-                          lambda found, error: self._described(request, found, error))
+        self._pool.submit(lambda: describe_cached(request), lambda found, error: self._described(request, found, error))
 
     def _described(self, request: tuple, found: MethodDescription | None, error) -> None:
         if self._pending is not None:
@@ -144,8 +149,7 @@ class MethodsPanel(QWidget):
         if error is not None:
             self.info.setText(f"cannot describe {request[0]}: {error}")
             return
-        keep = self.form.raw_values() if self.description is not None and \
-            self.description.name == found.name else None
+        keep = self.form.raw_values() if self.description is not None and self.description.name == found.name else None
         self.description = found
         if self.backbone.count() <= 1:
             self.backbone.blockSignals(True)
@@ -167,9 +171,13 @@ class MethodsPanel(QWidget):
         """The method as set in the panel (raises the parameter's error naming the field)."""
         if self.description is None or self.description.name != self.method.currentText():
             raise StudioError(f"the method {self.method.currentText()} is still being described; try again")
-        return MethodSpec(self.method.currentText(), self.form.changed_values(),
-                          backbone=self.backbone.currentText() or "auto",
-                          weights=self.weights.text().strip() or "auto", device=self.device.currentText() or "auto")
+        return MethodSpec(
+            self.method.currentText(),
+            self.form.changed_values(),
+            backbone=self.backbone.currentText() or "auto",
+            weights=self.weights.text().strip() or "auto",
+            device=self.device.currentText() or "auto",
+        )
 
     def request(self, kind: str) -> None:
         try:

@@ -14,8 +14,13 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QTableWidget, QTableWidgetIte
 from goodsad_studio.engine.inspect import score_table
 from goodsad_studio.metrics.report import format_value
 
-COLUMNS = (("image_auroc", "I-AUROC"), ("image_aupr", "I-AUPR"), ("pixel_auroc", "P-AUROC"),
-           ("pixel_aupr", "P-AUPR"), ("pro", "PRO"))
+COLUMNS = (
+    ("image_auroc", "I-AUROC"),
+    ("image_aupr", "I-AUPR"),
+    ("pixel_auroc", "P-AUROC"),
+    ("pixel_aupr", "P-AUPR"),
+    ("pro", "PRO"),
+)
 GOOD, DEFECTIVE = (76, 175, 80), (229, 57, 53)
 
 
@@ -38,9 +43,11 @@ class MetricsView(QWidget):
         self.images.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.images.cellClicked.connect(lambda row, _c: self.open_image.emit(self.images.item(row, 0).text()))
         self.roc, self.pr, self.hist = (pg.PlotWidget(background="w") for _ in range(3))
-        for plot, title, x, y in ((self.roc, "Image ROC", "false positive rate", "true positive rate"),
-                                  (self.pr, "Image PR", "recall", "precision"),
-                                  (self.hist, "Image scores", "score", "images")):
+        for plot, title, x, y in (
+            (self.roc, "Image ROC", "false positive rate", "true positive rate"),
+            (self.pr, "Image PR", "recall", "precision"),
+            (self.hist, "Image scores", "score", "images"),
+        ):
             plot.setTitle(title, color="k")
             plot.setLabel("bottom", x)
             plot.setLabel("left", y)
@@ -72,9 +79,10 @@ class MetricsView(QWidget):
             for row in outcome.rows:
                 self.rows.append((category, method, row))
         self.table.setRowCount(len(self.rows))
-        for r, (category, method, row) in enumerate(self.rows):
-            cells = [category, row.goods_id or "all", row.method] + \
-                [format_value(row.result.metric(name)) for name, _ in COLUMNS]
+        for r, (category, _method, row) in enumerate(self.rows):
+            cells = [category, row.goods_id or "all", row.method] + [
+                format_value(row.result.metric(name)) for name, _ in COLUMNS
+            ]
             for c, text in enumerate(cells):
                 self.table.setItem(r, c, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
@@ -84,9 +92,11 @@ class MetricsView(QWidget):
     def show_row(self, index: int) -> None:
         category, method, row = self.rows[index]
         result = row.result
-        self.note.setText(f"{category} / {row.goods_id or 'all goods'} / {method}: {row.weights}   "
-                          f"image F1-max {format_value(result.image_f1max)} at score "
-                          f"{result.image_f1_threshold:.4g}")
+        self.note.setText(
+            f"{category} / {row.goods_id or 'all goods'} / {method}: {row.weights}   "
+            f"image F1-max {format_value(result.image_f1max)} at score "
+            f"{result.image_f1_threshold:.4g}"
+        )
         for plot, name in ((self.roc, "image_roc"), (self.pr, "image_pr")):
             plot.clear()
             curve = result.curves.get(name)
@@ -105,21 +115,40 @@ class MetricsView(QWidget):
         edges = np.histogram_bin_edges(table.scores, bins=min(30, max(5, len(table.keys) // 2)))
         for anomalous, colour, label in ((False, GOOD, "good"), (True, DEFECTIVE, "defective")):
             counts, _ = np.histogram(table.scores[table.anomalous == anomalous], bins=edges)
-            self.hist.plot(edges, counts, stepMode="center", fillLevel=0, brush=(*colour, 90),
-                           pen=pg.mkPen(colour, width=1.5), name=label)
+            self.hist.plot(
+                edges,
+                counts,
+                stepMode="center",
+                fillLevel=0,
+                brush=(*colour, 90),
+                pen=pg.mkPen(colour, width=1.5),
+                name=label,
+            )
         jitter = -0.3 - 0.4 * np.random.default_rng(0).random(len(table.keys))
-        points = pg.ScatterPlotItem(table.scores, jitter, data=table.keys, size=8,
-                                    brush=[pg.mkBrush(*(DEFECTIVE if a else GOOD)) for a in table.anomalous])
+        points = pg.ScatterPlotItem(
+            table.scores,
+            jitter,
+            data=table.keys,
+            size=8,
+            brush=[pg.mkBrush(*(DEFECTIVE if a else GOOD)) for a in table.anomalous],
+        )
         points.sigClicked.connect(lambda _item, spots, _ev: spots and self.open_image.emit(spots[0].data()))
         self.hist.addItem(points)
         if math.isfinite(threshold):
-            self.hist.addItem(pg.InfiniteLine(threshold, angle=90, pen=pg.mkPen((0, 0, 0), width=2,
-                                                                                style=Qt.PenStyle.DashLine),
-                                              label=f"F1-max {threshold:.3g}", labelOpts={"color": "k"}))
+            self.hist.addItem(
+                pg.InfiniteLine(
+                    threshold,
+                    angle=90,
+                    pen=pg.mkPen((0, 0, 0), width=2, style=Qt.PenStyle.DashLine),
+                    label=f"F1-max {threshold:.3g}",
+                    labelOpts={"color": "k"},
+                )
+            )
         order = np.argsort(-table.scores)
         self.images.setRowCount(len(order))
         for r, i in enumerate(order):
-            for c, text in enumerate((table.keys[i], f"{table.scores[i]:.4g}",
-                                      "defective" if table.anomalous[i] else "good")):
+            for c, text in enumerate(
+                (table.keys[i], f"{table.scores[i]:.4g}", "defective" if table.anomalous[i] else "good")
+            ):
                 self.images.setItem(r, c, QTableWidgetItem(text))
         self.images.resizeColumnsToContents()

@@ -59,8 +59,9 @@ class Overlay(QObject):
         if result is None:
             self.layer.set_heatmap(None, self.layer._size, 0.0, 1.0, self.controls.lut(), 0.0)
             method = self.analysis.method or "no method"
-            self.panel.show_none(f"No {method} result for this image yet: predict it (Methods panel)."
-                                 if record is not None else "")
+            self.panel.show_none(
+                f"No {method} result for this image yet: predict it (Methods panel)." if record is not None else ""
+            )
             self.inspected.emit(None)
             return
         summary = self.analysis.summary(record.category)
@@ -72,8 +73,9 @@ class Overlay(QObject):
         height, width = result.native_shape
         self.layer.show_heat = self.controls.show_heat.isChecked()
         self.layer.show_labels = self.controls.show_labels.isChecked()
-        self.layer.set_heatmap(result.anomaly_map, (width, height), low, high, self.controls.lut(),
-                               self.controls.opacity_value())
+        self.layer.set_heatmap(
+            result.anomaly_map, (width, height), low, high, self.controls.lut(), self.controls.opacity_value()
+        )
         source = result.native_map() if height * width <= EXACT_CONTOUR_PIXELS else result.anomaly_map
         self.layer.set_contours(threshold_contours(source, self.controls.threshold()), source.shape)
         self.measure()
@@ -105,8 +107,10 @@ class Overlay(QObject):
         threshold, method = self.controls.threshold(), self.analysis.method
         self._wanted += 1
         ticket = self._wanted
-        self._pool.submit(lambda: inspect_image(result, mask, threshold, scores, name=record.image_path),
-                          lambda found, error: self._measured(ticket, record.key, method, found, error))
+        self._pool.submit(
+            lambda: inspect_image(result, mask, threshold, scores, name=record.image_path),
+            lambda found, error: self._measured(ticket, record.key, method, found, error),
+        )
 
     def _measured(self, ticket: int, key: str, method: str, inspection, error) -> None:
         if self._pending:
@@ -131,9 +135,11 @@ class Overlay(QObject):
         mask = propose_mask(self.result, self.controls.threshold())
         report = canvas.document.replace_mask(mask, "Propose mask from heatmap")
         canvas.edit_done(report)
-        self.window.status.showMessage(f"Proposed mask: {int(mask.sum())} pixels at or above "
-                                       f"{self.controls.threshold():.4g}; refine it with the tools (Ctrl+Z undoes)",
-                                       10000)
+        self.window.status.showMessage(
+            f"Proposed mask: {int(mask.sum())} pixels at or above "
+            f"{self.controls.threshold():.4g}; refine it with the tools (Ctrl+Z undoes)",
+            10000,
+        )
 
     def shutdown(self) -> None:
         self._closed, self._pending = True, False

@@ -51,12 +51,15 @@ class ParamForm(QWidget):
             return combo
         if spec.type == "int" and not spec.optional:
             spin = QSpinBox()
-            spin.setRange(int(spec.min) if spec.min is not None else -INT_LIMIT,
-                          int(spec.max) if spec.max is not None else INT_LIMIT)
+            spin.setRange(
+                int(spec.min) if spec.min is not None else -INT_LIMIT,
+                int(spec.max) if spec.max is not None else INT_LIMIT,
+            )
             spin.setValue(int(spec.default))
             return spin
-        line = QLineEdit("" if spec.default is None else repr(spec.default) if spec.type == "float" else
-                         str(spec.default))
+        line = QLineEdit(
+            "" if spec.default is None else repr(spec.default) if spec.type == "float" else str(spec.default)
+        )
         if spec.optional:
             line.setPlaceholderText("auto")
         return line

@@ -25,10 +25,14 @@ class Prompts:
         QMessageBox.warning(self.parent, "goodsad-studio", text)
 
     def ask_recovery(self, record: ImageRecord, entry: RecoveryEntry) -> bool | None:
-        box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved edits?",
-                          f"{record.key} has mask edits that were autosaved at {entry.saved_at} but never saved "
-                          "(the studio was closed without saving, or crashed).\n\nRecover them? They become one "
-                          "undo step; the file on disk changes only when you save.", parent=self.parent)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Recover unsaved edits?",
+            f"{record.key} has mask edits that were autosaved at {entry.saved_at} but never saved "
+            "(the studio was closed without saving, or crashed).\n\nRecover them? They become one "
+            "undo step; the file on disk changes only when you save.",
+            parent=self.parent,
+        )
         recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
         discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
@@ -43,19 +47,25 @@ class Prompts:
     def ask_unsaved(self, keys: list[str]) -> str:
         shown = "\n".join(keys[:12]) + ("\n..." if len(keys) > 12 else "")
         answer = QMessageBox.question(
-            self.parent, "Unsaved mask edits",
+            self.parent,
+            "Unsaved mask edits",
             f"{len(keys)} image{'s have' if len(keys) != 1 else ' has'} unsaved mask edits:\n{shown}\n\nSave them?",
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Save)
-        return {QMessageBox.StandardButton.Save: SAVE, QMessageBox.StandardButton.Discard: DISCARD}.get(answer,
-                                                                                                       CANCEL)
+            QMessageBox.StandardButton.Save,
+        )
+        return {QMessageBox.StandardButton.Save: SAVE, QMessageBox.StandardButton.Discard: DISCARD}.get(answer, CANCEL)
 
     def ask_defect(self, record: ImageRecord, defects: list[str]) -> str | None:
         """A defect type for ``record``: one of ``defects`` or a new name typed in."""
         current = defects.index(record.defect) if record.defect in defects else 0
-        name, ok = QInputDialog.getItem(self.parent, "Mark defective",
-                                        f"Defect type of {record.file_name} (type a new name to create one):",
-                                        defects, current, True)
+        name, ok = QInputDialog.getItem(
+            self.parent,
+            "Mark defective",
+            f"Defect type of {record.file_name} (type a new name to create one):",
+            defects,
+            current,
+            True,
+        )
         return name.strip() if ok and name.strip() else None
 
     def confirm(self, text: str) -> bool:

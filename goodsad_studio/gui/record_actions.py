@@ -19,14 +19,16 @@ from goodsad_studio.gui.prompts import Prompts
 Findings = dict[Path, list[str]]
 
 
-def mark_record_good(index: DatasetIndex, store: DocumentStore, loader: ImageLoader, prompts: Prompts,
-                     record: ImageRecord) -> ImageRecord | None:
+def mark_record_good(
+    index: DatasetIndex, store: DocumentStore, loader: ImageLoader, prompts: Prompts, record: ImageRecord
+) -> ImageRecord | None:
     """Move a defective test image to test/good (its mask to the trash); None when the user declined."""
     if record.defect == GOOD:
         return record
     if store.is_modified(record.key) and not prompts.confirm(
-            f"{record.key} has unsaved mask edits; marking it good drops them (the saved mask goes to the studio's "
-            "trash folder). Continue?"):
+        f"{record.key} has unsaved mask edits; marking it good drops them (the saved mask goes to the studio's "
+        "trash folder). Continue?"
+    ):
         return None
     new = mark_good(index, record)
     store.discard(record.key)
@@ -35,8 +37,9 @@ def mark_record_good(index: DatasetIndex, store: DocumentStore, loader: ImageLoa
     return new
 
 
-def mark_record_defective(index: DatasetIndex, store: DocumentStore, loader: ImageLoader, prompts: Prompts,
-                          record: ImageRecord) -> ImageRecord | None:
+def mark_record_defective(
+    index: DatasetIndex, store: DocumentStore, loader: ImageLoader, prompts: Prompts, record: ImageRecord
+) -> ImageRecord | None:
     """Move a test image to test/<defect> (asked for; a new name creates the defect type); None when declined."""
     defects = [name for name in index.defects(record.category) if name != GOOD]
     name = prompts.ask_defect(record, defects)
@@ -53,8 +56,9 @@ def mark_record_defective(index: DatasetIndex, store: DocumentStore, loader: Ima
 
 def check_records(index: DatasetIndex, records: list[ImageRecord]) -> Findings:
     """Validation findings of some records (of the whole dataset when ``records`` is every record), by path."""
-    subset = index if len(records) == len(index.records) else DatasetIndex(index.root, index.category_dirs,
-                                                                           list(records))
+    subset = (
+        index if len(records) == len(index.records) else DatasetIndex(index.root, index.category_dirs, list(records))
+    )
     found: Findings = {}
     for finding in validate(subset).findings:
         found.setdefault(finding.path, []).append(f"{finding.severity}: {finding.message}")

@@ -11,10 +11,33 @@ from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QMainWindow, QMenu, QSlide
 
 from goodsad_studio.gui.commands import COMMANDS, GROUPS
 
-MENU_TITLES = {"File": "&File", "Edit": "&Edit", "Tools": "&Tools", "View": "&View", "Navigate": "&Navigate",
-               "Image": "&Image", "Analysis": "&Analysis", "Help": "&Help"}
-TOOLBAR = ("save", "undo", "redo", None, "tool_select", "tool_polygon", "tool_hole", "tool_brush", "tool_eraser",
-           None, "fit", "actual", None, "overlay", "outline")
+MENU_TITLES = {
+    "File": "&File",
+    "Edit": "&Edit",
+    "Tools": "&Tools",
+    "View": "&View",
+    "Navigate": "&Navigate",
+    "Image": "&Image",
+    "Analysis": "&Analysis",
+    "Help": "&Help",
+}
+TOOLBAR = (
+    "save",
+    "undo",
+    "redo",
+    None,
+    "tool_select",
+    "tool_polygon",
+    "tool_hole",
+    "tool_brush",
+    "tool_eraser",
+    None,
+    "fit",
+    "actual",
+    None,
+    "overlay",
+    "outline",
+)
 
 
 def build_menus(window: QMainWindow, actions: dict[str, QAction]) -> QMenu:

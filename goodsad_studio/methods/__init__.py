@@ -25,9 +25,23 @@ from goodsad_studio.methods.registry import (
 from goodsad_studio.methods.serialization import ModelFileError
 
 __all__ = [
-    "AnomalyMethod", "Cancelled", "MethodInfo", "ModelFileError", "NotFittedError", "ParamError", "ParamSpec",
-    "Prediction", "ProgressFn", "UnknownMethodError", "available_methods", "create_method", "get_method",
-    "load_method", "read_config", "register_method", "validate_params",
+    "AnomalyMethod",
+    "Cancelled",
+    "MethodInfo",
+    "ModelFileError",
+    "NotFittedError",
+    "ParamError",
+    "ParamSpec",
+    "Prediction",
+    "ProgressFn",
+    "UnknownMethodError",
+    "available_methods",
+    "create_method",
+    "get_method",
+    "load_method",
+    "read_config",
+    "register_method",
+    "validate_params",
 ]
 
 

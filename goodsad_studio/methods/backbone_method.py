@@ -61,8 +61,9 @@ class BackboneMethod(AnomalyMethod):
         self.backbone_spec: BackboneSpec = get_backbone(resolve_backbone_name(backbone, weights))
         self.weights_source = self.backbone_spec.resolve_weights(weights)
         self.device = resolve_device(device)
-        self.preprocess = Preprocess(self.hparams["image_size"], self.hparams["resize_mode"],
-                                     self.backbone_spec.mean, self.backbone_spec.std)
+        self.preprocess = Preprocess(
+            self.hparams["image_size"], self.hparams["resize_mode"], self.backbone_spec.mean, self.backbone_spec.std
+        )
         self._extractor: FeatureExtractor | None = None
 
     # -- features ------------------------------------------------------------------------------------------------
@@ -73,15 +74,21 @@ class BackboneMethod(AnomalyMethod):
             self._extractor = shared_extractor(self.backbone_spec, self.roles, self.weights_source, self.device)
         return self._extractor
 
-    def features(self, images: Sequence[np.ndarray], first_index: int = 0
-                 ) -> tuple[dict[str, torch.Tensor], list[tuple[int, int]]]:
+    def features(
+        self, images: Sequence[np.ndarray], first_index: int = 0
+    ) -> tuple[dict[str, torch.Tensor], list[tuple[int, int]]]:
         """One batch of images -> ``{role: B x C x h x w}`` float32 features (on the device) and image shapes."""
         batch, shapes = self.preprocess.batch(images, first_index)
         return self.extractor(torch.from_numpy(batch)), shapes
 
-    def iter_feature_batches(self, images: Iterable[np.ndarray], *, progress: ProgressFn | None = None,
-                             cancel: threading.Event | None = None, what: str = "fitting"
-                             ) -> Iterator[tuple[dict[str, torch.Tensor], list[tuple[int, int]]]]:
+    def iter_feature_batches(
+        self,
+        images: Iterable[np.ndarray],
+        *,
+        progress: ProgressFn | None = None,
+        cancel: threading.Event | None = None,
+        what: str = "fitting",
+    ) -> Iterator[tuple[dict[str, torch.Tensor], list[tuple[int, int]]]]:
         """Stream ``images`` through the backbone in batches, checking ``cancel`` and reporting progress."""
         total = self._images_total(images)
         done = 0
@@ -110,8 +117,12 @@ class BackboneMethod(AnomalyMethod):
         return MethodInfo(self.name, self.backbone_spec.name, self.weights_source.description, str(self.device))
 
     def _config_extra(self) -> dict[str, Any]:
-        return {"backbone": self.backbone_spec.name, "taps": {r: self.backbone_spec.taps[r] for r in self.roles},
-                "weights": self.weights_source.to_config(), "preprocess": self.preprocess.to_config()}
+        return {
+            "backbone": self.backbone_spec.name,
+            "taps": {r: self.backbone_spec.taps[r] for r in self.roles},
+            "weights": self.weights_source.to_config(),
+            "preprocess": self.preprocess.to_config(),
+        }
 
     def _check_saved_config(self, saved: dict[str, Any], path: Path) -> None:
         saved_sha = (saved.get("weights") or {}).get("sha256")
@@ -119,7 +130,9 @@ class BackboneMethod(AnomalyMethod):
             raise ModelFileError(
                 f"the model was fitted with other backbone weights ({(saved.get('weights') or {}).get('source')}, "
                 f"sha256 {str(saved_sha)[:12]}) than the ones found now ({self.weights_source.description}, "
-                f"sha256 {str(self.weights_source.sha256)[:12]}); pass weights=<the original file>", path)
+                f"sha256 {str(self.weights_source.sha256)[:12]}); pass weights=<the original file>",
+                path,
+            )
 
     @staticmethod
     def _require(arrays: dict[str, np.ndarray], name: str, path: Path, ndim: int | None = None) -> np.ndarray:

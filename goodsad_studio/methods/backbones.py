@@ -87,32 +87,45 @@ def register_backbone(spec: BackboneSpec) -> BackboneSpec:
     return spec
 
 
-register_backbone(BackboneSpec(
-    name="wide_resnet50_2",
-    build=lambda: torchvision.models.wide_resnet50_2(weights=None),
-    weights_files=("wide_resnet50_2-95faca4d.pth", "wide_resnet50_2-9ba9bcbe.pth"),
-    weights_url="https://download.pytorch.org/models/wide_resnet50_2-95faca4d.pth",
-    taps=_RESNET_TAPS, channels={"s4": 256, "s8": 512, "s16": 1024, "s32": 2048},
-    patchcore_dims=(1024, 1024), padim_dim=550, notes="the PatchCore/PaDiM papers' backbone",
-))
-register_backbone(BackboneSpec(
-    name="resnet18",
-    build=lambda: torchvision.models.resnet18(weights=None),
-    weights_files=("resnet18-f37072fd.pth",),
-    weights_url="https://download.pytorch.org/models/resnet18-f37072fd.pth",
-    taps=_RESNET_TAPS, channels={"s4": 64, "s8": 128, "s16": 256, "s32": 512},
-    patchcore_dims=(1024, 1024), padim_dim=100,
-))
-register_backbone(BackboneSpec(
-    name="mobilenet_v2",
-    build=lambda: torchvision.models.mobilenet_v2(weights=None),
-    weights_files=("mobilenet_v2-b0353104.pth",),
-    weights_url="https://download.pytorch.org/models/mobilenet_v2-b0353104.pth",
-    taps={"s4": "features.3", "s8": "features.6", "s16": "features.13", "s32": "features.18"},
-    channels={"s4": 24, "s8": 32, "s16": 96, "s32": 1280},
-    weights_packages=(MOBILENET_WEIGHTS_PACKAGE,),
-    patchcore_dims=(256, 512), padim_dim=100, notes=f"offline weights: {MOBILENET_PIP_LINE}",
-))
+register_backbone(
+    BackboneSpec(
+        name="wide_resnet50_2",
+        build=lambda: torchvision.models.wide_resnet50_2(weights=None),
+        weights_files=("wide_resnet50_2-95faca4d.pth", "wide_resnet50_2-9ba9bcbe.pth"),
+        weights_url="https://download.pytorch.org/models/wide_resnet50_2-95faca4d.pth",
+        taps=_RESNET_TAPS,
+        channels={"s4": 256, "s8": 512, "s16": 1024, "s32": 2048},
+        patchcore_dims=(1024, 1024),
+        padim_dim=550,
+        notes="the PatchCore/PaDiM papers' backbone",
+    )
+)
+register_backbone(
+    BackboneSpec(
+        name="resnet18",
+        build=lambda: torchvision.models.resnet18(weights=None),
+        weights_files=("resnet18-f37072fd.pth",),
+        weights_url="https://download.pytorch.org/models/resnet18-f37072fd.pth",
+        taps=_RESNET_TAPS,
+        channels={"s4": 64, "s8": 128, "s16": 256, "s32": 512},
+        patchcore_dims=(1024, 1024),
+        padim_dim=100,
+    )
+)
+register_backbone(
+    BackboneSpec(
+        name="mobilenet_v2",
+        build=lambda: torchvision.models.mobilenet_v2(weights=None),
+        weights_files=("mobilenet_v2-b0353104.pth",),
+        weights_url="https://download.pytorch.org/models/mobilenet_v2-b0353104.pth",
+        taps={"s4": "features.3", "s8": "features.6", "s16": "features.13", "s32": "features.18"},
+        channels={"s4": 24, "s8": 32, "s16": 96, "s32": 1280},
+        weights_packages=(MOBILENET_WEIGHTS_PACKAGE,),
+        patchcore_dims=(256, 512),
+        padim_dim=100,
+        notes=f"offline weights: {MOBILENET_PIP_LINE}",
+    )
+)
 
 DEFAULT_BACKBONE = "wide_resnet50_2"
 FALLBACK_BACKBONE = "mobilenet_v2"
@@ -183,8 +196,9 @@ _EXTRACTORS_LOCK = threading.Lock()
 _EXTRACTORS_KEPT = 4
 
 
-def shared_extractor(spec: BackboneSpec, roles: Sequence[str], weights: WeightsSource,
-                     device: torch.device) -> FeatureExtractor:
+def shared_extractor(
+    spec: BackboneSpec, roles: Sequence[str], weights: WeightsSource, device: torch.device
+) -> FeatureExtractor:
     """A :class:`FeatureExtractor`, reused across method instances with the same backbone, weights file (by
     checksum), taps and device — building one costs about a second (network, weights, graph tracing). Extractors
     are frozen (no gradients, eval mode), so sharing them cannot change results. The last few are kept."""

@@ -90,8 +90,9 @@ class AnomalyMethod(ABC):
 
     # -- what subclasses implement ------------------------------------------------------------------------------
     @abstractmethod
-    def fit(self, images: Iterable[np.ndarray], *, progress: ProgressFn | None = None,
-            cancel: threading.Event | None = None) -> None:
+    def fit(
+        self, images: Iterable[np.ndarray], *, progress: ProgressFn | None = None, cancel: threading.Event | None = None
+    ) -> None:
         """Fit on normal images. On cancel raise :class:`Cancelled` and leave the previous state untouched."""
 
     @abstractmethod
@@ -121,13 +122,21 @@ class AnomalyMethod(ABC):
         """Restore the fitted state; raise :class:`ModelFileError` naming ``path`` when arrays do not fit."""
 
     def _check_saved_config(self, saved: dict[str, Any], path: Path) -> None:
-        """Refuse a saved model whose config disagrees with this instance (e.g. other backbone weights)."""
+        """Refuse a saved model whose config disagrees with this instance (e.g. other backbone weights).
+
+        Methods without such a constraint accept every saved config."""
+        return None
 
     # -- shared behaviour ----------------------------------------------------------------------------------------
     def config(self) -> dict[str, Any]:
         """Everything that determines outputs (for cache keys and model files); JSON-serialisable."""
-        return {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "method": self.name,
-                "params": dict(self.hparams), **self._config_extra()}
+        return {
+            "format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "method": self.name,
+            "params": dict(self.hparams),
+            **self._config_extra(),
+        }
 
     def save(self, directory: str | Path) -> Path:
         """Write ``method.json`` and ``state.safetensors`` into ``directory`` (created if needed), atomically."""
@@ -136,8 +145,11 @@ class AnomalyMethod(ABC):
             raise NotFittedError(f"cannot save {self.name}: it has not been fitted", directory)
         save_id = secrets.token_hex(8)
         config = {**self.config(), "save_id": save_id}
-        write_safetensors(directory / STATE_FILE, self._state_arrays(),
-                          {"format": FORMAT_NAME, "method": self.name, "save_id": save_id})
+        write_safetensors(
+            directory / STATE_FILE,
+            self._state_arrays(),
+            {"format": FORMAT_NAME, "method": self.name, "save_id": save_id},
+        )
         atomic_write_text(directory / CONFIG_FILE, json.dumps(config, indent=2, sort_keys=True) + "\n")
         self._save_id = save_id
         return directory
@@ -155,15 +167,20 @@ class AnomalyMethod(ABC):
             raise ModelFileError(f"this folder holds a {saved['method']!r} model, not {cls.name!r}", directory)
         try:
             weights_request = weights if weights is not None else saved.get("weights", {}).get("request", "auto")
-            instance = method_cls(backbone=saved.get("backbone", "auto"), device=device, weights=weights_request,
-                                  **saved.get("params", {}))
+            instance = method_cls(
+                backbone=saved.get("backbone", "auto"),
+                device=device,
+                weights=weights_request,
+                **saved.get("params", {}),
+            )
         except StudioError as exc:
             raise ModelFileError(f"cannot rebuild the saved model: {exc.problem}", directory / CONFIG_FILE) from exc
         instance._check_saved_config(saved, directory / CONFIG_FILE)
         arrays, metadata = read_safetensors(directory / STATE_FILE)
         if metadata.get("save_id") != saved.get("save_id"):
-            raise ModelFileError("state file does not belong to this method.json (an interrupted save?)",
-                                 directory / STATE_FILE)
+            raise ModelFileError(
+                "state file does not belong to this method.json (an interrupted save?)", directory / STATE_FILE
+            )
         instance._load_state_arrays(arrays, directory / STATE_FILE)
         instance._save_id = saved.get("save_id")
         return instance
@@ -193,8 +210,11 @@ def read_config(directory: str | Path) -> dict[str, Any]:
         raise ModelFileError("not a goodsad-studio model config", path)
     version = saved.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ModelFileError(f"model format version {version!r} is newer than this program reads "
-                             f"({FORMAT_VERSION}); update goodsad-studio", path)
+        raise ModelFileError(
+            f"model format version {version!r} is newer than this program reads "
+            f"({FORMAT_VERSION}); update goodsad-studio",
+            path,
+        )
     if not isinstance(saved.get("params", {}), dict):
         raise ModelFileError("'params' must be an object", path)
     return saved

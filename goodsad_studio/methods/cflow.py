@@ -63,7 +63,7 @@ def positional_encoding_2d(dim: int, height: int, width: int) -> torch.Tensor:
     pe[0:half:2] = torch.sin(pos_w * div).T.unsqueeze(1).repeat(1, height, 1)
     pe[1:half:2] = torch.cos(pos_w * div).T.unsqueeze(1).repeat(1, height, 1)
     pe[half::2] = torch.sin(pos_h * div).T.unsqueeze(2).repeat(1, 1, width)
-    pe[half + 1::2] = torch.cos(pos_h * div).T.unsqueeze(2).repeat(1, 1, width)
+    pe[half + 1 :: 2] = torch.cos(pos_h * div).T.unsqueeze(2).repeat(1, 1, width)
     return pe
 
 
@@ -77,8 +77,9 @@ class AllInOneCoupling(nn.Module):
         self.split1 = channels - channels // 2
         self.split2 = channels // 2
         hidden_in = self.split1 + condition
-        self.subnet = nn.Sequential(nn.Linear(hidden_in, 2 * hidden_in), nn.ReLU(),
-                                    nn.Linear(2 * hidden_in, 2 * self.split2))
+        self.subnet = nn.Sequential(
+            nn.Linear(hidden_in, 2 * hidden_in), nn.ReLU(), nn.Linear(2 * hidden_in, 2 * self.split2)
+        )
         self.global_scale = nn.Parameter(torch.full((1, channels), 2.0 * math.log(math.exp(5.0) - 1.0)))
         self.global_offset = nn.Parameter(torch.zeros(1, channels))
         q, r = torch.linalg.qr(torch.randn(channels, channels))
@@ -86,10 +87,10 @@ class AllInOneCoupling(nn.Module):
         self.register_buffer("w_perm", q)
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x1, x2 = x[:, :self.split1], x[:, self.split1:]
+        x1, x2 = x[:, : self.split1], x[:, self.split1 :]
         a = self.subnet(torch.cat([x1, cond], 1)) * 0.1
-        log_s = self.clamp * torch.tanh(a[:, :self.split2])
-        x2 = x2 * torch.exp(log_s) + a[:, self.split2:]
+        log_s = self.clamp * torch.tanh(a[:, : self.split2])
+        x2 = x2 * torch.exp(log_s) + a[:, self.split2 :]
         log_jac = log_s.sum(1)
         scale = 0.1 * F.softplus(self.global_scale, beta=0.5)
         out = torch.cat([x1, x2], 1) * scale + self.global_offset
@@ -113,7 +114,7 @@ class ConditionalFlow(nn.Module):
 def log_likelihood_per_dim(z: torch.Tensor, log_jac: torch.Tensor) -> torch.Tensor:
     """``log p(x) / C`` under a standard-normal prior (the reference's ``get_logp`` divided by C)."""
     channels = z.shape[1]
-    return (-channels * _LOG_SQRT_2PI - 0.5 * (z ** 2).sum(1) + log_jac) / channels
+    return (-channels * _LOG_SQRT_2PI - 0.5 * (z**2).sum(1) + log_jac) / channels
 
 
 class CflowModel(nn.Module):
@@ -140,13 +141,15 @@ class Cflow(TrainedMethod):
         super().__init__(**kwargs)
         if self.hparams["condition_dim"] % 4:
             from goodsad_studio.methods.params import ParamError
+
             raise ParamError(f"parameter 'condition_dim' must be a multiple of 4, got {self.hparams['condition_dim']}")
         self._encodings: dict[tuple[int, int], torch.Tensor] = {}
 
     def build_model(self) -> nn.Module:
         p = self.hparams
-        return CflowModel({r: self.backbone_spec.channels[r] for r in _ROLES}, p["condition_dim"],
-                          p["coupling_blocks"], p["clamp"])
+        return CflowModel(
+            {r: self.backbone_spec.channels[r] for r in _ROLES}, p["condition_dim"], p["coupling_blocks"], p["clamp"]
+        )
 
     def build_optimizers(self, model: nn.Module) -> dict[str, torch.optim.Optimizer]:
         return {"adam": torch.optim.Adam(model.flows.parameters(), lr=self.hparams["lr"])}
@@ -155,7 +158,7 @@ class Cflow(TrainedMethod):
         """Cosine decay over 25 meta-epochs to lr * 0.1^3 with a linear warm-up from lr / 10 over the first 2."""
         lr = self.hparams["lr"]
         meta_epochs = 25
-        eta_min = lr * 0.1 ** 3
+        eta_min = lr * 0.1**3
         fraction = step / max(total, 1)
 
         def cosine(meta: float) -> float:
@@ -179,8 +182,10 @@ class Cflow(TrainedMethod):
         """``B x C x H x W`` -> feature vectors ``BHW x C`` and their conditions ``BHW x P``."""
         b, c, h, w = features.shape
         cond = self._encoding(h, w).unsqueeze(0).expand(b, -1, -1, -1)
-        return (features.float().permute(0, 2, 3, 1).reshape(-1, c),
-                cond.permute(0, 2, 3, 1).reshape(-1, cond.shape[1]))
+        return (
+            features.float().permute(0, 2, 3, 1).reshape(-1, c),
+            cond.permute(0, 2, 3, 1).reshape(-1, cond.shape[1]),
+        )
 
     def training_step(self, state: TrainState, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         optimizer = state.optimizers["adam"]
@@ -192,7 +197,7 @@ class Cflow(TrainedMethod):
             fiber = min(self.hparams["fiber_batch"], n)
             order = torch.randperm(n, device=self.device)
             for f in range(max(1, n // fiber)):
-                index = order[f * fiber:(f + 1) * fiber]
+                index = order[f * fiber : (f + 1) * fiber]
                 z, log_jac = state.model.flows[role](vectors[index], conds[index])
                 loss = -F.logsigmoid(log_likelihood_per_dim(z, log_jac)).mean()
                 optimizer.zero_grad()
@@ -207,8 +212,12 @@ class Cflow(TrainedMethod):
         for role in _ROLES:
             b, _, h, w = features[role].shape
             vectors, conds = self._vectors(features[role].to(self.device))
-            logp = torch.cat([log_likelihood_per_dim(*model.flows[role](vectors[i:i + 65536], conds[i:i + 65536]))
-                              for i in range(0, len(vectors), 65536)])
+            logp = torch.cat(
+                [
+                    log_likelihood_per_dim(*model.flows[role](vectors[i : i + 65536], conds[i : i + 65536]))
+                    for i in range(0, len(vectors), 65536)
+                ]
+            )
             out[role] = logp.reshape(b, h, w)
         return out
 
@@ -216,7 +225,7 @@ class Cflow(TrainedMethod):
         n = len(data[_ROLES[0]])
         maxima = torch.full((len(_ROLES),), -float("inf"), device=self.device)
         for begin in range(0, n, 16):
-            logps = self._log_likelihoods(model, {r: v[begin:begin + 16] for r, v in data.items()})
+            logps = self._log_likelihoods(model, {r: v[begin : begin + 16] for r, v in data.items()})
             for i, role in enumerate(_ROLES):
                 maxima[i] = torch.maximum(maxima[i], logps[role].max())
         model.reference_logp.copy_(maxima)

@@ -112,14 +112,29 @@ def write_checkpoint(directory: str | Path, checkpoint: Checkpoint, *, keep: int
             folder = directory / f"step-{checkpoint.step:08d}-{checkpoint_id}"
         else:
             shutil.rmtree(folder, ignore_errors=True)
-    write_safetensors(folder / TENSORS_FILE, checkpoint.tensors,
-                      {"format": CHECKPOINT_FORMAT, "checkpoint_id": checkpoint_id})
-    meta = {"format": CHECKPOINT_FORMAT, "format_version": CHECKPOINT_VERSION, "checkpoint_id": checkpoint_id,
-            **checkpoint.meta}
+    write_safetensors(
+        folder / TENSORS_FILE, checkpoint.tensors, {"format": CHECKPOINT_FORMAT, "checkpoint_id": checkpoint_id}
+    )
+    meta = {
+        "format": CHECKPOINT_FORMAT,
+        "format_version": CHECKPOINT_VERSION,
+        "checkpoint_id": checkpoint_id,
+        **checkpoint.meta,
+    }
     atomic_write_text(folder / META_FILE, json.dumps(meta, indent=1, sort_keys=True) + "\n")
-    atomic_write_text(directory / POINTER_FILE, json.dumps(
-        {"format": CHECKPOINT_FORMAT, "folder": folder.name, "checkpoint_id": checkpoint_id,
-         "step": checkpoint.step}, indent=1) + "\n")
+    atomic_write_text(
+        directory / POINTER_FILE,
+        json.dumps(
+            {
+                "format": CHECKPOINT_FORMAT,
+                "folder": folder.name,
+                "checkpoint_id": checkpoint_id,
+                "step": checkpoint.step,
+            },
+            indent=1,
+        )
+        + "\n",
+    )
     _prune(directory, keep_names=_newest_folders(directory, folder.name, keep))
     return folder
 
@@ -142,8 +157,9 @@ def read_latest_checkpoint(directory: str | Path) -> Checkpoint | None:
     if int(meta.get("format_version", 0)) > CHECKPOINT_VERSION:
         raise ModelFileError("checkpoint written by a newer goodsad-studio", meta_path)
     arrays, metadata = read_safetensors(folder / TENSORS_FILE)
-    if metadata.get("checkpoint_id") != meta.get("checkpoint_id") or \
-            meta.get("checkpoint_id") != pointer.get("checkpoint_id"):
+    if metadata.get("checkpoint_id") != meta.get("checkpoint_id") or meta.get("checkpoint_id") != pointer.get(
+        "checkpoint_id"
+    ):
         raise ModelFileError("checkpoint files do not belong together (an interrupted write?)", folder)
     return Checkpoint(arrays, meta, folder)
 
@@ -170,7 +186,7 @@ def _read_pointer(directory: Path) -> dict[str, Any] | None:
 
 def _newest_folders(directory: Path, current: str, keep: int) -> set[str]:
     others = sorted((p.name for p in directory.glob("step-*") if p.is_dir() and p.name != current), reverse=True)
-    return {current, *others[:max(keep - 1, 0)]}
+    return {current, *others[: max(keep - 1, 0)]}
 
 
 def _prune(directory: Path, keep_names: set[str]) -> None:

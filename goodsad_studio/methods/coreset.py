@@ -37,9 +37,16 @@ def random_projection(dim_in: int, dim_out: int, seed: int) -> torch.Tensor:
     return torch.randn(dim_in, dim_out, generator=generator) / float(np.sqrt(dim_out))
 
 
-def greedy_coreset(features: np.ndarray | torch.Tensor, n_select: int, *, n_start: int = 10, seed: int = 0,
-                   pool: int = 32768, should_stop: Callable[[], None] | None = None,
-                   progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+def greedy_coreset(
+    features: np.ndarray | torch.Tensor,
+    n_select: int,
+    *,
+    n_start: int = 10,
+    seed: int = 0,
+    pool: int = 32768,
+    should_stop: Callable[[], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
     """Indices (int64, in selection order) of ``n_select`` greedy k-center picks among ``features`` (N x d).
 
     ``should_stop`` is called between rounds and may raise (e.g. :class:`Cancelled`); ``progress(done, total)``
@@ -112,15 +119,16 @@ def greedy_coreset(features: np.ndarray | torch.Tensor, n_select: int, *, n_star
     return chosen
 
 
-def _refresh(idx: torch.Tensor, k: int, bound: torch.Tensor, fresh_at: torch.Tensor, points: np.ndarray,
-             centres: np.ndarray) -> None:
+def _refresh(
+    idx: torch.Tensor, k: int, bound: torch.Tensor, fresh_at: torch.Tensor, points: np.ndarray, centres: np.ndarray
+) -> None:
     """Make ``bound[idx]`` exact against centres ``[0, k)``, using only the centres each point has not seen."""
     stale = idx[fresh_at[idx] < k]
     if len(stale) == 0:
         return
     stale = stale[torch.argsort(fresh_at[stale], stable=True)]
     for begin in range(0, len(stale), _REFRESH_CHUNK):
-        ids = stale[begin:begin + _REFRESH_CHUNK]
+        ids = stale[begin : begin + _REFRESH_CHUNK]
         first = int(fresh_at[ids[0]])  # the oldest in this chunk; re-checking seen centres is harmless
         nearest, _ = faiss.knn(points[ids.numpy()], centres[first:k], 1)
         bound[ids] = torch.minimum(bound[ids], torch.from_numpy(nearest[:, 0]).clamp_min_(0))

@@ -48,8 +48,8 @@ def ledoit_wolf_covariance(x: torch.Tensor) -> torch.Tensor:
     emp = centred.T @ centred / n
     mu = torch.trace(emp) / d
     delta = ((emp - mu * torch.eye(d, dtype=x.dtype, device=x.device)) ** 2).sum() / d
-    x2 = centred ** 2
-    beta = ((x2.T @ x2) / n - emp ** 2).sum() / (d * n)
+    x2 = centred**2
+    beta = ((x2.T @ x2) / n - emp**2).sum() / (d * n)
     beta = torch.minimum(beta, delta)
     shrinkage = beta / delta if delta > 0 else torch.zeros((), dtype=x.dtype, device=x.device)
     return (1 - shrinkage) * emp + shrinkage * mu * torch.eye(d, dtype=x.dtype, device=x.device)
@@ -62,9 +62,15 @@ class CutPasteModel(nn.Module):
     def __init__(self, trunk: nn.Module, dim: int, head_width: int = 512, embed: int = 128):
         super().__init__()
         self.trunk = trunk
-        self.head = nn.Sequential(nn.Linear(dim, head_width), nn.BatchNorm1d(head_width), nn.ReLU(inplace=True),
-                                  nn.Linear(head_width, head_width), nn.BatchNorm1d(head_width),
-                                  nn.ReLU(inplace=True), nn.Linear(head_width, embed))
+        self.head = nn.Sequential(
+            nn.Linear(dim, head_width),
+            nn.BatchNorm1d(head_width),
+            nn.ReLU(inplace=True),
+            nn.Linear(head_width, head_width),
+            nn.BatchNorm1d(head_width),
+            nn.ReLU(inplace=True),
+            nn.Linear(head_width, embed),
+        )
         self.classifier = nn.Linear(embed, 3)
         self.register_buffer("gde_mean", torch.zeros(dim))
         self.register_buffer("gde_precision", torch.eye(dim))
@@ -100,8 +106,7 @@ class CutPaste(TrainedMethod):
 
     def __init__(self, *, backbone: str = "auto", weights: str = "auto", **kwargs: Any):
         if backbone == "auto" and weights in ("auto", "random"):
-            backbone = "resnet18" if weights == "random" or get_backbone("resnet18").has_weights() \
-                else "mobilenet_v2"
+            backbone = "resnet18" if weights == "random" or get_backbone("resnet18").has_weights() else "mobilenet_v2"
         super().__init__(backbone=backbone, weights=weights, **kwargs)
 
     def build_model(self) -> nn.Module:
@@ -111,8 +116,11 @@ class CutPaste(TrainedMethod):
 
     def build_optimizers(self, model: nn.Module) -> dict[str, torch.optim.Optimizer]:
         p = self.hparams
-        return {"sgd": torch.optim.SGD(model.parameters(), lr=p["lr"], momentum=p["momentum"],
-                                       weight_decay=p["weight_decay"])}
+        return {
+            "sgd": torch.optim.SGD(
+                model.parameters(), lr=p["lr"], momentum=p["momentum"], weight_decay=p["weight_decay"]
+            )
+        }
 
     def synthesize(self, images: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """The 3-way batch: every image as itself (label 0), with a CutPaste (1) and with a scar (2)."""
@@ -150,7 +158,7 @@ class CutPaste(TrainedMethod):
         """Fit the Gaussian density on the pooled representations of the training images."""
         chunks = []
         for begin in range(0, len(data), 32):
-            fmap, _ = model(self.to_input(data[begin:begin + 32]))
+            fmap, _ = model(self.to_input(data[begin : begin + 32]))
             chunks.append(fmap.mean((2, 3)).double())
         representations = torch.cat(chunks)
         model.gde_mean.copy_(representations.mean(0).float())

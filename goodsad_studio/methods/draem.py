@@ -59,17 +59,24 @@ class ReconstructiveSubNetwork(nn.Module):
         super().__init__()
         w = width
         widths = [w, 2 * w, 4 * w, 8 * w, 8 * w]
-        self.encoder = nn.ModuleList([double_conv(c_in, c_out) for c_in, c_out in
-                                      zip([channels, *widths[:-1]], widths)])
+        self.encoder = nn.ModuleList(
+            [double_conv(c_in, c_out) for c_in, c_out in zip([channels, *widths[:-1]], widths, strict=False)]
+        )
         self.ups = nn.ModuleList([up_conv(8 * w, 8 * w), up_conv(4 * w, 4 * w), up_conv(2 * w, 2 * w), up_conv(w, w)])
-        self.blocks = nn.ModuleList([double_conv(8 * w, 4 * w, 8 * w), double_conv(4 * w, 2 * w, 4 * w),
-                                     double_conv(2 * w, w, 2 * w), double_conv(w, w)])
+        self.blocks = nn.ModuleList(
+            [
+                double_conv(8 * w, 4 * w, 8 * w),
+                double_conv(4 * w, 2 * w, 4 * w),
+                double_conv(2 * w, w, 2 * w),
+                double_conv(w, w),
+            ]
+        )
         self.out = nn.Conv2d(w, channels, 3, padding=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for i, block in enumerate(self.encoder):
             x = block(x if i == 0 else F.max_pool2d(x, 2))
-        for up, block in zip(self.ups, self.blocks):
+        for up, block in zip(self.ups, self.blocks, strict=False):
             x = block(up(x))
         return self.out(x)
 
@@ -81,11 +88,14 @@ class DiscriminativeSubNetwork(nn.Module):
         super().__init__()
         w = width
         widths = [w, 2 * w, 4 * w, 8 * w, 8 * w, 8 * w]
-        self.encoder = nn.ModuleList([double_conv(c_in, c_out) for c_in, c_out in
-                                      zip([in_channels, *widths[:-1]], widths)])
+        self.encoder = nn.ModuleList(
+            [double_conv(c_in, c_out) for c_in, c_out in zip([in_channels, *widths[:-1]], widths, strict=False)]
+        )
         ups, blocks = [], []
         current = widths[-1]
-        for skip, out in zip(reversed(widths[:-1]), [8 * w, 4 * w, 2 * w, w, w]):  # as the reference decoder
+        for skip, out in zip(
+            reversed(widths[:-1]), [8 * w, 4 * w, 2 * w, w, w], strict=False
+        ):  # as the reference decoder
             ups.append(up_conv(current, out))
             blocks.append(double_conv(out + skip, out))
             current = out
@@ -97,7 +107,7 @@ class DiscriminativeSubNetwork(nn.Module):
         for i, block in enumerate(self.encoder):
             x = block(x if i == 0 else F.max_pool2d(x, 2))
             skips.append(x)
-        for up, block, skip in zip(self.ups, self.blocks, reversed(skips[:-1])):
+        for up, block, skip in zip(self.ups, self.blocks, reversed(skips[:-1]), strict=False):
             x = block(torch.cat([up(x), skip], dim=1))
         return self.out(x)
 
@@ -123,12 +133,13 @@ def _init_weights(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
-def ssim(a: torch.Tensor, b: torch.Tensor, window: int = 11, sigma: float = 1.5, value_range: float = 1.0
-         ) -> torch.Tensor:
+def ssim(
+    a: torch.Tensor, b: torch.Tensor, window: int = 11, sigma: float = 1.5, value_range: float = 1.0
+) -> torch.Tensor:
     """Mean structural similarity of two ``B x C x H x W`` batches (Gaussian window, zero padding as the
     reference code)."""
     coords = torch.arange(window, dtype=a.dtype, device=a.device) - window // 2
-    g = torch.exp(-coords ** 2 / (2 * sigma ** 2))
+    g = torch.exp(-(coords**2) / (2 * sigma**2))
     g = g / g.sum()
     channels = a.shape[1]
     kernel = (g[:, None] * g[None, :]).expand(channels, 1, window, window).contiguous()
@@ -137,23 +148,24 @@ def ssim(a: torch.Tensor, b: torch.Tensor, window: int = 11, sigma: float = 1.5,
         return F.conv2d(x, kernel, padding=window // 2, groups=channels)
 
     mu_a, mu_b = blur(a), blur(b)
-    var_a = blur(a * a) - mu_a ** 2
-    var_b = blur(b * b) - mu_b ** 2
+    var_a = blur(a * a) - mu_a**2
+    var_b = blur(b * b) - mu_b**2
     cov = blur(a * b) - mu_a * mu_b
     c1, c2 = (0.01 * value_range) ** 2, (0.03 * value_range) ** 2
-    value = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2))
+    value = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
     return value.mean()
 
 
-def focal_loss(probabilities: torch.Tensor, target: torch.Tensor, gamma: float = 2.0, smooth: float = 1e-5
-               ) -> torch.Tensor:
+def focal_loss(
+    probabilities: torch.Tensor, target: torch.Tensor, gamma: float = 2.0, smooth: float = 1e-5
+) -> torch.Tensor:
     """The reference focal loss on softmax ``probabilities`` (``B x K x H x W``) and integer ``target``
     (``B x H x W``): ``-(1 - p_t)^gamma log p_t`` with label smoothing ``smooth``, averaged."""
     classes = probabilities.shape[1]
     one_hot = F.one_hot(target.long(), classes).permute(0, 3, 1, 2).to(probabilities.dtype)
     one_hot = one_hot.clamp(smooth / (classes - 1), 1.0 - smooth)
     pt = (one_hot * probabilities).sum(1) + smooth
-    return (-(1 - pt) ** gamma * pt.log()).mean()
+    return (-((1 - pt) ** gamma) * pt.log()).mean()
 
 
 def rotate_image(image: np.ndarray, degrees: float) -> np.ndarray:
@@ -173,12 +185,30 @@ class Draem(TrainedMethod):
         *training_params(epochs=700, batch_size=8, lr=1e-4, image_size=256, blur_sigma=0.0),
         ParamSpec("rec_width", "int", 128, min=2, max=512, help="reconstructive sub-network base width (paper 128)"),
         ParamSpec("disc_width", "int", 64, min=2, max=512, help="discriminative sub-network base width (paper 64)"),
-        ParamSpec("anomaly_prob", "float", 0.5, min=0.0, max=1.0,
-                  help="probability that a training image gets a synthetic anomaly (paper 0.5)"),
-        ParamSpec("rotate_prob", "float", 0.3, min=0.0, max=1.0,
-                  help="probability that a training image is first rotated by -90..90 degrees (reference 0.3)"),
-        ParamSpec("score_window", "int", 21, min=1, max=255,
-                  help="side of the mean filter over the map whose maximum is the image score (reference 21)"),
+        ParamSpec(
+            "anomaly_prob",
+            "float",
+            0.5,
+            min=0.0,
+            max=1.0,
+            help="probability that a training image gets a synthetic anomaly (paper 0.5)",
+        ),
+        ParamSpec(
+            "rotate_prob",
+            "float",
+            0.3,
+            min=0.0,
+            max=1.0,
+            help="probability that a training image is first rotated by -90..90 degrees (reference 0.3)",
+        ),
+        ParamSpec(
+            "score_window",
+            "int",
+            21,
+            min=1,
+            max=255,
+            help="side of the mean filter over the map whose maximum is the image score (reference 21)",
+        ),
     ]
 
     def build_model(self) -> nn.Module:
@@ -187,8 +217,7 @@ class Draem(TrainedMethod):
     def build_optimizers(self, model: nn.Module) -> dict[str, torch.optim.Optimizer]:
         return {"adam": torch.optim.Adam(model.parameters(), lr=self.hparams["lr"])}
 
-    def synthesize(self, images: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray,
-                                                                                  np.ndarray]:
+    def synthesize(self, images: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(normal, augmented, masks)`` for a uint8 batch: optional rotation, then an anomaly with probability
         ``anomaly_prob`` (otherwise the image itself and an empty mask)."""
         p = self.hparams
@@ -212,7 +241,7 @@ class Draem(TrainedMethod):
         total = state.total_steps
         decays = sum(state.step >= int(total * m) for m in (0.8, 0.9))
         optimizer = state.optimizers["adam"]
-        set_learning_rate(optimizer, self.hparams["lr"] * 0.2 ** decays)
+        set_learning_rate(optimizer, self.hparams["lr"] * 0.2**decays)
         normal, augmented, masks = self.synthesize(np.asarray(batch), state.rng)
         target, inputs = self.to_input(normal), self.to_input(augmented)
         reconstruction, logits = state.model(inputs)

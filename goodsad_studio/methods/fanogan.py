@@ -48,10 +48,11 @@ class Generator(nn.Module):
         levels = _levels(image_size)
         channels = [width * min(2 ** (levels - 1 - i), 8) for i in range(levels)]
         self.start = channels[0]
-        self.project = nn.Sequential(nn.Linear(latent, 4 * 4 * channels[0]), nn.BatchNorm1d(4 * 4 * channels[0]),
-                                     nn.ReLU(inplace=True))
+        self.project = nn.Sequential(
+            nn.Linear(latent, 4 * 4 * channels[0]), nn.BatchNorm1d(4 * 4 * channels[0]), nn.ReLU(inplace=True)
+        )
         layers: list[nn.Module] = []
-        for cin, cout in zip(channels, channels[1:]):
+        for cin, cout in zip(channels, channels[1:], strict=False):
             layers += [nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(True)]
         layers += [nn.ConvTranspose2d(channels[-1], 3, 4, 2, 1), nn.Tanh()]
         self.body = nn.Sequential(*layers)
@@ -67,7 +68,7 @@ class ConvStack(nn.Module):
     def __init__(self, width: int, image_size: int, out: int):
         super().__init__()
         levels = _levels(image_size)
-        channels = [width * min(2 ** i, 8) for i in range(levels)]
+        channels = [width * min(2**i, 8) for i in range(levels)]
         layers: list[nn.Module] = []
         cin = 3
         for cout in channels:
@@ -99,8 +100,14 @@ class FAnoGan(TrainedMethod):
         *training_params(epochs=400, batch_size=64, lr=1e-4, image_size=64, blur_sigma=0.0),
         ParamSpec("latent_dim", "int", 128, min=2, max=4096, help="size of the latent code z (paper 128)"),
         ParamSpec("width", "int", 64, min=2, max=512, help="base channel width of G, D and E"),
-        ParamSpec("gan_fraction", "float", 0.5, min=0.01, max=0.99,
-                  help="share of the training steps spent on the WGAN-GP; the rest trains the encoder"),
+        ParamSpec(
+            "gan_fraction",
+            "float",
+            0.5,
+            min=0.01,
+            max=0.99,
+            help="share of the training steps spent on the WGAN-GP; the rest trains the encoder",
+        ),
         ParamSpec("n_critic", "int", 5, min=1, max=100, help="critic updates per generator update (WGAN-GP 5)"),
         ParamSpec("gp_weight", "float", 10.0, min=0.0, max=1000.0, help="gradient penalty weight (WGAN-GP 10)"),
         ParamSpec("kappa", "float", 1.0, min=0.0, max=1000.0, help="weight of the feature residual (paper 1)"),
@@ -110,8 +117,10 @@ class FAnoGan(TrainedMethod):
         super().__init__(**kwargs)
         size = self.hparams["image_size"]
         if size & (size - 1) or size < 16:
-            raise ParamError(f"fanogan: image_size must be a power of two of at least 16 (its DCGAN "
-                             f"architecture doubles 4x4 maps), got {size}")
+            raise ParamError(
+                f"fanogan: image_size must be a power of two of at least 16 (its DCGAN "
+                f"architecture doubles 4x4 maps), got {size}"
+            )
 
     def build_model(self) -> nn.Module:
         p = self.hparams
@@ -119,9 +128,11 @@ class FAnoGan(TrainedMethod):
 
     def build_optimizers(self, model: nn.Module) -> dict[str, torch.optim.Optimizer]:
         lr, betas = self.hparams["lr"], (0.0, 0.9)
-        return {"generator": torch.optim.Adam(model.generator.parameters(), lr=lr, betas=betas),
-                "critic": torch.optim.Adam(model.critic.parameters(), lr=lr, betas=betas),
-                "encoder": torch.optim.Adam(model.encoder.parameters(), lr=lr, betas=betas)}
+        return {
+            "generator": torch.optim.Adam(model.generator.parameters(), lr=lr, betas=betas),
+            "critic": torch.optim.Adam(model.critic.parameters(), lr=lr, betas=betas),
+            "encoder": torch.optim.Adam(model.encoder.parameters(), lr=lr, betas=betas),
+        }
 
     def gan_steps(self, total: int) -> int:
         return min(max(1, round(total * self.hparams["gan_fraction"])), max(total - 1, 1))
@@ -165,7 +176,7 @@ class FAnoGan(TrainedMethod):
         _, f_real = model.critic(x)
         _, f_fake = model.critic(reconstruction)
         residual = x - reconstruction
-        return (residual ** 2).flatten(1).mean(1), ((f_real - f_fake) ** 2).mean(1), residual
+        return (residual**2).flatten(1).mean(1), ((f_real - f_fake) ** 2).mean(1), residual
 
     def _encoder_step(self, state: TrainState, x: torch.Tensor) -> dict[str, float]:
         model = state.model

@@ -37,8 +37,16 @@ def faiss_has_gpu() -> bool:
 class PatchIndex:
     """Search structure over ``bank`` (``N x d``, float32 or float16). ``search`` returns squared L2 distances."""
 
-    def __init__(self, bank: np.ndarray, kind: str = "flat", *, nprobe: int = 16, ef_search: int = 64,
-                 use_gpu: bool = False, state: dict[str, np.ndarray] | None = None):
+    def __init__(
+        self,
+        bank: np.ndarray,
+        kind: str = "flat",
+        *,
+        nprobe: int = 16,
+        ef_search: int = 64,
+        use_gpu: bool = False,
+        state: dict[str, np.ndarray] | None = None,
+    ):
         if kind not in INDEX_KINDS:
             raise ValueError(f"unknown index kind {kind!r}; one of {INDEX_KINDS}")
         if bank.ndim != 2 or bank.shape[0] == 0 or bank.dtype not in (np.float16, np.float32):
@@ -81,7 +89,7 @@ class PatchIndex:
         best_d: np.ndarray | None = None
         best_i: np.ndarray | None = None
         for begin in range(0, len(self), rows):
-            block = np.ascontiguousarray(self.bank[begin:begin + rows], dtype=np.float32)
+            block = np.ascontiguousarray(self.bank[begin : begin + rows], dtype=np.float32)
             d, i = self._knn(queries, block, min(k, len(block)))
             i = i + begin
             if best_d is None:
@@ -134,7 +142,7 @@ class PatchIndex:
         self._quantizer = quantizer  # the IVF index does not own it: keep it alive as long as the index
         index.train(self._float32_rows(min(n, 1024)))  # quantizer already filled: trains nothing of substance
         for begin in range(0, n, 65536):
-            index.add(np.ascontiguousarray(self.bank[begin:begin + 65536], dtype=np.float32))
+            index.add(np.ascontiguousarray(self.bank[begin : begin + 65536], dtype=np.float32))
         self._ivf_centroids = centroids
         if self.use_gpu:
             index = faiss.index_cpu_to_gpu(self._gpu_resources, 0, index)
@@ -149,7 +157,7 @@ class PatchIndex:
             index = faiss.IndexHNSWFlat(dim, 32)
         index.hnsw.efConstruction = 80
         for begin in range(0, len(self), 65536):
-            index.add(np.ascontiguousarray(self.bank[begin:begin + 65536], dtype=np.float32))
+            index.add(np.ascontiguousarray(self.bank[begin : begin + 65536], dtype=np.float32))
         return index
 
     def _load_hnsw(self, blob: np.ndarray) -> faiss.Index:

@@ -61,8 +61,9 @@ class ResNet18EncDec(nn.Module):
     def __init__(self, width: int = 64):
         super().__init__()
         w = width
-        self.stem = nn.Sequential(nn.Conv2d(3, w, 7, 2, 3, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True),
-                                  nn.MaxPool2d(3, 2, 1))
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, w, 7, 2, 3, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)
+        )
         stages, cin = [], w
         for cout, stride in ((w, 1), (2 * w, 2), (4 * w, 2), (8 * w, 2)):
             stages.append(nn.Sequential(BasicBlock(cin, cout, stride), BasicBlock(cout, cout)))
@@ -70,8 +71,12 @@ class ResNet18EncDec(nn.Module):
         self.encoder = nn.Sequential(*stages)
         ups = []
         for cout in (4 * w, 2 * w, w, w, max(w // 2, 1)):
-            ups += [nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
-                    nn.Conv2d(cin, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+            ups += [
+                nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
+                nn.Conv2d(cin, cout, 3, 1, 1, bias=False),
+                nn.BatchNorm2d(cout),
+                nn.ReLU(inplace=True),
+            ]
             cin = cout
         self.decoder = nn.Sequential(*ups)
         self.head = nn.Conv2d(cin, 1, 1)
@@ -94,8 +99,7 @@ class Nsa(TrainedMethod):
         ParamSpec("width", "int", 64, min=2, max=512, help="ResNet-18 base width (64 = ResNet-18)"),
         ParamSpec("max_patches", "int", 3, min=1, max=10, help="patches per image, first always, others p=0.5"),
         ParamSpec("logistic_k", "float", 1 / 12, min=1e-4, max=10.0, help="slope of the logistic label"),
-        ParamSpec("logistic_x0", "float", 24.0, min=0.0, max=255.0,
-                  help="grey-level change where the label is 0.5"),
+        ParamSpec("logistic_x0", "float", 24.0, min=0.0, max=255.0, help="grey-level change where the label is 0.5"),
         ParamSpec("mixed_clone", "bool", False, help="Poisson blending keeps the stronger gradient (MIXED_CLONE)"),
     ]
 
@@ -109,19 +113,21 @@ class Nsa(TrainedMethod):
         self._sources = images  # patches come from any other training image
         return {"image": images, "index": np.arange(len(images))}
 
-    def synthesize(self, images: np.ndarray, indices: np.ndarray, rng: np.random.Generator
-                   ) -> tuple[np.ndarray, np.ndarray]:
+    def synthesize(
+        self, images: np.ndarray, indices: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Augmented uint8 images and their float32 logistic labels; the source of each is another image."""
         p = self.hparams
         pool = self._sources
         augmented, labels = [], []
-        for image, own in zip(images, indices):
+        for image, own in zip(images, indices, strict=False):
             choices = len(pool) - 1
             other = int(rng.integers(choices)) if choices else int(own)
             other = other + 1 if choices and other >= own else other
             try:
-                out, mask = nsa_patch_blend(image, rng, pool[other], max_patches=p["max_patches"],
-                                            mixed=p["mixed_clone"])
+                out, mask = nsa_patch_blend(
+                    image, rng, pool[other], max_patches=p["max_patches"], mixed=p["mixed_clone"]
+                )
                 label = nsa_logistic_label(image, out, mask, p["logistic_k"], p["logistic_x0"])
             except SyntheticAnomalyError:  # identical source and target: a normal example
                 out, label = image, np.zeros(image.shape[:2], np.float32)

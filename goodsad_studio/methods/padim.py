@@ -72,7 +72,7 @@ class _GaussianAccumulator:
         torch.set_num_threads(1)
         try:
             for begin in range(0, cov.shape[0], 256):  # bounded temporary memory
-                out[begin:begin + 256] = torch.linalg.inv(cov[begin:begin + 256]).float()
+                out[begin : begin + 256] = torch.linalg.inv(cov[begin : begin + 256]).float()
         finally:
             torch.set_num_threads(threads)
         return out
@@ -85,8 +85,15 @@ class Padim(BackboneMethod):
     roles = ("s4", "s8", "s16")
     params = [
         *PREPROCESS_PARAMS,
-        ParamSpec("n_features", "int", None, min=1, max=4096, optional=True,
-                  help="random channels kept; None = the backbone's default (100, or 550 for wide_resnet50_2)"),
+        ParamSpec(
+            "n_features",
+            "int",
+            None,
+            min=1,
+            max=4096,
+            optional=True,
+            help="random channels kept; None = the backbone's default (100, or 550 for wide_resnet50_2)",
+        ),
         ParamSpec("eps", "float", 0.01, min=0.0, max=10.0, help="covariance shrinkage eps * I (paper: 0.01)"),
         ParamSpec("blur_sigma", "float", 4.0, min=0.0, max=64.0, help="Gaussian smoothing of the map (paper: 4)"),
         ParamSpec("seed", "int", 0, min=0, max=2**31 - 1, help="seed of the random channel subset"),
@@ -98,8 +105,10 @@ class Padim(BackboneMethod):
         if self.hparams["n_features"] is None:
             self.hparams["n_features"] = min(self.backbone_spec.padim_dim, total)
         if self.hparams["n_features"] > total:
-            raise ParamError(f"parameter 'n_features' is {self.hparams['n_features']} but {self.backbone_spec.name} "
-                             f"taps have only {total} channels")
+            raise ParamError(
+                f"parameter 'n_features' is {self.hparams['n_features']} but {self.backbone_spec.name} "
+                f"taps have only {total} channels"
+            )
         generator = torch.Generator().manual_seed(self.hparams["seed"])
         self.channels = torch.sort(torch.randperm(total, generator=generator)[: self.hparams["n_features"]]).values
         self._mean: torch.Tensor | None = None
@@ -114,8 +123,9 @@ class Padim(BackboneMethod):
         stacked = torch.cat(maps, dim=1)
         return stacked.index_select(1, self.channels.to(stacked.device))
 
-    def fit(self, images: Iterable[np.ndarray], *, progress: ProgressFn | None = None,
-            cancel: threading.Event | None = None) -> None:
+    def fit(
+        self, images: Iterable[np.ndarray], *, progress: ProgressFn | None = None, cancel: threading.Event | None = None
+    ) -> None:
         acc: _GaussianAccumulator | None = None
         grid: tuple[int, int] | None = None
         for features, _ in self.iter_feature_batches(images, progress=progress, cancel=cancel):
@@ -148,20 +158,24 @@ class Padim(BackboneMethod):
             raise NotFittedError("PaDiM has not been fitted: call fit() or load a saved model first")
         results: list[Prediction] = []
         for begin in range(0, len(images), self.batch_size):
-            features, shapes = self.features(images[begin:begin + self.batch_size], begin)
+            features, shapes = self.features(images[begin : begin + self.batch_size], begin)
             emb = self.embed(features).cpu()
             if tuple(emb.shape[-2:]) != self._grid:
                 raise ParamError(f"feature grid {tuple(emb.shape[-2:])} differs from the fitted {self._grid}")
             distances = self.mahalanobis(emb).numpy()
-            for grid_map, shape in zip(distances, shapes):
+            for grid_map, shape in zip(distances, shapes, strict=False):
                 at_input = self.preprocess.smooth(grid_map, self.hparams["blur_sigma"])
                 results.append(Prediction(float(at_input.max()), self.preprocess.to_image(at_input, shape)))
         return results
 
     def _state_arrays(self) -> dict[str, np.ndarray]:
         assert self._mean is not None and self._precision is not None and self._grid is not None
-        return {"mean": self._mean.numpy(), "precision": self._precision.numpy(),
-                "grid": np.asarray(self._grid, np.int64), "channels": self.channels.numpy()}
+        return {
+            "mean": self._mean.numpy(),
+            "precision": self._precision.numpy(),
+            "grid": np.asarray(self._grid, np.int64),
+            "channels": self.channels.numpy(),
+        }
 
     def _load_state_arrays(self, arrays: dict[str, np.ndarray], path: Path) -> None:
         mean = self._require(arrays, "mean", path, ndim=2)
@@ -169,10 +183,17 @@ class Padim(BackboneMethod):
         grid = self._require(arrays, "grid", path, ndim=1)
         channels = self._require(arrays, "channels", path, ndim=1)
         d = self.hparams["n_features"]
-        if (mean.shape[1] != d or precision.shape != (mean.shape[0], d, d) or grid.size != 2
-                or int(grid[0]) * int(grid[1]) != mean.shape[0]):
-            raise ModelFileError(f"PaDiM state arrays do not fit together (mean {mean.shape}, precision "
-                                 f"{precision.shape}, grid {grid.tolist()}, n_features {d})", path)
+        if (
+            mean.shape[1] != d
+            or precision.shape != (mean.shape[0], d, d)
+            or grid.size != 2
+            or int(grid[0]) * int(grid[1]) != mean.shape[0]
+        ):
+            raise ModelFileError(
+                f"PaDiM state arrays do not fit together (mean {mean.shape}, precision "
+                f"{precision.shape}, grid {grid.tolist()}, n_features {d})",
+                path,
+            )
         if not np.array_equal(channels, self.channels.numpy()):
             raise ModelFileError("saved channel subset differs from the one the seed gives", path)
         self._mean = torch.from_numpy(mean.astype(np.float32))

@@ -100,8 +100,14 @@ class ParamSpec:
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly description, for the GUI and ``--help`` text."""
         return {
-            "name": self.name, "type": self.type, "default": self.default, "min": self.min, "max": self.max,
-            "choices": list(self.choices) if self.choices else None, "help": self.help, "optional": self.optional,
+            "name": self.name,
+            "type": self.type,
+            "default": self.default,
+            "min": self.min,
+            "max": self.max,
+            "choices": list(self.choices) if self.choices else None,
+            "help": self.help,
+            "optional": self.optional,
         }
 
     def _parse_text(self, text: str) -> Any:

@@ -77,27 +77,81 @@ class PatchCore(BackboneMethod):
     roles = ("s8", "s16")
     params = [
         *PREPROCESS_PARAMS,
-        ParamSpec("coreset_ratio", "float", 0.1, min=1e-4, max=1.0,
-                  help="fraction of training patches kept in the memory bank (0.01 = 1%; 1.0 keeps all)"),
-        ParamSpec("coreset_dim", "int", 128, min=8, max=2048,
-                  help="dimension of the random projection the coreset distances are computed in"),
-        ParamSpec("coreset_start", "int", 10, min=1, max=1000,
-                  help="random starting points of the approximate greedy coreset (as the reference)"),
-        ParamSpec("pretrain_dim", "int", None, min=8, max=8192, optional=True,
-                  help="per-layer projected size; None = the backbone's default (1024 for wide_resnet50_2)"),
-        ParamSpec("target_dim", "int", None, min=8, max=8192, optional=True,
-                  help="final patch-feature size; None = the backbone's default (1024 for wide_resnet50_2)"),
-        ParamSpec("reweight_neighbors", "int", 0, min=0, max=64,
-                  help="b of the paper's image-score reweighting (Eq. 7; the paper's b=3 or anomalib's 9); "
-                       "0 = the maximum patch score, as the reference code"),
-        ParamSpec("bank_dtype", "choice", "float32", choices=("float32", "float16"),
-                  help="float16 halves the memory bank (e.g. for coreset_ratio=1.0 on big training sets)"),
-        ParamSpec("index", "choice", "flat", choices=INDEX_KINDS,
-                  help="flat = exact search; ivf/hnsw = approximate, faster on very big banks"),
+        ParamSpec(
+            "coreset_ratio",
+            "float",
+            0.1,
+            min=1e-4,
+            max=1.0,
+            help="fraction of training patches kept in the memory bank (0.01 = 1%; 1.0 keeps all)",
+        ),
+        ParamSpec(
+            "coreset_dim",
+            "int",
+            128,
+            min=8,
+            max=2048,
+            help="dimension of the random projection the coreset distances are computed in",
+        ),
+        ParamSpec(
+            "coreset_start",
+            "int",
+            10,
+            min=1,
+            max=1000,
+            help="random starting points of the approximate greedy coreset (as the reference)",
+        ),
+        ParamSpec(
+            "pretrain_dim",
+            "int",
+            None,
+            min=8,
+            max=8192,
+            optional=True,
+            help="per-layer projected size; None = the backbone's default (1024 for wide_resnet50_2)",
+        ),
+        ParamSpec(
+            "target_dim",
+            "int",
+            None,
+            min=8,
+            max=8192,
+            optional=True,
+            help="final patch-feature size; None = the backbone's default (1024 for wide_resnet50_2)",
+        ),
+        ParamSpec(
+            "reweight_neighbors",
+            "int",
+            0,
+            min=0,
+            max=64,
+            help="b of the paper's image-score reweighting (Eq. 7; the paper's b=3 or anomalib's 9); "
+            "0 = the maximum patch score, as the reference code",
+        ),
+        ParamSpec(
+            "bank_dtype",
+            "choice",
+            "float32",
+            choices=("float32", "float16"),
+            help="float16 halves the memory bank (e.g. for coreset_ratio=1.0 on big training sets)",
+        ),
+        ParamSpec(
+            "index",
+            "choice",
+            "flat",
+            choices=INDEX_KINDS,
+            help="flat = exact search; ivf/hnsw = approximate, faster on very big banks",
+        ),
         ParamSpec("ivf_nprobe", "int", 16, min=1, max=4096, help="IVF lists searched per query"),
         ParamSpec("hnsw_ef", "int", 64, min=1, max=4096, help="HNSW search breadth"),
-        ParamSpec("blur_sigma", "float", 4.0, min=0.0, max=64.0,
-                  help="Gaussian smoothing of the map, in network-input pixels (paper: 4)"),
+        ParamSpec(
+            "blur_sigma",
+            "float",
+            4.0,
+            min=0.0,
+            max=64.0,
+            help="Gaussian smoothing of the map, in network-input pixels (paper: 4)",
+        ),
         ParamSpec("seed", "int", 0, min=0, max=2**31 - 1, help="seed of the projection and coreset start"),
     ]
 
@@ -105,8 +159,10 @@ class PatchCore(BackboneMethod):
         super().__init__(backbone=backbone, device=device, weights=weights, **params)
         b = self.hparams["reweight_neighbors"]
         if b == 1:
-            raise ParamError("parameter 'reweight_neighbors' must be 0 (off) or at least 2 "
-                             "(with b=1 the reweighting factor is always 0)")
+            raise ParamError(
+                "parameter 'reweight_neighbors' must be 0 (off) or at least 2 "
+                "(with b=1 the reweighting factor is always 0)"
+            )
         default_pre, default_target = self.backbone_spec.patchcore_dims
         if self.hparams["pretrain_dim"] is None:
             self.hparams["pretrain_dim"] = default_pre
@@ -119,8 +175,9 @@ class PatchCore(BackboneMethod):
         """Backbone features -> ``B x h x w x target_dim`` patch embeddings (float32, on the device)."""
         return locally_aware_patches(features, self.hparams["pretrain_dim"], self.hparams["target_dim"])
 
-    def fit(self, images: Iterable[np.ndarray], *, progress: ProgressFn | None = None,
-            cancel: threading.Event | None = None) -> None:
+    def fit(
+        self, images: Iterable[np.ndarray], *, progress: ProgressFn | None = None, cancel: threading.Event | None = None
+    ) -> None:
         """Build the memory bank. Progress counts the images, then (when subsampling) as many steps again for
         the coreset. On cancel the previous bank (if any) is kept."""
         p = self.hparams
@@ -129,8 +186,9 @@ class PatchCore(BackboneMethod):
         n_images = self._images_total(images)
         subsample = ratio < 1.0
         total = n_images * (2 if subsample else 1)
-        projection = random_projection(p["target_dim"], p["coreset_dim"], p["seed"]).to(self.device) \
-            if subsample else None
+        projection = (
+            random_projection(p["target_dim"], p["coreset_dim"], p["seed"]).to(self.device) if subsample else None
+        )
         store: _RowStore | None = None
         projected: _RowStore | None = None
         done = 0
@@ -162,8 +220,14 @@ class PatchCore(BackboneMethod):
                 if progress is not None:
                     progress(done + int(done * k / n), total or 0)
 
-            chosen = greedy_coreset(points, n_select, n_start=p["coreset_start"], seed=p["seed"],
-                                    should_stop=lambda: check_cancel(cancel, "fitting"), progress=coreset_progress)
+            chosen = greedy_coreset(
+                points,
+                n_select,
+                n_start=p["coreset_start"],
+                seed=p["seed"],
+                should_stop=lambda: check_cancel(cancel, "fitting"),
+                progress=coreset_progress,
+            )
             del points
             bank = embeddings[np.sort(chosen)]
             del embeddings
@@ -174,8 +238,14 @@ class PatchCore(BackboneMethod):
 
     def _make_index(self, bank: np.ndarray, state: dict[str, np.ndarray] | None = None) -> PatchIndex:
         p = self.hparams
-        return PatchIndex(bank, p["index"], nprobe=p["ivf_nprobe"], ef_search=p["hnsw_ef"],
-                          use_gpu=self.device.type == "cuda", state=state)
+        return PatchIndex(
+            bank,
+            p["index"],
+            nprobe=p["ivf_nprobe"],
+            ef_search=p["hnsw_ef"],
+            use_gpu=self.device.type == "cuda",
+            state=state,
+        )
 
     # -- prediction ----------------------------------------------------------------------------------------------
     @property
@@ -194,7 +264,7 @@ class PatchCore(BackboneMethod):
             raise NotFittedError("PatchCore has not been fitted: call fit() or load a saved model first")
         results: list[Prediction] = []
         for begin in range(0, len(images), self.batch_size):
-            features, shapes = self.features(images[begin:begin + self.batch_size], begin)
+            features, shapes = self.features(images[begin : begin + self.batch_size], begin)
             embedded = self.embed(features)
             batch, h, w, dim = embedded.shape
             queries = embedded.reshape(-1, dim).cpu().numpy()
@@ -232,8 +302,11 @@ class PatchCore(BackboneMethod):
         bank = self._require(arrays, "bank", path, ndim=2)
         expected = np.float16 if self.hparams["bank_dtype"] == "float16" else np.float32
         if bank.dtype != expected or bank.shape[1] != self.hparams["target_dim"] or len(bank) == 0:
-            raise ModelFileError(f"memory bank of shape {bank.shape} and type {bank.dtype} does not match "
-                                 f"target_dim={self.hparams['target_dim']} / {expected.__name__}", path)
+            raise ModelFileError(
+                f"memory bank of shape {bank.shape} and type {bank.dtype} does not match "
+                f"target_dim={self.hparams['target_dim']} / {expected.__name__}",
+                path,
+            )
         try:
             self._index = self._make_index(bank, state={k: v for k, v in arrays.items() if k != "bank"})
         except (ValueError, KeyError, RuntimeError) as exc:
@@ -252,7 +325,7 @@ class _RowStore:
 
     def append(self, rows: np.ndarray) -> None:
         if self.array is not None and self.filled + len(rows) <= len(self.array):
-            self.array[self.filled:self.filled + len(rows)] = rows
+            self.array[self.filled : self.filled + len(rows)] = rows
             self.filled += len(rows)
         else:
             self.parts.append(rows.astype(self.dtype))
@@ -261,8 +334,8 @@ class _RowStore:
         if self.array is None:
             return np.concatenate(self.parts)
         if self.parts:
-            return np.concatenate([self.array[:self.filled], *self.parts])
-        return self.array[:self.filled]
+            return np.concatenate([self.array[: self.filled], *self.parts])
+        return self.array[: self.filled]
 
 
 __all__ = ["PatchCore", "locally_aware_patches"]

@@ -32,11 +32,22 @@ RESIZE_CROP = "resize_crop"
 CROP_RATIO = 224 / 256
 
 PREPROCESS_PARAMS = [
-    ParamSpec("image_size", "int", 224, min=32, max=2048,
-              help="side of the square network input in pixels (the papers use 224)"),
-    ParamSpec("resize_mode", "choice", RESIZE, choices=(RESIZE, RESIZE_CROP),
-              help="resize: whole image squashed to the input size (default, nothing cut off); "
-                   "resize_crop: resize to size*256/224 and keep the centre (reference protocol; borders unseen)"),
+    ParamSpec(
+        "image_size",
+        "int",
+        224,
+        min=32,
+        max=2048,
+        help="side of the square network input in pixels (the papers use 224)",
+    ),
+    ParamSpec(
+        "resize_mode",
+        "choice",
+        RESIZE,
+        choices=(RESIZE, RESIZE_CROP),
+        help="resize: whole image squashed to the input size (default, nothing cut off); "
+        "resize_crop: resize to size*256/224 and keep the centre (reference protocol; borders unseen)",
+    ),
 ]
 
 
@@ -98,8 +109,14 @@ class Preprocess:
         return (self.resize_size - self.image_size) // 2
 
     def to_config(self) -> dict[str, object]:
-        return {"image_size": self.image_size, "resize_mode": self.mode, "resize_size": self.resize_size,
-                "mean": list(self.mean), "std": list(self.std), "interpolation": "area-down/bilinear-up"}
+        return {
+            "image_size": self.image_size,
+            "resize_mode": self.mode,
+            "resize_size": self.resize_size,
+            "mean": list(self.mean),
+            "std": list(self.std),
+            "interpolation": "area-down/bilinear-up",
+        }
 
     def prepare(self, image: np.ndarray) -> np.ndarray:
         """One checked uint8 RGB image -> float32 ``3 x S x S`` normalised network input."""
@@ -107,7 +124,7 @@ class Preprocess:
         resized = _resize(image, side, side)
         if self.mode == RESIZE_CROP:
             o = self.crop_offset
-            resized = resized[o:o + self.image_size, o:o + self.image_size]
+            resized = resized[o : o + self.image_size, o : o + self.image_size]
         scaled = resized.astype(np.float32) * (1.0 / 255.0)
         scaled -= np.asarray(self.mean, np.float32)
         scaled /= np.asarray(self.std, np.float32)
@@ -132,7 +149,7 @@ class Preprocess:
         if self.mode == RESIZE_CROP:
             frame = np.full((self.resize_size, self.resize_size), at_input.min(), np.float32)
             o = self.crop_offset
-            frame[o:o + self.image_size, o:o + self.image_size] = at_input
+            frame[o : o + self.image_size, o : o + self.image_size] = at_input
             at_input = frame
         height, width = shape
         if (height, width) == at_input.shape:

@@ -38,8 +38,7 @@ _ROLES = ("s4", "s8", "s16")
 
 
 def _conv_bn_relu(c_in: int, c_out: int, stride: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out),
-                         nn.ReLU(inplace=True))
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
 
 
 class Bottleneck(nn.Module):
@@ -50,15 +49,26 @@ class Bottleneck(nn.Module):
         super().__init__()
         if upsample:
             middle: nn.Module = nn.ConvTranspose2d(width, width, 2, 2, bias=False)
-            shortcut: nn.Module | None = nn.Sequential(nn.ConvTranspose2d(c_in, c_out, 2, 2, bias=False),
-                                                       nn.BatchNorm2d(c_out))
+            shortcut: nn.Module | None = nn.Sequential(
+                nn.ConvTranspose2d(c_in, c_out, 2, 2, bias=False), nn.BatchNorm2d(c_out)
+            )
         else:
             middle = nn.Conv2d(width, width, 3, stride, 1, bias=False)
-            shortcut = None if (stride == 1 and c_in == c_out) else nn.Sequential(
-                nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
-        self.body = nn.Sequential(nn.Conv2d(c_in, width, 1, bias=False), nn.BatchNorm2d(width),
-                                  nn.ReLU(inplace=True), middle, nn.BatchNorm2d(width), nn.ReLU(inplace=True),
-                                  nn.Conv2d(width, c_out, 1, bias=False), nn.BatchNorm2d(c_out))
+            shortcut = (
+                None
+                if (stride == 1 and c_in == c_out)
+                else nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
+            )
+        self.body = nn.Sequential(
+            nn.Conv2d(c_in, width, 1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(inplace=True),
+            middle,
+            nn.BatchNorm2d(width),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(width, c_out, 1, bias=False),
+            nn.BatchNorm2d(c_out),
+        )
         self.shortcut = shortcut
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -111,8 +121,7 @@ class RD4ADModel(nn.Module):
         return self.decoder(self.bottleneck(teacher["s4"], teacher["s8"], teacher["s16"]))
 
 
-def cosine_distance_maps(teacher: dict[str, torch.Tensor], student: dict[str, torch.Tensor]
-                         ) -> dict[str, torch.Tensor]:
+def cosine_distance_maps(teacher: dict[str, torch.Tensor], student: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Per scale, ``1 - cos`` between teacher and student feature vectors at every position: ``B x h x w``."""
     return {r: 1.0 - F.cosine_similarity(teacher[r], student[r], dim=1) for r in _ROLES}
 
@@ -147,15 +156,19 @@ class RD4AD(TrainedMethod):
         optimizer.zero_grad()
         loss.backward()  # type: ignore[union-attr]
         optimizer.step()
-        return {"loss": loss.item(),  # type: ignore[union-attr]
-                **{f"loss_{r}": v.item() for r, v in per_scale.items()}}
+        return {
+            "loss": loss.item(),  # type: ignore[union-attr]
+            **{f"loss_{r}": v.item() for r, v in per_scale.items()},
+        }
 
     def predict_batch(self, model: nn.Module, batch: torch.Tensor) -> tuple[None, np.ndarray]:
         teacher = self.backbone_features(batch)
         distances = cosine_distance_maps(teacher, model(teacher))
         size = batch.shape[-2:]
-        total = sum(F.interpolate(d.unsqueeze(1), size=size, mode="bilinear", align_corners=True)[:, 0]
-                    for d in distances.values())
+        total = sum(
+            F.interpolate(d.unsqueeze(1), size=size, mode="bilinear", align_corners=True)[:, 0]
+            for d in distances.values()
+        )
         return None, total.cpu().numpy()  # type: ignore[union-attr]
 
 

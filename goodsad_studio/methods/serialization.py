@@ -18,9 +18,15 @@ from goodsad_studio.errors import StudioError
 from goodsad_studio.fsutil import atomic_writer
 
 _DTYPES = {
-    np.dtype(np.float16): "F16", np.dtype(np.float32): "F32", np.dtype(np.float64): "F64",
-    np.dtype(np.int64): "I64", np.dtype(np.int32): "I32", np.dtype(np.int16): "I16", np.dtype(np.int8): "I8",
-    np.dtype(np.uint8): "U8", np.dtype(np.bool_): "BOOL",
+    np.dtype(np.float16): "F16",
+    np.dtype(np.float32): "F32",
+    np.dtype(np.float64): "F64",
+    np.dtype(np.int64): "I64",
+    np.dtype(np.int32): "I32",
+    np.dtype(np.int16): "I16",
+    np.dtype(np.int8): "I8",
+    np.dtype(np.uint8): "U8",
+    np.dtype(np.bool_): "BOOL",
 }
 _CHUNK = 64 << 20
 
@@ -41,8 +47,11 @@ def write_safetensors(path: str | Path, arrays: Mapping[str, np.ndarray], metada
         array = np.ascontiguousarray(array)
         if array.dtype.byteorder == ">":
             array = array.astype(array.dtype.newbyteorder("<"))
-        header[name] = {"dtype": _DTYPES[array.dtype], "shape": list(array.shape),
-                        "data_offsets": [offset, offset + array.nbytes]}
+        header[name] = {
+            "dtype": _DTYPES[array.dtype],
+            "shape": list(array.shape),
+            "data_offsets": [offset, offset + array.nbytes],
+        }
         offset += array.nbytes
         ordered.append(array)
     blob = json.dumps(header, separators=(",", ":")).encode("utf-8")
@@ -53,7 +62,7 @@ def write_safetensors(path: str | Path, arrays: Mapping[str, np.ndarray], metada
         for array in ordered:
             flat = array.reshape(-1).view(np.uint8)
             for start in range(0, flat.size, _CHUNK):
-                handle.write(memoryview(flat[start:start + _CHUNK]))
+                handle.write(memoryview(flat[start : start + _CHUNK]))
 
 
 def read_safetensors(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:

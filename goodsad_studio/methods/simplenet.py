@@ -81,12 +81,25 @@ class SimpleNet(TrainedMethod):
     params = [
         *training_params(epochs=160, batch_size=8, lr=1e-4, image_size=224, resize_mode="resize_crop"),
         ParamSpec("dsc_lr", "float", 2e-4, min=1e-8, max=10.0, help="discriminator learning rate (paper 2e-4)"),
-        ParamSpec("noise_std", "float", 0.015, min=1e-6, max=10.0,
-                  help="std of the Gaussian noise that makes anomalous features (paper 0.015)"),
+        ParamSpec(
+            "noise_std",
+            "float",
+            0.015,
+            min=1e-6,
+            max=10.0,
+            help="std of the Gaussian noise that makes anomalous features (paper 0.015)",
+        ),
         ParamSpec("margin", "float", 0.5, min=0.0, max=10.0, help="th of the truncated L1 loss (paper 0.5)"),
         ParamSpec("dsc_hidden", "int", 1024, min=8, max=8192, help="discriminator hidden size (paper 1024)"),
-        ParamSpec("embed_dim", "int", None, min=8, max=8192, optional=True,
-                  help="patch feature size; None = 1536 for wide_resnet50_2, else the backbone's default"),
+        ParamSpec(
+            "embed_dim",
+            "int",
+            None,
+            min=8,
+            max=8192,
+            optional=True,
+            help="patch feature size; None = 1536 for wide_resnet50_2, else the backbone's default",
+        ),
     ]
 
     def __init__(self, **kwargs: Any):
@@ -110,16 +123,17 @@ class SimpleNet(TrainedMethod):
 
     def build_optimizers(self, model: nn.Module) -> dict[str, torch.optim.Optimizer]:
         p = self.hparams
-        return {"adaptor": torch.optim.AdamW(model.adaptor.parameters(), lr=p["lr"], weight_decay=0.01),
-                "discriminator": torch.optim.Adam(model.discriminator.parameters(), lr=p["dsc_lr"],
-                                                  weight_decay=1e-5)}
+        return {
+            "adaptor": torch.optim.AdamW(model.adaptor.parameters(), lr=p["lr"], weight_decay=0.01),
+            "discriminator": torch.optim.Adam(model.discriminator.parameters(), lr=p["dsc_lr"], weight_decay=1e-5),
+        }
 
     def prepare_training_data(self, images: np.ndarray, cancel: threading.Event | None) -> torch.Tensor:
         chunks = []
         for begin in range(0, len(images), self.batch_size):
             check_cancel(cancel, f"training {self.name}")
             with torch.no_grad():
-                chunks.append(self.embed(self.to_input(images[begin:begin + self.batch_size])).cpu())
+                chunks.append(self.embed(self.to_input(images[begin : begin + self.batch_size])).cpu())
         features = torch.cat(chunks)
         if features.numel() * 4 > _FEATURE_CACHE_LIMIT:
             features = features.half()
@@ -132,7 +146,7 @@ class SimpleNet(TrainedMethod):
         true = model.adaptor(feats)
         fake = true + torch.randn_like(true) * p["noise_std"]
         scores = model.discriminator(torch.cat([true, fake]))
-        true_scores, fake_scores = scores[:len(true)], scores[len(true):]
+        true_scores, fake_scores = scores[: len(true)], scores[len(true) :]
         true_loss = torch.clamp(p["margin"] - true_scores, min=0).mean()
         fake_loss = torch.clamp(p["margin"] + fake_scores, min=0).mean()
         loss = true_loss + fake_loss

@@ -26,8 +26,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from goodsad_studio.methods.backbone_method import BackboneMethod, check_cancel
 import goodsad_studio.methods.knn  # noqa: F401  (sets faiss' BLAS threshold)
+from goodsad_studio.methods.backbone_method import BackboneMethod, check_cancel
 from goodsad_studio.methods.base import NotFittedError, Prediction, ProgressFn
 from goodsad_studio.methods.params import ParamSpec
 from goodsad_studio.methods.preprocess import PREPROCESS_PARAMS
@@ -42,8 +42,14 @@ class Spade(BackboneMethod):
     roles = ("s4", "s8", "s16", "s32")
     params = [
         *PREPROCESS_PARAMS,
-        ParamSpec("k_images", "int", 50, min=1, max=10000,
-                  help="K nearest training images for the image score and the pixel gallery (paper: 50)"),
+        ParamSpec(
+            "k_images",
+            "int",
+            50,
+            min=1,
+            max=10000,
+            help="K nearest training images for the image score and the pixel gallery (paper: 50)",
+        ),
         ParamSpec("kappa", "int", 1, min=1, max=100, help="nearest gallery features averaged per pixel (paper: 1)"),
         ParamSpec("blur_sigma", "float", 4.0, min=0.0, max=64.0, help="Gaussian smoothing of the map (paper: 4)"),
     ]
@@ -66,8 +72,9 @@ class Spade(BackboneMethod):
         coarse = F.interpolate(features["s16"], size=size, mode="bilinear", align_corners=False)
         return torch.cat([fine, mid, coarse], dim=1).permute(0, 2, 3, 1)
 
-    def fit(self, images: Iterable[np.ndarray], *, progress: ProgressFn | None = None,
-            cancel: threading.Event | None = None) -> None:
+    def fit(
+        self, images: Iterable[np.ndarray], *, progress: ProgressFn | None = None, cancel: threading.Event | None = None
+    ) -> None:
         globals_: list[np.ndarray] = []
         pyramids: list[np.ndarray] = []
         for features, _ in self.iter_feature_batches(images, progress=progress, cancel=cancel):
@@ -87,7 +94,7 @@ class Spade(BackboneMethod):
         kappa = self.hparams["kappa"]
         results: list[Prediction] = []
         for begin in range(0, len(images), self.batch_size):
-            features, shapes = self.features(images[begin:begin + self.batch_size], begin)
+            features, shapes = self.features(images[begin : begin + self.batch_size], begin)
             queries = np.ascontiguousarray(self.global_features(features).cpu().numpy(), dtype=np.float32)
             dist2, nearest = faiss.knn(queries, self._global, k)
             image_scores = np.sqrt(np.maximum(dist2, 0)).mean(1)
@@ -95,8 +102,9 @@ class Spade(BackboneMethod):
             for i, shape in enumerate(shapes):
                 h, w, c = pyramid[i].shape
                 gallery = np.ascontiguousarray(self._pyramid[np.sort(nearest[i])].reshape(-1, c), dtype=np.float32)
-                pixel_d2, _ = faiss.knn(np.ascontiguousarray(pyramid[i].reshape(-1, c)), gallery,
-                                        min(kappa, len(gallery)))
+                pixel_d2, _ = faiss.knn(
+                    np.ascontiguousarray(pyramid[i].reshape(-1, c)), gallery, min(kappa, len(gallery))
+                )
                 grid_map = np.sqrt(np.maximum(pixel_d2, 0)).mean(1).reshape(h, w)
                 heat = self.preprocess.map_to_image(grid_map, shape, self.hparams["blur_sigma"])
                 results.append(Prediction(float(image_scores[i]), heat))
@@ -110,9 +118,14 @@ class Spade(BackboneMethod):
         global_ = self._require(arrays, "global", path, ndim=2)
         pyramid = self._require(arrays, "pyramid", path, ndim=4)
         spec = self.backbone_spec
-        if (len(global_) != len(pyramid) or len(global_) == 0 or global_.shape[1] != spec.channels["s32"]
-                or pyramid.shape[3] != sum(spec.channels[r] for r in ("s4", "s8", "s16"))):
-            raise ModelFileError(f"SPADE state arrays do not fit {spec.name} (global {global_.shape}, pyramid "
-                                 f"{pyramid.shape})", path)
+        if (
+            len(global_) != len(pyramid)
+            or len(global_) == 0
+            or global_.shape[1] != spec.channels["s32"]
+            or pyramid.shape[3] != sum(spec.channels[r] for r in ("s4", "s8", "s16"))
+        ):
+            raise ModelFileError(
+                f"SPADE state arrays do not fit {spec.name} (global {global_.shape}, pyramid {pyramid.shape})", path
+            )
         self._global = np.ascontiguousarray(global_, dtype=np.float32)
         self._pyramid = np.ascontiguousarray(pyramid, dtype=np.float16)

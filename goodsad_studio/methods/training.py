@@ -40,14 +40,13 @@ uninterrupted run. On cancel :class:`Cancelled` is raised and the previously fit
 
 from __future__ import annotations
 
-from abc import abstractmethod
-
 import dataclasses
 import hashlib
 import json
 import logging
 import math
 import threading
+from abc import abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,8 +59,13 @@ from torch import nn
 
 from goodsad_studio.methods.backbone_method import BackboneMethod, check_cancel, resolve_device
 from goodsad_studio.methods.base import AnomalyMethod, Cancelled, MethodInfo, NotFittedError, Prediction, ProgressFn
-from goodsad_studio.methods.checkpoint import Checkpoint, join_tensors, read_latest_checkpoint, split_tensors, \
-    write_checkpoint
+from goodsad_studio.methods.checkpoint import (
+    Checkpoint,
+    join_tensors,
+    read_latest_checkpoint,
+    split_tensors,
+    write_checkpoint,
+)
 from goodsad_studio.methods.params import ParamError, ParamSpec
 from goodsad_studio.methods.preprocess import PREPROCESS_PARAMS, RESIZE_CROP, Preprocess, as_rgb_uint8
 from goodsad_studio.methods.serialization import ModelFileError
@@ -72,8 +76,15 @@ NO_BACKBONE = "none"
 TrainData = Any  # np.ndarray | torch.Tensor | dict[str, np.ndarray | torch.Tensor], indexed on axis 0
 
 
-def training_params(*, epochs: int, batch_size: int, lr: float, image_size: int = 256,
-                    resize_mode: str = "resize", blur_sigma: float = 4.0) -> list[ParamSpec]:
+def training_params(
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    image_size: int = 256,
+    resize_mode: str = "resize",
+    blur_sigma: float = 4.0,
+) -> list[ParamSpec]:
     """The parameters every trained method has, with the method's (paper's) defaults."""
     pre = {spec.name: spec for spec in PREPROCESS_PARAMS}
     return [
@@ -82,11 +93,24 @@ def training_params(*, epochs: int, batch_size: int, lr: float, image_size: int 
         ParamSpec("epochs", "int", epochs, min=1, max=100000, help="passes over the training images"),
         ParamSpec("batch_size", "int", batch_size, min=1, max=4096, help="training images per step"),
         ParamSpec("lr", "float", lr, min=1e-8, max=10.0, help="learning rate"),
-        ParamSpec("max_steps", "int", None, min=1, max=10**9, optional=True,
-                  help="stop after this many steps (None = epochs x steps per epoch); for short schedules"),
+        ParamSpec(
+            "max_steps",
+            "int",
+            None,
+            min=1,
+            max=10**9,
+            optional=True,
+            help="stop after this many steps (None = epochs x steps per epoch); for short schedules",
+        ),
         ParamSpec("seed", "int", 0, min=0, max=2**31 - 1, help="seed of initialisation, batch order and noise"),
-        ParamSpec("blur_sigma", "float", blur_sigma, min=0.0, max=64.0,
-                  help="Gaussian smoothing of the map, in network-input pixels"),
+        ParamSpec(
+            "blur_sigma",
+            "float",
+            blur_sigma,
+            min=0.0,
+            max=64.0,
+            help="Gaussian smoothing of the map, in network-input pixels",
+        ),
     ]
 
 
@@ -150,22 +174,35 @@ class TrainedMethod(BackboneMethod):
     normalize: ClassVar[bool] = True
     checkpoint_keep: ClassVar[int] = 1
 
-    def __init__(self, *, backbone: str = "auto", device: str = "auto", weights: str = "auto",
-                 checkpoint_dir: str | Path | None = None, checkpoint_every: int | None = None, **params: Any):
+    def __init__(
+        self,
+        *,
+        backbone: str = "auto",
+        device: str = "auto",
+        weights: str = "auto",
+        checkpoint_dir: str | Path | None = None,
+        checkpoint_every: int | None = None,
+        **params: Any,
+    ):
         if self.roles:
             super().__init__(backbone=backbone, device=device, weights=weights, **params)
         else:
             if backbone not in ("auto", NO_BACKBONE):
-                raise ParamError(f"{self.name} trains its own network from scratch; it takes no backbone "
-                                 f"(got {backbone!r})")
+                raise ParamError(
+                    f"{self.name} trains its own network from scratch; it takes no backbone (got {backbone!r})"
+                )
             AnomalyMethod.__init__(self, backbone=backbone, device=device, weights=weights, **params)
             self.backbone_spec = None  # type: ignore[assignment]
             self.weights_source = None  # type: ignore[assignment]
             self.device = resolve_device(device)
             self._extractor = None
-        mean, std = ((self.backbone_spec.mean, self.backbone_spec.std) if self.roles and self.normalize
-                     else ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)) if self.normalize
-                     else ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0)))
+        mean, std = (
+            (self.backbone_spec.mean, self.backbone_spec.std)
+            if self.roles and self.normalize
+            else ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+            if self.normalize
+            else ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
+        )
         self.preprocess = Preprocess(self.hparams["image_size"], self.hparams["resize_mode"], mean, std)
         if checkpoint_every is not None and checkpoint_every < 1:
             raise ParamError(f"checkpoint_every must be at least 1, got {checkpoint_every}")
@@ -214,7 +251,7 @@ class TrainedMethod(BackboneMethod):
         out = cv2.resize(image, (side, side), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
         if self.preprocess.mode == RESIZE_CROP:
             o, s = self.preprocess.crop_offset, self.preprocess.image_size
-            out = out[o:o + s, o:o + s]
+            out = out[o : o + s, o : o + s]
         return np.ascontiguousarray(out)
 
     def to_input(self, images: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -229,8 +266,9 @@ class TrainedMethod(BackboneMethod):
         """Frozen backbone features of a normalised batch, as ordinary tensors (usable as autograd inputs)."""
         return {role: value.clone() for role, value in self.extractor(batch).items()}
 
-    def cache_backbone_features(self, images: np.ndarray, cancel: threading.Event | None,
-                                limit_bytes: int = 1 << 30) -> dict[str, torch.Tensor]:
+    def cache_backbone_features(
+        self, images: np.ndarray, cancel: threading.Event | None, limit_bytes: int = 1 << 30
+    ) -> dict[str, torch.Tensor]:
         """Frozen backbone features (``{role: N x C x h x w}``, on the CPU) of cached uint8 training images, for
         methods that train on a frozen encoder without augmentation; float16 when float32 would exceed
         ``limit_bytes``. Checks ``cancel`` between batches."""
@@ -238,7 +276,7 @@ class TrainedMethod(BackboneMethod):
         for begin in range(0, len(images), self.batch_size):
             check_cancel(cancel, f"training {self.name}")
             with torch.no_grad():
-                for role, value in self.extractor(self.to_input(images[begin:begin + self.batch_size])).items():
+                for role, value in self.extractor(self.to_input(images[begin : begin + self.batch_size])).items():
                     parts[role].append(value.cpu().clone())
         features = {r: torch.cat(v) for r, v in parts.items()}
         if sum(v.numel() for v in features.values()) * 4 > limit_bytes:
@@ -246,8 +284,9 @@ class TrainedMethod(BackboneMethod):
         return features
 
     # -- fitting -----------------------------------------------------------------------------------------------
-    def fit(self, images: Iterable[np.ndarray], *, progress: ProgressFn | None = None,
-            cancel: threading.Event | None = None) -> None:
+    def fit(
+        self, images: Iterable[np.ndarray], *, progress: ProgressFn | None = None, cancel: threading.Event | None = None
+    ) -> None:
         p = self.hparams
         n_expected = self._images_total(images)
         cached = self._cache_images(images, progress, cancel, n_expected)
@@ -278,18 +317,21 @@ class TrainedMethod(BackboneMethod):
                     order_epoch = state.epoch
                     order = np.random.default_rng([p["seed"], order_epoch]).permutation(n)
                 position = state.step % steps_per_epoch
-                index = order[position * batch_size:(position + 1) * batch_size]  # type: ignore[index]
+                index = order[position * batch_size : (position + 1) * batch_size]  # type: ignore[index]
                 state.rng = np.random.default_rng([p["seed"], state.step, 1])
                 torch.manual_seed(step_seed(p["seed"], state.step))
                 model.train()
                 losses = {k: float(v) for k, v in self.training_step(state, _take(data, index)).items()}
                 if "loss" not in losses or not math.isfinite(losses["loss"]):
-                    raise FloatingPointError(f"{self.name}: training loss is {losses.get('loss')!r} at step "
-                                             f"{state.step}; try a smaller learning rate")
+                    raise FloatingPointError(
+                        f"{self.name}: training loss is {losses.get('loss')!r} at step "
+                        f"{state.step}; try a smaller learning rate"
+                    )
                 state.losses.append(losses)
                 state.step += 1
-                self.status = TrainingStatus((state.step - 1) // steps_per_epoch + 1, p["epochs"], state.step,
-                                             total, losses["loss"])
+                self.status = TrainingStatus(
+                    (state.step - 1) // steps_per_epoch + 1, p["epochs"], state.step, total, losses["loss"]
+                )
                 if progress is not None:
                     progress(n + state.step, n + total)
                 every = self.checkpoint_every or steps_per_epoch
@@ -305,8 +347,9 @@ class TrainedMethod(BackboneMethod):
         self.loss_history = state.losses
         self._trained_steps_per_epoch = steps_per_epoch
 
-    def _cache_images(self, images: Iterable[np.ndarray], progress: ProgressFn | None,
-                      cancel: threading.Event | None, n_expected: int) -> np.ndarray:
+    def _cache_images(
+        self, images: Iterable[np.ndarray], progress: ProgressFn | None, cancel: threading.Event | None, n_expected: int
+    ) -> np.ndarray:
         check_cancel(cancel, f"training {self.name}")
         cached = []
         for i, image in enumerate(images):
@@ -335,10 +378,18 @@ class TrainedMethod(BackboneMethod):
         arrays: dict[str, np.ndarray] = {}
         model_tree = split_tensors(dict(state.model.state_dict()), "model", arrays)
         optim_tree = split_tensors({k: o.state_dict() for k, o in state.optimizers.items()}, "optim", arrays)
-        meta = {"method": self.name, "identity": identity, "step": state.step, "epoch": state.epoch,
-                "total_steps": state.total_steps, "seed": self.hparams["seed"],
-                "rng": "numpy default_rng([seed, epoch]) orders batches; step generators from (seed, step)",
-                "model": model_tree, "optimizers": optim_tree, "losses": state.losses}
+        meta = {
+            "method": self.name,
+            "identity": identity,
+            "step": state.step,
+            "epoch": state.epoch,
+            "total_steps": state.total_steps,
+            "seed": self.hparams["seed"],
+            "rng": "numpy default_rng([seed, epoch]) orders batches; step generators from (seed, step)",
+            "model": model_tree,
+            "optimizers": optim_tree,
+            "losses": state.losses,
+        }
         write_checkpoint(self.checkpoint_dir, Checkpoint(arrays, meta), keep=self.checkpoint_keep)
 
     def _resume(self, state: TrainState, identity: str) -> int | None:
@@ -352,8 +403,9 @@ class TrainedMethod(BackboneMethod):
         if checkpoint is None:
             return None
         if checkpoint.meta.get("identity") != identity or checkpoint.meta.get("method") != self.name:
-            log.info("checkpoint in %s is for another configuration or training set; starting afresh",
-                     self.checkpoint_dir)
+            log.info(
+                "checkpoint in %s is for another configuration or training set; starting afresh", self.checkpoint_dir
+            )
             return None
         if checkpoint.step > state.total_steps:
             return None
@@ -378,7 +430,7 @@ class TrainedMethod(BackboneMethod):
         results: list[Prediction] = []
         batch_size = max(1, min(self.batch_size, 16))
         for begin in range(0, len(images), batch_size):
-            chunk = [as_rgb_uint8(img, begin + i) for i, img in enumerate(images[begin:begin + batch_size])]
+            chunk = [as_rgb_uint8(img, begin + i) for i, img in enumerate(images[begin : begin + batch_size])]
             shapes = [(img.shape[0], img.shape[1]) for img in chunk]
             batch = self.to_input(np.stack([self.resize_image(img) for img in chunk]))
             with torch.no_grad():
@@ -402,9 +454,13 @@ class TrainedMethod(BackboneMethod):
             return {}
         losses = np.asarray([h["loss"] for h in self.loss_history])
         per_epoch = self._steps_per_epoch_trained()
-        epochs = [float(losses[i:i + per_epoch].mean()) for i in range(0, len(losses), per_epoch)]
-        return {"steps": len(losses), "steps_per_epoch": per_epoch, "final_loss": float(losses[-1]),
-                "epoch_mean_loss": epochs}
+        epochs = [float(losses[i : i + per_epoch].mean()) for i in range(0, len(losses), per_epoch)]
+        return {
+            "steps": len(losses),
+            "steps_per_epoch": per_epoch,
+            "final_loss": float(losses[-1]),
+            "epoch_mean_loss": epochs,
+        }
 
     def _steps_per_epoch_trained(self) -> int:
         return max(1, self._trained_steps_per_epoch or 1)
@@ -423,8 +479,11 @@ class TrainedMethod(BackboneMethod):
         return config
 
     def _config_extra(self) -> dict[str, Any]:
-        base: dict[str, Any] = super()._config_extra() if self.roles else {
-            "backbone": NO_BACKBONE, "preprocess": self.preprocess.to_config()}
+        base: dict[str, Any] = (
+            super()._config_extra()
+            if self.roles
+            else {"backbone": NO_BACKBONE, "preprocess": self.preprocess.to_config()}
+        )
         return {**base, **self._extra_config()}
 
     def _check_saved_config(self, saved: dict[str, Any], path: Path) -> None:
@@ -439,8 +498,7 @@ class TrainedMethod(BackboneMethod):
         if self.loss_history:
             names = sorted({k for h in self.loss_history for k in h})
             for name in names:
-                arrays[f"history/{name}"] = np.asarray([h.get(name, np.nan) for h in self.loss_history],
-                                                       np.float64)
+                arrays[f"history/{name}"] = np.asarray([h.get(name, np.nan) for h in self.loss_history], np.float64)
         return arrays
 
     def _load_state_arrays(self, arrays: dict[str, np.ndarray], path: Path) -> None:
@@ -448,25 +506,33 @@ class TrainedMethod(BackboneMethod):
             torch.manual_seed(self.hparams["seed"])
             model = self.build_model()
         expected = model.state_dict()
-        found = {k[len("model/"):]: v for k, v in arrays.items() if k.startswith("model/")}
+        found = {k[len("model/") :]: v for k, v in arrays.items() if k.startswith("model/")}
         missing = sorted(set(expected) - set(found))
         unexpected = sorted(set(found) - set(expected))
         if missing or unexpected:
-            raise ModelFileError(f"saved {self.name} network does not match: missing {missing[:3]}, "
-                                 f"unexpected {unexpected[:3]}", path)
+            raise ModelFileError(
+                f"saved {self.name} network does not match: missing {missing[:3]}, unexpected {unexpected[:3]}", path
+            )
         for key, value in expected.items():
             if found[key].size == value.numel() == 1:  # safetensors keeps 0-d arrays as 1-element vectors
                 found[key] = found[key].reshape(tuple(value.shape))
             if tuple(found[key].shape) != tuple(value.shape):
-                raise ModelFileError(f"saved tensor {key!r} has shape {found[key].shape}, expected "
-                                     f"{tuple(value.shape)}", path)
+                raise ModelFileError(
+                    f"saved tensor {key!r} has shape {found[key].shape}, expected {tuple(value.shape)}", path
+                )
         model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in found.items()})
         self.model = model.to(self.device).eval()
-        history = {k[len("history/"):]: v for k, v in arrays.items() if k.startswith("history/")}
+        history = {k[len("history/") :]: v for k, v in arrays.items() if k.startswith("history/")}
         steps = len(next(iter(history.values()))) if history else 0
-        self.loss_history = [{k: float(v[i]) for k, v in history.items() if not np.isnan(v[i])}
-                             for i in range(steps)]
+        self.loss_history = [{k: float(v[i]) for k, v in history.items() if not np.isnan(v[i])} for i in range(steps)]
 
 
-__all__ = ["NO_BACKBONE", "TrainState", "TrainedMethod", "TrainingStatus", "set_learning_rate", "step_seed",
-           "training_params"]
+__all__ = [
+    "NO_BACKBONE",
+    "TrainState",
+    "TrainedMethod",
+    "TrainingStatus",
+    "set_learning_rate",
+    "step_seed",
+    "training_params",
+]

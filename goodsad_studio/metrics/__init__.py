@@ -14,8 +14,7 @@ regions, integration to FPR 0.3), :mod:`.resolution` (the ``"native"`` / ``"224"
 """
 
 from goodsad_studio.metrics.accumulator import PixelAccumulator
-from goodsad_studio.metrics.curves import (RankCounts, auroc, average_precision, f1_max, pr_curve, rank_counts,
-                                           roc_curve)
+from goodsad_studio.metrics.curves import RankCounts, auroc, average_precision, f1_max, pr_curve, rank_counts, roc_curve
 from goodsad_studio.metrics.evaluate import CategoryEvaluator, image_metrics
 from goodsad_studio.metrics.per_image import LABEL_FN, LABEL_FP, LABEL_TN, LABEL_TP, ImageMetrics, per_image_metrics
 from goodsad_studio.metrics.pro import CONNECTIVITY, PRO_FPR_LIMIT, aupro, label_regions
@@ -23,8 +22,29 @@ from goodsad_studio.metrics.resolution import PROTOCOLS, align
 from goodsad_studio.metrics.results import CategoryResult, Counts, Curve
 
 __all__ = [
-    "CONNECTIVITY", "LABEL_FN", "LABEL_FP", "LABEL_TN", "LABEL_TP", "PROTOCOLS", "PRO_FPR_LIMIT",
-    "CategoryEvaluator", "CategoryResult", "Counts", "Curve", "ImageMetrics", "PixelAccumulator", "RankCounts",
-    "align", "aupro", "auroc", "average_precision", "f1_max", "image_metrics", "label_regions",
-    "per_image_metrics", "pr_curve", "rank_counts", "roc_curve",
+    "CONNECTIVITY",
+    "LABEL_FN",
+    "LABEL_FP",
+    "LABEL_TN",
+    "LABEL_TP",
+    "PROTOCOLS",
+    "PRO_FPR_LIMIT",
+    "CategoryEvaluator",
+    "CategoryResult",
+    "Counts",
+    "Curve",
+    "ImageMetrics",
+    "PixelAccumulator",
+    "RankCounts",
+    "align",
+    "aupro",
+    "auroc",
+    "average_precision",
+    "f1_max",
+    "image_metrics",
+    "label_regions",
+    "per_image_metrics",
+    "pr_curve",
+    "rank_counts",
+    "roc_curve",
 ]

@@ -12,8 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from goodsad_studio.metrics.binning import (DEFAULT_BINS, AdaptiveHistogram, aupro_error_bound, auroc_error_bound,
-                                            average_precision_error_bound)
+from goodsad_studio.metrics.binning import (
+    DEFAULT_BINS,
+    AdaptiveHistogram,
+    aupro_error_bound,
+    auroc_error_bound,
+    average_precision_error_bound,
+)
 from goodsad_studio.metrics.curves import RankCounts, rank_counts_from_groups
 from goodsad_studio.metrics.pro import PRO_FPR_LIMIT, region_weights
 from goodsad_studio.metrics.resolution import Name, align, check_protocol
@@ -30,8 +35,15 @@ class PixelAccumulator:
     ``n_bins`` and ``score_range`` (an expected score range; values outside it are still handled) tune the bins.
     """
 
-    def __init__(self, *, protocol: str = "native", mode: str = "auto", exact_limit: int = DEFAULT_EXACT_LIMIT,
-                 n_bins: int = DEFAULT_BINS, score_range: tuple[float, float] | None = None):
+    def __init__(
+        self,
+        *,
+        protocol: str = "native",
+        mode: str = "auto",
+        exact_limit: int = DEFAULT_EXACT_LIMIT,
+        n_bins: int = DEFAULT_BINS,
+        score_range: tuple[float, float] | None = None,
+    ):
         if mode not in MODES:
             raise ValueError(f"unknown accumulator mode {mode!r}; choose one of {', '.join(MODES)}")
         self.protocol = check_protocol(protocol)
@@ -55,8 +67,14 @@ class PixelAccumulator:
         """``"exact"`` or ``"binned"``: how the counts are held now."""
         return "exact" if self._histogram is None else "binned"
 
-    def update(self, anomaly_map: np.ndarray, gt_mask: np.ndarray | None = None, *,
-               image_shape: tuple[int, int] | None = None, name: Name = None) -> None:
+    def update(
+        self,
+        anomaly_map: np.ndarray,
+        gt_mask: np.ndarray | None = None,
+        *,
+        image_shape: tuple[int, int] | None = None,
+        name: Name = None,
+    ) -> None:
         """Add one image: its anomaly map (any resolution) and its mask (``None`` for a good image, then
         ``image_shape`` is needed for the native protocol); both are brought to the protocol's resolution
         (:func:`goodsad_studio.metrics.resolution.align`). ``name`` (a path or key) goes into error messages."""
@@ -99,14 +117,19 @@ class PixelAccumulator:
         if self._histogram is not None:
             return self._histogram.counts(self.n_regions)
         empty = np.zeros(0, dtype=np.float64)
-        return rank_counts_from_groups(np.concatenate(self._pos) if self._pos else empty,
-                                              np.concatenate(self._neg) if self._neg else empty,
-                                              np.concatenate(self._weights) if self._weights else empty,
-                                              self.n_regions)
+        return rank_counts_from_groups(
+            np.concatenate(self._pos) if self._pos else empty,
+            np.concatenate(self._neg) if self._neg else empty,
+            np.concatenate(self._weights) if self._weights else empty,
+            self.n_regions,
+        )
 
     def error_bounds(self, counts: RankCounts | None = None, pro_limit: float = PRO_FPR_LIMIT) -> dict[str, float]:
         """Upper bounds on the absolute error of ``pixel_auroc``, ``pixel_aupr`` and ``pro`` (0 when exact,
         ``nan`` where the metric is undefined). Pass ``counts`` to avoid recomputing them."""
         counts = self.counts() if counts is None else counts
-        return {"pixel_auroc": auroc_error_bound(counts), "pixel_aupr": average_precision_error_bound(counts),
-                "pro": aupro_error_bound(counts, pro_limit)}
+        return {
+            "pixel_auroc": auroc_error_bound(counts),
+            "pixel_aupr": average_precision_error_bound(counts),
+            "pro": aupro_error_bound(counts, pro_limit),
+        }

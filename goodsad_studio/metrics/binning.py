@@ -78,8 +78,7 @@ class AdaptiveHistogram:
             arrays = [np.concatenate([np.zeros(1, a.dtype), a, np.zeros(1, a.dtype)]) for a in arrays]
             self._base -= 1
         merged = [a.reshape(-1, 2).sum(axis=1) for a in arrays]
-        self._neg, self._pos, self._pro = (np.concatenate([m, np.zeros(self.n_bins - m.size, m.dtype)])
-                                           for m in merged)
+        self._neg, self._pos, self._pro = (np.concatenate([m, np.zeros(self.n_bins - m.size, m.dtype)]) for m in merged)
         self._base //= 2
         self._scale *= 0.5
         if self._occupied is not None:
@@ -91,7 +90,7 @@ class AdaptiveHistogram:
             for name in ("_neg", "_pos", "_pro"):
                 old = getattr(self, name)
                 new = np.zeros_like(old)
-                new[lo - new_base:hi - new_base + 1] = old[lo - self._base:hi - self._base + 1]
+                new[lo - new_base : hi - new_base + 1] = old[lo - self._base : hi - self._base + 1]
                 setattr(self, name, new)
         self._base = new_base
 
@@ -115,8 +114,8 @@ class AdaptiveHistogram:
         all_counts = np.zeros(self.n_bins, dtype=np.int64)
         used_weights = 0
         for start in range(0, flat.size, _CHUNK):
-            chunk = flat[start:start + _CHUNK]
-            x, idx = work[:chunk.size], index[:chunk.size]
+            chunk = flat[start : start + _CHUNK]
+            x, idx = work[: chunk.size], index[: chunk.size]
             # The same arithmetic as _global(), so every pixel lands where the range bookkeeping expects it.
             np.subtract(chunk, self._anchor, out=x, dtype=np.float64)
             x *= self._scale
@@ -127,20 +126,21 @@ class AdaptiveHistogram:
             all_counts += np.bincount(idx, minlength=self.n_bins)
             if flat_positive is None:
                 continue
-            pos_index = idx[flat_positive[start:start + _CHUNK]]
+            pos_index = idx[flat_positive[start : start + _CHUNK]]
             if pos_index.size == 0:
                 continue
             pos_counts = np.bincount(pos_index, minlength=self.n_bins)
             self._pos += pos_counts
             all_counts -= pos_counts
             if weights is not None:
-                chunk_weights = weights[used_weights:used_weights + pos_index.size]
+                chunk_weights = weights[used_weights : used_weights + pos_index.size]
                 used_weights += pos_index.size
                 self._pro += np.bincount(pos_index, weights=chunk_weights, minlength=self.n_bins)
         self._neg += all_counts
         lo, hi = self._global(vmin), self._global(vmax)
-        self._occupied = (lo, hi) if self._occupied is None else (min(lo, self._occupied[0]),
-                                                                  max(hi, self._occupied[1]))
+        self._occupied = (
+            (lo, hi) if self._occupied is None else (min(lo, self._occupied[0]), max(hi, self._occupied[1]))
+        )
 
     def counts(self, n_regions: int = 0) -> RankCounts:
         """Binned :class:`RankCounts` (thresholds = lower edges of the non-empty bins, highest first)."""
@@ -148,8 +148,16 @@ class AdaptiveHistogram:
         edges = self._anchor + (self._base + filled) / self._scale if filled.size else np.zeros(0)
         tp = np.cumsum(self._pos[filled])
         fp = np.cumsum(self._neg[filled])
-        return RankCounts(edges.astype(np.float64), tp, fp, int(self._pos.sum()), int(self._neg.sum()),
-                          np.cumsum(self._pro[filled]), int(n_regions), exact=False)
+        return RankCounts(
+            edges.astype(np.float64),
+            tp,
+            fp,
+            int(self._pos.sum()),
+            int(self._neg.sum()),
+            np.cumsum(self._pro[filled]),
+            int(n_regions),
+            exact=False,
+        )
 
 
 # ---------------------------------------------------------------------------------------- error bounds

@@ -89,8 +89,9 @@ def _distinct(sorted_values: np.ndarray, weights: np.ndarray | None = None):
     return sorted_values[starts], counts, sums
 
 
-def rank_counts_from_groups(pos_scores: np.ndarray, neg_scores: np.ndarray,
-                                   pos_weights: np.ndarray | None = None, n_regions: int = 0) -> RankCounts:
+def rank_counts_from_groups(
+    pos_scores: np.ndarray, neg_scores: np.ndarray, pos_weights: np.ndarray | None = None, n_regions: int = 0
+) -> RankCounts:
     """Exact :class:`RankCounts` from separate positive and negative score arrays (no labels array needed).
 
     ``pos_weights`` (one per positive, typically ``1 / size of its region``) fill :attr:`RankCounts.pro`.
@@ -116,8 +117,15 @@ def rank_counts_from_groups(pos_scores: np.ndarray, neg_scores: np.ndarray,
     pro = None
     if weights is not None:
         pro = np.cumsum(np.concatenate([pos_sums, np.zeros(neg_values.size)])[order])[last]
-    return RankCounts(values[last], tp[last].astype(np.int64), fp[last].astype(np.int64), int(pos.size),
-                      int(neg.size), pro, int(n_regions))
+    return RankCounts(
+        values[last],
+        tp[last].astype(np.int64),
+        fp[last].astype(np.int64),
+        int(pos.size),
+        int(neg.size),
+        pro,
+        int(n_regions),
+    )
 
 
 # --------------------------------------------------------------------------------------------- metrics

@@ -23,8 +23,15 @@ import numpy as np
 from goodsad_studio.errors import MaskError, StudioError
 from goodsad_studio.metrics.accumulator import DEFAULT_EXACT_LIMIT, PixelAccumulator
 from goodsad_studio.metrics.binning import DEFAULT_BINS
-from goodsad_studio.metrics.curves import (RankCounts, auroc_from_counts, average_precision_from_counts,
-                                           f1_max_from_counts, pr_from_counts, rank_counts, roc_from_counts)
+from goodsad_studio.metrics.curves import (
+    RankCounts,
+    auroc_from_counts,
+    average_precision_from_counts,
+    f1_max_from_counts,
+    pr_from_counts,
+    rank_counts,
+    roc_from_counts,
+)
 from goodsad_studio.metrics.pro import PRO_FPR_LIMIT, integrate_pro, pro_curve_from_counts
 from goodsad_studio.metrics.resolution import Name, check_protocol
 from goodsad_studio.metrics.results import CategoryResult, Counts, Curve
@@ -32,8 +39,12 @@ from goodsad_studio.metrics.results import CategoryResult, Counts, Curve
 
 def _ranking_metrics(counts: RankCounts, prefix: str) -> tuple[dict[str, float], dict[str, Curve]]:
     f1, threshold = f1_max_from_counts(counts)
-    values = {f"{prefix}_auroc": auroc_from_counts(counts), f"{prefix}_aupr": average_precision_from_counts(counts),
-              f"{prefix}_f1max": f1, f"{prefix}_f1_threshold": threshold}
+    values = {
+        f"{prefix}_auroc": auroc_from_counts(counts),
+        f"{prefix}_aupr": average_precision_from_counts(counts),
+        f"{prefix}_f1max": f1,
+        f"{prefix}_f1_threshold": threshold,
+    }
     curves = {}
     fpr, tpr, roc_thresholds = roc_from_counts(counts)
     if fpr.size:
@@ -48,10 +59,14 @@ def image_metrics(scores: np.ndarray, labels: np.ndarray, *, protocol: str = "na
     """Image-level metrics only (AUROC, AP, F1-max with curves) of ``scores`` against bool ``labels``."""
     counts = rank_counts(scores, labels)
     values, curves = _ranking_metrics(counts, "image")
-    return CategoryResult(protocol=check_protocol(protocol),
-                          counts=Counts(n_images=counts.n_pos + counts.n_neg,
-                                        n_anomalous_images=counts.n_pos, n_normal_images=counts.n_neg),
-                          curves=curves, **values)
+    return CategoryResult(
+        protocol=check_protocol(protocol),
+        counts=Counts(
+            n_images=counts.n_pos + counts.n_neg, n_anomalous_images=counts.n_pos, n_normal_images=counts.n_neg
+        ),
+        curves=curves,
+        **values,
+    )
 
 
 class CategoryEvaluator:
@@ -62,22 +77,37 @@ class CategoryEvaluator:
     which PRO is integrated (0.3 as in the papers).
     """
 
-    def __init__(self, *, protocol: str = "native", pixel_mode: str = "auto",
-                 exact_limit: int = DEFAULT_EXACT_LIMIT, n_bins: int = DEFAULT_BINS,
-                 score_range: tuple[float, float] | None = None, pro_limit: float = PRO_FPR_LIMIT):
+    def __init__(
+        self,
+        *,
+        protocol: str = "native",
+        pixel_mode: str = "auto",
+        exact_limit: int = DEFAULT_EXACT_LIMIT,
+        n_bins: int = DEFAULT_BINS,
+        score_range: tuple[float, float] | None = None,
+        pro_limit: float = PRO_FPR_LIMIT,
+    ):
         if not 0.0 < pro_limit <= 1.0:
             raise ValueError(f"pro_limit must be in (0, 1], got {pro_limit}")
         self.protocol = check_protocol(protocol)
         self.pro_limit = float(pro_limit)
-        self._pixels = PixelAccumulator(protocol=protocol, mode=pixel_mode, exact_limit=exact_limit,
-                                        n_bins=n_bins, score_range=score_range)
+        self._pixels = PixelAccumulator(
+            protocol=protocol, mode=pixel_mode, exact_limit=exact_limit, n_bins=n_bins, score_range=score_range
+        )
         self._scores: list[float] = []
         self._labels: list[bool] = []
         self._with_maps: bool | None = None
 
-    def add(self, score: float, label: bool, anomaly_map: np.ndarray | None = None,
-            gt_mask: np.ndarray | None = None, *, image_shape: tuple[int, int] | None = None,
-            name: Name = None) -> None:
+    def add(
+        self,
+        score: float,
+        label: bool,
+        anomaly_map: np.ndarray | None = None,
+        gt_mask: np.ndarray | None = None,
+        *,
+        image_shape: tuple[int, int] | None = None,
+        name: Name = None,
+    ) -> None:
         """Add one test image: its image score, whether it is anomalous, and optionally its anomaly map and mask.
 
         Either every image has a map or none has. ``gt_mask`` ``None`` on a good image means no anomalous pixel
@@ -88,8 +118,7 @@ class CategoryEvaluator:
             raise StudioError(f"image score is not finite ({score})", name)
         with_map = anomaly_map is not None
         if self._with_maps is not None and with_map != self._with_maps:
-            raise StudioError("some images have anomaly maps and others do not; pixel metrics need all or none",
-                              name)
+            raise StudioError("some images have anomaly maps and others do not; pixel metrics need all or none", name)
         if with_map:
             if label and gt_mask is None:
                 raise MaskError("anomalous image has no ground-truth mask; pixel metrics need one", name)
@@ -103,8 +132,9 @@ class CategoryEvaluator:
         image_counts = rank_counts(np.asarray(self._scores, dtype=np.float64), np.asarray(self._labels, dtype=bool))
         values, curves = _ranking_metrics(image_counts, "image")
         n_anomalous = int(sum(self._labels))
-        counts = Counts(n_images=len(self._labels), n_anomalous_images=n_anomalous,
-                        n_normal_images=len(self._labels) - n_anomalous)
+        counts = Counts(
+            n_images=len(self._labels), n_anomalous_images=n_anomalous, n_normal_images=len(self._labels) - n_anomalous
+        )
         pixel_mode, bounds = "none", {}
         if self._with_maps:
             pixels = self._pixels
@@ -115,12 +145,25 @@ class CategoryEvaluator:
             fpr, pro, thresholds = pro_curve_from_counts(pixel_counts)
             values["pro"] = integrate_pro(fpr, pro, self.pro_limit)
             if fpr.size:
-                curves["pro"] = Curve.build(fpr, pro, thresholds, "false positive rate (normal pixels)",
-                                            "per-region overlap")
-            counts = Counts(n_images=counts.n_images, n_anomalous_images=counts.n_anomalous_images,
-                            n_normal_images=counts.n_normal_images, n_pixels=pixels.n_pixels,
-                            n_anomalous_pixels=pixels.n_anomalous_pixels, n_regions=pixels.n_regions)
+                curves["pro"] = Curve.build(
+                    fpr, pro, thresholds, "false positive rate (normal pixels)", "per-region overlap"
+                )
+            counts = Counts(
+                n_images=counts.n_images,
+                n_anomalous_images=counts.n_anomalous_images,
+                n_normal_images=counts.n_normal_images,
+                n_pixels=pixels.n_pixels,
+                n_anomalous_pixels=pixels.n_anomalous_pixels,
+                n_regions=pixels.n_regions,
+            )
             pixel_mode = pixels.mode
             bounds = pixels.error_bounds(pixel_counts, self.pro_limit)
-        return CategoryResult(protocol=self.protocol, pro_limit=self.pro_limit, counts=counts,
-                              pixel_mode=pixel_mode, error_bounds=bounds, curves=curves, **values)
+        return CategoryResult(
+            protocol=self.protocol,
+            pro_limit=self.pro_limit,
+            counts=counts,
+            pixel_mode=pixel_mode,
+            error_bounds=bounds,
+            curves=curves,
+            **values,
+        )

@@ -49,8 +49,20 @@ class ImageMetrics:
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
-        for name in ("protocol", "threshold", "pixel_auroc", "pixel_ap", "pro", "iou", "dice", "tp", "fp", "fn",
-                     "tn", "n_regions"):
+        for name in (
+            "protocol",
+            "threshold",
+            "pixel_auroc",
+            "pixel_ap",
+            "pro",
+            "iou",
+            "dice",
+            "tp",
+            "fp",
+            "fn",
+            "tn",
+            "n_regions",
+        ):
             value = getattr(self, name)
             data[name] = None if isinstance(value, float) and not math.isfinite(value) else value
         return data
@@ -68,10 +80,17 @@ def label_map(prediction: np.ndarray, gt_mask: np.ndarray) -> np.ndarray:
     return lookup[code]
 
 
-def per_image_metrics(anomaly_map: np.ndarray, gt_mask: np.ndarray | None, threshold: float, *,
-                      protocol: str = "native", image_shape: tuple[int, int] | None = None,
-                      pro_limit: float = PRO_FPR_LIMIT, exact_limit: int = PER_IMAGE_EXACT_LIMIT,
-                      name: Name = None) -> ImageMetrics:
+def per_image_metrics(
+    anomaly_map: np.ndarray,
+    gt_mask: np.ndarray | None,
+    threshold: float,
+    *,
+    protocol: str = "native",
+    image_shape: tuple[int, int] | None = None,
+    pro_limit: float = PRO_FPR_LIMIT,
+    exact_limit: int = PER_IMAGE_EXACT_LIMIT,
+    name: Name = None,
+) -> ImageMetrics:
     """Metrics of one map against its mask (``None``: a good image of ``image_shape``) at ``threshold``.
 
     The map is resized to the protocol's resolution (native: the mask's); images above ``exact_limit`` pixels
@@ -91,9 +110,17 @@ def per_image_metrics(anomaly_map: np.ndarray, gt_mask: np.ndarray | None, thres
     per_label = np.bincount(labels.ravel(), minlength=4)
     tp, fp, fn, tn = (int(per_label[k]) for k in (LABEL_TP, LABEL_FP, LABEL_FN, LABEL_TN))
     return ImageMetrics(
-        protocol=protocol, threshold=threshold,
+        protocol=protocol,
+        threshold=threshold,
         pixel_auroc=auroc_from_counts(counts) if defined else float("nan"),
         pixel_ap=average_precision_from_counts(counts) if defined else float("nan"),
         pro=aupro_from_counts(counts, pro_limit) if defined else float("nan"),
-        iou=_ratio(tp, tp + fp + fn), dice=_ratio(2 * tp, 2 * tp + fp + fn),
-        tp=tp, fp=fp, fn=fn, tn=tn, n_regions=accumulator.n_regions, label_map=labels)
+        iou=_ratio(tp, tp + fp + fn),
+        dice=_ratio(2 * tp, 2 * tp + fp + fn),
+        tp=tp,
+        fp=fp,
+        fn=fn,
+        tn=tn,
+        n_regions=accumulator.n_regions,
+        label_map=labels,
+    )

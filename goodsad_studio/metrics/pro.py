@@ -31,8 +31,9 @@ PRO_FPR_LIMIT = 0.3
 
 def label_regions(mask: np.ndarray) -> tuple[np.ndarray, int]:
     """Connected ground-truth regions of a bool mask: ``(labels int32 HxW, 0 = normal, 1..n; n)``."""
-    n_labels, labels = cv2.connectedComponents(np.ascontiguousarray(mask, dtype=np.uint8),
-                                               connectivity=CONNECTIVITY, ltype=cv2.CV_32S)
+    n_labels, labels = cv2.connectedComponents(
+        np.ascontiguousarray(mask, dtype=np.uint8), connectivity=CONNECTIVITY, ltype=cv2.CV_32S
+    )
     return labels, int(n_labels) - 1
 
 
@@ -46,9 +47,10 @@ def region_weights(mask: np.ndarray) -> tuple[np.ndarray, int]:
     if rows.size == 0:
         return np.zeros(0, dtype=np.float64), 0
     cols = np.flatnonzero(mask.any(axis=0))
-    box = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    box = mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     n_labels, labels, stats, _ = cv2.connectedComponentsWithStats(
-        np.ascontiguousarray(box, dtype=np.uint8), connectivity=CONNECTIVITY, ltype=cv2.CV_32S)
+        np.ascontiguousarray(box, dtype=np.uint8), connectivity=CONNECTIVITY, ltype=cv2.CV_32S
+    )
     inverse_sizes = 1.0 / np.maximum(stats[:, cv2.CC_STAT_AREA], 1).astype(np.float64)
     return inverse_sizes[labels[box]], int(n_labels) - 1
 
@@ -102,8 +104,12 @@ def pro_counts(anomaly_maps: list[np.ndarray], masks: list[np.ndarray]) -> RankC
         neg.append(anomaly_map[~mask])
         weights.append(w)
         n_regions += n
-    return rank_counts_from_groups(np.concatenate(pos or [np.zeros(0)]), np.concatenate(neg or [np.zeros(0)]),
-                                          np.concatenate(weights or [np.zeros(0)]), n_regions)
+    return rank_counts_from_groups(
+        np.concatenate(pos or [np.zeros(0)]),
+        np.concatenate(neg or [np.zeros(0)]),
+        np.concatenate(weights or [np.zeros(0)]),
+        n_regions,
+    )
 
 
 def aupro(anomaly_maps: list[np.ndarray], masks: list[np.ndarray], limit: float = PRO_FPR_LIMIT) -> float:

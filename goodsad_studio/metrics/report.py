@@ -28,12 +28,17 @@ from goodsad_studio.metrics.results import CategoryResult
 PROTOCOL_TEXT = {
     "native": "native — anomaly maps resized (bilinear) to each ground-truth mask's own resolution",
     "224": "224 — anomaly maps and masks at 224x224 as in the GoodsAD paper (mask cell anomalous when the defect "
-           "covers >= 50% of it)",
+    "covers >= 50% of it)",
 }
 IMAGE_METRICS = (("image_auroc", "AUROC"), ("image_aupr", "AUPR"))
 PIXEL_METRICS = (("pixel_auroc", "AUROC"), ("pixel_aupr", "AUPR"), ("pro", "PRO"))
-GOODS_METRICS = (("image_auroc", "I-AUROC"), ("image_aupr", "I-AUPR"), ("pixel_auroc", "P-AUROC"),
-                 ("pixel_aupr", "P-AUPR"), ("pro", "PRO"))
+GOODS_METRICS = (
+    ("image_auroc", "I-AUROC"),
+    ("image_aupr", "I-AUPR"),
+    ("pixel_auroc", "P-AUROC"),
+    ("pixel_aupr", "P-AUPR"),
+    ("pro", "PRO"),
+)
 MEAN_LABEL = "Mean"
 
 
@@ -72,8 +77,10 @@ def check_rows(rows: list[ReportRow]) -> str:
         raise StudioError("nothing to report: no results")
     protocols = sorted({r.result.protocol for r in rows})
     if len(protocols) > 1:
-        raise StudioError(f"results use different evaluation protocols ({', '.join(protocols)}); their numbers "
-                          "are not comparable — report them separately")
+        raise StudioError(
+            f"results use different evaluation protocols ({', '.join(protocols)}); their numbers "
+            "are not comparable — report them separately"
+        )
     seen: set[tuple[str, str, str | None]] = set()
     for r in rows:
         key = (r.category, r.method, r.goods_id)
@@ -84,8 +91,9 @@ def check_rows(rows: list[ReportRow]) -> str:
     return protocols[0]
 
 
-def _table(name: str, title: str, rows: list[ReportRow], metrics: tuple[tuple[str, str], ...],
-           label_of, with_mean: bool) -> Table:
+def _table(
+    name: str, title: str, rows: list[ReportRow], metrics: tuple[tuple[str, str], ...], label_of, with_mean: bool
+) -> Table:
     methods = _methods(rows)
     labels = list(dict.fromkeys(label_of(r) for r in rows))
     by_key = {(label_of(r), r.method): r.result for r in rows}
@@ -117,14 +125,33 @@ def build_tables(rows: list[ReportRow]) -> list[Table]:
     goods_rows = [r for r in rows if r.goods_id is not None]
     tables = []
     if category_rows:
-        tables.append(_table("image", "Table IV — image-level anomaly detection (AUROC / AUPR, %)", category_rows,
-                             IMAGE_METRICS, lambda r: r.category, True))
+        tables.append(
+            _table(
+                "image",
+                "Table IV — image-level anomaly detection (AUROC / AUPR, %)",
+                category_rows,
+                IMAGE_METRICS,
+                lambda r: r.category,
+                True,
+            )
+        )
         if any(r.result.pixel_mode != "none" for r in category_rows):
-            tables.append(_table("pixel", "Table V — pixel-level anomaly localisation (AUROC / AUPR / PRO, %)",
-                                 category_rows, PIXEL_METRICS, lambda r: r.category, True))
+            tables.append(
+                _table(
+                    "pixel",
+                    "Table V — pixel-level anomaly localisation (AUROC / AUPR / PRO, %)",
+                    category_rows,
+                    PIXEL_METRICS,
+                    lambda r: r.category,
+                    True,
+                )
+            )
     if goods_rows:
-        tables.append(_table("goods", "Per goods id (%)", goods_rows, GOODS_METRICS,
-                             lambda r: f"{r.category}/{r.goods_id}", False))
+        tables.append(
+            _table(
+                "goods", "Per goods id (%)", goods_rows, GOODS_METRICS, lambda r: f"{r.category}/{r.goods_id}", False
+            )
+        )
     return tables
 
 
@@ -135,9 +162,11 @@ def format_value(value: float, decimals: int = 1, missing: str = "—") -> str:
 
 def _header_lines(rows: list[ReportRow], protocol: str) -> list[str]:
     limits = sorted({r.result.pro_limit for r in rows})
-    lines = [f"Protocol: {PROTOCOL_TEXT.get(protocol, protocol)}.",
-             "AUPR is average precision (scikit-learn's definition); PRO is the area under the per-region-overlap "
-             f"curve up to FPR {', '.join(f'{v:g}' for v in limits)}, normalised to [0, 100]."]
+    lines = [
+        f"Protocol: {PROTOCOL_TEXT.get(protocol, protocol)}.",
+        "AUPR is average precision (scikit-learn's definition); PRO is the area under the per-region-overlap "
+        f"curve up to FPR {', '.join(f'{v:g}' for v in limits)}, normalised to [0, 100].",
+    ]
     for method in _methods(rows):
         weights = sorted({r.weights for r in rows if r.method == method and r.weights})
         lines.append(f"Weights of {method}: {'; '.join(weights) if weights else 'not stated'}.")
@@ -192,25 +221,47 @@ def render_json(rows: list[ReportRow], *, title: str = "Anomaly detection result
         "protocol_text": PROTOCOL_TEXT.get(protocol, protocol),
         "header": _header_lines(rows, protocol),
         "weights": {m: sorted({r.weights for r in rows if r.method == m and r.weights}) for m in _methods(rows)},
-        "tables": {t.name: {"title": t.title, "columns": [t.row_header, *t.columns],
-                            "rows": [[label, *(_json_value(v) for v in line)]
-                                     for label, line in zip(t.row_labels, t.cells, strict=True)],
-                            "partial_means": sorted([list(k) for k in t.starred])}
-                   for t in build_tables(rows)},
-        "results": [{"category": r.category, "goods_id": r.goods_id, "method": r.method, "weights": r.weights,
-                     **r.result.to_dict(curves=False)} for r in rows],
+        "tables": {
+            t.name: {
+                "title": t.title,
+                "columns": [t.row_header, *t.columns],
+                "rows": [
+                    [label, *(_json_value(v) for v in line)] for label, line in zip(t.row_labels, t.cells, strict=True)
+                ],
+                "partial_means": sorted([list(k) for k in t.starred]),
+            }
+            for t in build_tables(rows)
+        },
+        "results": [
+            {
+                "category": r.category,
+                "goods_id": r.goods_id,
+                "method": r.method,
+                "weights": r.weights,
+                **r.result.to_dict(curves=False),
+            }
+            for r in rows
+        ],
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_report(rows: list[ReportRow], directory: str | Path, *, stem: str = "report",
-                 title: str = "Anomaly detection results", decimals: int = 1) -> list[Path]:
+def write_report(
+    rows: list[ReportRow],
+    directory: str | Path,
+    *,
+    stem: str = "report",
+    title: str = "Anomaly detection results",
+    decimals: int = 1,
+) -> list[Path]:
     """Write ``stem.md``, ``stem.json`` and ``stem_<table>.csv`` per table into ``directory`` (atomic saves);
     return the paths written."""
     directory = Path(directory)
     written = []
-    outputs = {f"{stem}.md": render_markdown(rows, title=title, decimals=decimals),
-               f"{stem}.json": render_json(rows, title=title)}
+    outputs = {
+        f"{stem}.md": render_markdown(rows, title=title, decimals=decimals),
+        f"{stem}.json": render_json(rows, title=title),
+    }
     for table in build_tables(rows):
         outputs[f"{stem}_{table.name}.csv"] = render_csv(rows, table.name, decimals=decimals)
     for filename, text in outputs.items():

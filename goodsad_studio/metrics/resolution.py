@@ -78,8 +78,9 @@ def as_binary_mask(gt_mask: np.ndarray, name: Name = None) -> np.ndarray:
     if set(values.tolist()) <= {0, 1} or set(values.tolist()) <= {0, 255}:
         return mask != 0
     shown = ", ".join(f"{v:g}" for v in values[:8].astype(np.float64)) + (", ..." if values.size > 8 else "")
-    raise MaskError(f"ground-truth mask is not binary (values: {shown}); expected bool, 0/1 or 0/255 — "
-                    "binarise it explicitly", name)
+    raise MaskError(
+        f"ground-truth mask is not binary (values: {shown}); expected bool, 0/1 or 0/255 — binarise it explicitly", name
+    )
 
 
 def resize_map(scores: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -99,8 +100,14 @@ def resize_mask_majority(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray
     return coverage >= 0.5
 
 
-def align(anomaly_map: np.ndarray, gt_mask: np.ndarray | None, protocol: str = "native", *,
-          image_shape: tuple[int, int] | None = None, name: Name = None) -> tuple[np.ndarray, np.ndarray]:
+def align(
+    anomaly_map: np.ndarray,
+    gt_mask: np.ndarray | None,
+    protocol: str = "native",
+    *,
+    image_shape: tuple[int, int] | None = None,
+    name: Name = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Map and mask at the comparison resolution of ``protocol``: ``(scores float 2-D, mask bool, same shape)``.
 
     ``gt_mask`` ``None`` means "no anomalous pixel" (a good image); then ``image_shape`` (height, width) gives the
@@ -112,15 +119,21 @@ def align(anomaly_map: np.ndarray, gt_mask: np.ndarray | None, protocol: str = "
     if gt_mask is not None:
         mask = as_binary_mask(gt_mask, name)
         if image_shape is not None and tuple(image_shape[:2]) != mask.shape:
-            raise MaskError(f"mask is {mask.shape[1]}x{mask.shape[0]} but the image is "
-                            f"{image_shape[1]}x{image_shape[0]} (width x height)", name)
+            raise MaskError(
+                f"mask is {mask.shape[1]}x{mask.shape[0]} but the image is "
+                f"{image_shape[1]}x{image_shape[0]} (width x height)",
+                name,
+            )
         native = mask.shape
     elif image_shape is not None:
         native = (int(image_shape[0]), int(image_shape[1]))
         mask = None
     elif protocol == "native":
-        raise StudioError("no ground-truth mask and no image size: the native protocol needs the image size "
-                          "of a good image (pass image_shape)", name)
+        raise StudioError(
+            "no ground-truth mask and no image size: the native protocol needs the image size "
+            "of a good image (pass image_shape)",
+            name,
+        )
     else:
         native, mask = scores.shape, None
     target = native if protocol == "native" else (PAPER_SIZE, PAPER_SIZE)

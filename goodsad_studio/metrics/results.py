@@ -52,22 +52,43 @@ class Curve:
     y_label: str
 
     @classmethod
-    def build(cls, x: np.ndarray, y: np.ndarray, thresholds: np.ndarray, x_label: str, y_label: str,
-              max_points: int = MAX_CURVE_POINTS) -> Curve:
+    def build(
+        cls,
+        x: np.ndarray,
+        y: np.ndarray,
+        thresholds: np.ndarray,
+        x_label: str,
+        y_label: str,
+        max_points: int = MAX_CURVE_POINTS,
+    ) -> Curve:
         """A curve decimated to ``max_points``."""
         keep = decimate(np.asarray(x), np.asarray(y), max_points)
-        return cls(np.asarray(x, dtype=np.float64)[keep], np.asarray(y, dtype=np.float64)[keep],
-                   np.asarray(thresholds, dtype=np.float64)[keep], x_label, y_label)
+        return cls(
+            np.asarray(x, dtype=np.float64)[keep],
+            np.asarray(y, dtype=np.float64)[keep],
+            np.asarray(thresholds, dtype=np.float64)[keep],
+            x_label,
+            y_label,
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"x_label": self.x_label, "y_label": self.y_label, "x": self.x.tolist(), "y": self.y.tolist(),
-                "thresholds": [_json_float(t) for t in self.thresholds]}
+        return {
+            "x_label": self.x_label,
+            "y_label": self.y_label,
+            "x": self.x.tolist(),
+            "y": self.y.tolist(),
+            "thresholds": [_json_float(t) for t in self.thresholds],
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Curve:
-        return cls(np.asarray(data["x"], dtype=np.float64), np.asarray(data["y"], dtype=np.float64),
-                   np.asarray([np.inf if t is None else t for t in data["thresholds"]], dtype=np.float64),
-                   data["x_label"], data["y_label"])
+        return cls(
+            np.asarray(data["x"], dtype=np.float64),
+            np.asarray(data["y"], dtype=np.float64),
+            np.asarray([np.inf if t is None else t for t in data["thresholds"]], dtype=np.float64),
+            data["x_label"],
+            data["y_label"],
+        )
 
 
 @dataclass(frozen=True)
@@ -122,8 +143,18 @@ class CategoryResult:
     def to_dict(self, *, curves: bool = True) -> dict[str, Any]:
         """JSON-ready dict (``nan`` -> ``None``); ``curves=False`` leaves the curves out."""
         data: dict[str, Any] = {"protocol": self.protocol}
-        for name in ("image_auroc", "image_aupr", "image_f1max", "image_f1_threshold", "pixel_auroc", "pixel_aupr",
-                     "pixel_f1max", "pixel_f1_threshold", "pro", "pro_limit"):
+        for name in (
+            "image_auroc",
+            "image_aupr",
+            "image_f1max",
+            "image_f1_threshold",
+            "pixel_auroc",
+            "pixel_aupr",
+            "pixel_f1max",
+            "pixel_f1_threshold",
+            "pro",
+            "pro_limit",
+        ):
             data[name] = _json_float(getattr(self, name))
         data["counts"] = asdict(self.counts)
         data["pixel_mode"] = self.pixel_mode
@@ -135,10 +166,26 @@ class CategoryResult:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CategoryResult:
         """Inverse of :meth:`to_dict` (missing curves give an empty dict)."""
-        floats = {name: _float(data.get(name)) for name in
-                  ("image_auroc", "image_aupr", "image_f1max", "image_f1_threshold", "pixel_auroc", "pixel_aupr",
-                   "pixel_f1max", "pixel_f1_threshold", "pro")}
-        return cls(protocol=str(data["protocol"]), pro_limit=_float(data.get("pro_limit", 0.3)),
-                   counts=Counts(**data.get("counts", {})), pixel_mode=str(data.get("pixel_mode", "none")),
-                   error_bounds={k: _float(v) for k, v in data.get("error_bounds", {}).items()},
-                   curves={k: Curve.from_dict(v) for k, v in data.get("curves", {}).items()}, **floats)
+        floats = {
+            name: _float(data.get(name))
+            for name in (
+                "image_auroc",
+                "image_aupr",
+                "image_f1max",
+                "image_f1_threshold",
+                "pixel_auroc",
+                "pixel_aupr",
+                "pixel_f1max",
+                "pixel_f1_threshold",
+                "pro",
+            )
+        }
+        return cls(
+            protocol=str(data["protocol"]),
+            pro_limit=_float(data.get("pro_limit", 0.3)),
+            counts=Counts(**data.get("counts", {})),
+            pixel_mode=str(data.get("pixel_mode", "none")),
+            error_bounds={k: _float(v) for k, v in data.get("error_bounds", {}).items()},
+            curves={k: Curve.from_dict(v) for k, v in data.get("curves", {}).items()},
+            **floats,
+        )

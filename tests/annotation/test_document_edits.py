@@ -167,9 +167,16 @@ def test_whole_mask_replacement_is_checked_and_undoable():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["brush", "erase", "polygon", "vertex", "delete", "subtract", "undo",
-                                           "redo"]),
-                          st.integers(0, 10_000)), min_size=1, max_size=14))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["brush", "erase", "polygon", "vertex", "delete", "subtract", "undo", "redo"]),
+            st.integers(0, 10_000),
+        ),
+        min_size=1,
+        max_size=14,
+    )
+)
 def test_random_mixed_edits_keep_polygons_and_pixels_in_step_and_undo_all_the_way(actions):
     doc = MaskDocument.blank((24, 28))
     for action, seed in actions:

@@ -36,7 +36,7 @@ def test_composed_patches_equal_applying_them_in_turn():
     for _ in range(6):
         y0, x0 = rng.integers(0, 40, 2)
         region = rng.random((10, 15)) < 0.5
-        current = mask[y0:y0 + 10, x0:x0 + 15]
+        current = mask[y0 : y0 + 10, x0 : x0 + 15]
         patches.append(Patch.from_xor(int(y0), int(x0), current ^ region))
         current[...] = region
     total = Patch.compose(p for p in patches if p is not None)

@@ -66,14 +66,14 @@ def test_sigkill_during_saves_always_leaves_a_valid_old_or_new_png(tmp_path):
     pick = np.random.default_rng()
     interrupted_writes = 0
     for round_, mode in enumerate(["fast", "slow", "fast", "slow", "slow"]):
-        child = subprocess.Popen([sys.executable, "-c", CHILD, str(SIZE), str(path), mode],
-                                 stdout=subprocess.PIPE, text=True)
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(SIZE), str(path), mode], stdout=subprocess.PIPE, text=True
+        )
         try:
             assert child.stdout.readline().strip() == "ready"
             if mode == "slow":  # wait until a write is under way, then kill at a random moment inside it
                 deadline = time.monotonic() + 5
-                while not any(p.name.endswith(".tmp") for p in path.parent.iterdir()) and \
-                        time.monotonic() < deadline:
+                while not any(p.name.endswith(".tmp") for p in path.parent.iterdir()) and time.monotonic() < deadline:
                     time.sleep(0.002)
                 time.sleep(float(pick.uniform(0.0, 0.03)))
             else:
@@ -82,8 +82,9 @@ def test_sigkill_during_saves_always_leaves_a_valid_old_or_new_png(tmp_path):
             os.kill(child.pid, signal.SIGKILL)
             child.wait()
         mask = read_mask(path)  # raises if the PNG is truncated or corrupt
-        assert any(np.array_equal(mask, state) for state in states), \
+        assert any(np.array_equal(mask, state) for state in states), (
             f"round {round_}: the file on disk is neither the old nor the new mask"
+        )
         leftovers = [p for p in path.parent.iterdir() if p != path]
         assert all(p.name.startswith(f".{path.name}.") and p.name.endswith(".tmp") for p in leftovers)
         interrupted_writes += len(leftovers)

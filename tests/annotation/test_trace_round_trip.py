@@ -39,8 +39,13 @@ def test_round_trip_small_masks_shrinkable(mask):
 
 
 @settings(max_examples=1500, deadline=None)
-@given(st.integers(1, 40), st.integers(1, 40), st.floats(0.0, 1.0), st.integers(0, 2**32 - 1),
-       st.sampled_from(["noise", "blobs", "checker"]))
+@given(
+    st.integers(1, 40),
+    st.integers(1, 40),
+    st.floats(0.0, 1.0),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(["noise", "blobs", "checker"]),
+)
 def test_round_trip_random_masks_up_to_40px(height, width, density, seed, kind):
     rng = np.random.default_rng(seed)
     if kind == "noise":
@@ -71,7 +76,7 @@ CASES = {
     "two holes touching at a point": "#####\n#.###\n##.##\n###.#\n#####",
     "island in a hole touching it at a point": "#######\n#.....#\n#.#...#\n#..#..#\n#.....#\n#######",
     "holes inside holes": "#########\n#.......#\n#.#####.#\n#.#...#.#\n#.#.#.#.#\n#.#...#.#\n#.#####.#\n"
-                          "#.......#\n#########",
+    "#.......#\n#########",
     "checkerboard": "#.#.#\n.#.#.\n#.#.#\n.#.#.",
     "touching every border": "#..#\n....\n#..#",
     "hole open to the border": "####\n#..#\n#...",

@@ -19,14 +19,16 @@ HEIGHT, WIDTH = 20, 28
 
 LAYOUT = {
     "drink_can": {
-        "suffix": ".png", "mask_style": "suffix",
+        "suffix": ".png",
+        "mask_style": "suffix",
         "train/good": ["001000", "001001", "002000"],
         "test/good": ["001002", "002001"],
         "test/dent": ["001003", "002002"],
         "test/scratch": ["001004", "002003"],
     },
     "food_box": {
-        "suffix": ".jpg", "mask_style": "same",
+        "suffix": ".jpg",
+        "mask_style": "same",
         "train/good": ["010000", "011000"],
         "test/good": ["010001"],
         "test/opened": ["010002", "011001"],
@@ -39,8 +41,8 @@ def random_mask(seed: int, shape: tuple[int, int] = (HEIGHT, WIDTH)) -> np.ndarr
     rng = np.random.default_rng(seed)
     mask = rng.random(shape) > 0.9
     top, left = rng.integers(0, shape[0] - 6), rng.integers(0, shape[1] - 8)
-    mask[top:top + 5, left:left + 7] = True
-    mask[top + 2, left + 2:left + 5] = False  # a hole inside the rectangle
+    mask[top : top + 5, left : left + 7] = True
+    mask[top + 2, left + 2 : left + 5] = False  # a hole inside the rectangle
     return mask
 
 

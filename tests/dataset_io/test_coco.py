@@ -19,6 +19,7 @@ from goodsad_studio.dataset.import_coco import AnnotationFileError, import_coco
 from goodsad_studio.dataset.index import scan_dataset
 from goodsad_studio.dataset.selection import Selection
 from goodsad_studio.errors import DatasetError
+
 # pycocotools 2.0.x calls numpy's __array__ in a way numpy 2 deprecates; not ours to fix
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 
@@ -87,12 +88,12 @@ def test_export_then_import_gives_exactly_the_same_masks(dataset, tmp_path):
         assert record.mask_path is not None
         assert np.array_equal(read_mask(record.mask_path), masks[str(record.image_path)])
     # dataset naming kept: drink_can uses <stem>_mask.png, food_box <stem>.png
-    assert {r.mask_path.name for r in again.filter(category="food_box", anomalous=True)} == {"010002.png",
-                                                                                           "011001.png"}
+    assert {r.mask_path.name for r in again.filter(category="food_box", anomalous=True)} == {"010002.png", "011001.png"}
     assert fresh.get("drink_can/test/dent/001003").mask_path.name == "001003_mask.png"
     # and no second mask file appeared beside any of them
-    assert len([p for p in root.rglob("*.png") if "ground_truth" in p.parts and ".goodsad-studio" not in p.parts]) \
-        == len(masks)
+    assert len(
+        [p for p in root.rglob("*.png") if "ground_truth" in p.parts and ".goodsad-studio" not in p.parts]
+    ) == len(masks)
 
 
 def test_dry_run_plans_the_masks_and_writes_nothing(dataset, tmp_path):
@@ -117,15 +118,33 @@ def test_dry_run_plans_the_masks_and_writes_nothing(dataset, tmp_path):
 def test_polygon_coco_is_rasterised_at_pixel_centres_clipped_and_repaired(dataset, tmp_path):
     root, _ = dataset
     index = scan_dataset(root)
-    data = {"images": [{"id": 7, "file_name": "drink_can/test/dent/001003.png", "width": 28, "height": 20}],
-            "categories": [{"id": 1, "name": "dent"}],
-            "annotations": [
-                {"id": 1, "image_id": 7, "category_id": 1, "iscrowd": 0,
-                 "segmentation": [[2, 2, 6, 2, 6, 5, 2, 5]]},                      # 4x3 pixels
-                {"id": 2, "image_id": 7, "category_id": 1, "iscrowd": 0,
-                 "segmentation": [[25, 17, 40, 17, 40, 40, 25, 40]]},              # reaches outside
-                {"id": 3, "image_id": 7, "category_id": 1, "iscrowd": 0,
-                 "segmentation": [[10, 10, 14, 14, 14, 10, 10, 14]]}]}            # a bow tie
+    data = {
+        "images": [{"id": 7, "file_name": "drink_can/test/dent/001003.png", "width": 28, "height": 20}],
+        "categories": [{"id": 1, "name": "dent"}],
+        "annotations": [
+            {
+                "id": 1,
+                "image_id": 7,
+                "category_id": 1,
+                "iscrowd": 0,
+                "segmentation": [[2, 2, 6, 2, 6, 5, 2, 5]],
+            },  # 4x3 pixels
+            {
+                "id": 2,
+                "image_id": 7,
+                "category_id": 1,
+                "iscrowd": 0,
+                "segmentation": [[25, 17, 40, 17, 40, 40, 25, 40]],
+            },  # reaches outside
+            {
+                "id": 3,
+                "image_id": 7,
+                "category_id": 1,
+                "iscrowd": 0,
+                "segmentation": [[10, 10, 14, 14, 14, 10, 10, 14]],
+            },
+        ],
+    }  # a bow tie
     (tmp_path / "p.json").write_text(json.dumps(data))
     report = import_coco(index, tmp_path / "p.json")
     mask = read_mask(root / "drink_can" / "ground_truth" / "dent" / "001003_mask.png")
@@ -154,11 +173,21 @@ def test_uncompressed_crowd_rle_and_basename_matching(dataset, tmp_path):
             run_value, run = value, 0
         run += 1
     counts.append(run)
-    assert np.array_equal(mask_utils.decode(mask_utils.frPyObjects({"size": [20, 28], "counts": counts}, 20, 28)),
-                          target)
-    data = {"images": [{"id": 1, "file_name": "011001.jpg", "width": 28, "height": 20}],
-            "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "iscrowd": 1,
-                             "segmentation": {"size": [20, 28], "counts": counts}}]}
+    assert np.array_equal(
+        mask_utils.decode(mask_utils.frPyObjects({"size": [20, 28], "counts": counts}, 20, 28)), target
+    )
+    data = {
+        "images": [{"id": 1, "file_name": "011001.jpg", "width": 28, "height": 20}],
+        "annotations": [
+            {
+                "id": 1,
+                "image_id": 1,
+                "category_id": 1,
+                "iscrowd": 1,
+                "segmentation": {"size": [20, 28], "counts": counts},
+            }
+        ],
+    }
     (tmp_path / "c.json").write_text(json.dumps(data))
     import_coco(index, tmp_path / "c.json")
     assert np.array_equal(read_mask(root / "food_box" / "ground_truth" / "opened" / "011001.png"), target)
@@ -168,10 +197,13 @@ def _snapshot(root):
     return {p: p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-@pytest.mark.parametrize("content, message", [
-    ("{not json", "invalid JSON"),
-    ('{"annotations": []}', "no 'images' list"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{not json", "invalid JSON"),
+        ('{"annotations": []}', "no 'images' list"),
+    ],
+)
 def test_malformed_files_are_refused_naming_the_file(dataset, tmp_path, content, message):
     root, _ = dataset
     path = tmp_path / "bad.json"
@@ -185,8 +217,10 @@ def test_malformed_files_are_refused_naming_the_file(dataset, tmp_path, content,
 
 def test_a_file_for_other_images_is_refused_listing_names(dataset, tmp_path):
     root, _ = dataset
-    data = {"images": [{"id": i, "file_name": f"cable/test/cut/{i:03d}.png", "width": 28, "height": 20}
-                       for i in range(8)], "annotations": []}
+    data = {
+        "images": [{"id": i, "file_name": f"cable/test/cut/{i:03d}.png", "width": 28, "height": 20} for i in range(8)],
+        "annotations": [],
+    }
     (tmp_path / "other.json").write_text(json.dumps(data))
     before = _snapshot(root)
     with pytest.raises(AnnotationFileError, match=r"other\.json.*cable/test/cut/000\.png.*8 in all"):
@@ -210,12 +244,15 @@ def test_partial_match_reports_skipped_images(dataset, tmp_path):
 def test_ambiguous_basename_is_skipped_not_guessed(dataset, tmp_path):
     root, _ = dataset
     (root / "drink_can" / "test" / "dent" / "002002.png").rename(root / "drink_can" / "test" / "dent" / "x.png")
-    (root / "drink_can" / "test" / "scratch" / "002003.png").rename(
-        root / "drink_can" / "test" / "scratch" / "x.png")
+    (root / "drink_can" / "test" / "scratch" / "002003.png").rename(root / "drink_can" / "test" / "scratch" / "x.png")
     index = scan_dataset(root)
-    data = {"images": [{"id": 1, "file_name": "x.png", "width": 28, "height": 20},
-                       {"id": 2, "file_name": "scratch/x.png", "width": 28, "height": 20}],
-            "annotations": [{"id": 1, "image_id": i, "segmentation": [[0, 0, 3, 0, 3, 3]]} for i in (1, 2)]}
+    data = {
+        "images": [
+            {"id": 1, "file_name": "x.png", "width": 28, "height": 20},
+            {"id": 2, "file_name": "scratch/x.png", "width": 28, "height": 20},
+        ],
+        "annotations": [{"id": 1, "image_id": i, "segmentation": [[0, 0, 3, 0, 3, 3]]} for i in (1, 2)],
+    }
     (tmp_path / "a.json").write_text(json.dumps(data))
     report = import_coco(index, tmp_path / "a.json", dry_run=True)
     assert any("'x.png'" in line and "ambiguous" in line for line in report.skipped)
@@ -224,8 +261,10 @@ def test_ambiguous_basename_is_skipped_not_guessed(dataset, tmp_path):
 
 def test_size_mismatch_is_refused_naming_the_image_file(dataset, tmp_path):
     root, _ = dataset
-    data = {"images": [{"id": 1, "file_name": "drink_can/test/dent/001003.png", "width": 56, "height": 40}],
-            "annotations": [{"id": 1, "image_id": 1, "segmentation": [[0, 0, 3, 0, 3, 3]]}]}
+    data = {
+        "images": [{"id": 1, "file_name": "drink_can/test/dent/001003.png", "width": 56, "height": 40}],
+        "annotations": [{"id": 1, "image_id": 1, "segmentation": [[0, 0, 3, 0, 3, 3]]}],
+    }
     (tmp_path / "s.json").write_text(json.dumps(data))
     before = _snapshot(root)
     with pytest.raises(AnnotationFileError, match=r"001003\.png is 56x40 but the file is 28x20") as caught:
@@ -236,8 +275,10 @@ def test_size_mismatch_is_refused_naming_the_image_file(dataset, tmp_path):
 
 def test_annotations_on_good_images_are_skipped_with_a_reason(dataset, tmp_path):
     root, _ = dataset
-    data = {"images": [{"id": 1, "file_name": "drink_can/test/good/001002.png", "width": 28, "height": 20}],
-            "annotations": [{"id": 1, "image_id": 1, "segmentation": [[0, 0, 3, 0, 3, 3]]}]}
+    data = {
+        "images": [{"id": 1, "file_name": "drink_can/test/good/001002.png", "width": 28, "height": 20}],
+        "annotations": [{"id": 1, "image_id": 1, "segmentation": [[0, 0, 3, 0, 3, 3]]}],
+    }
     (tmp_path / "g.json").write_text(json.dumps(data))
     report = import_coco(scan_dataset(root), tmp_path / "g.json")
     assert not report.written and any("mark it defective first" in line for line in report.skipped)
@@ -268,8 +309,9 @@ def test_existing_coco_file_is_kept_unless_overwrite_and_cancel_writes_nothing(d
         export_coco(index, target)
     assert caught.value.path == target and target.read_text() == "mine"
     cancel = threading.Event()
-    result = export_coco(index, target, overwrite=True, cancel=cancel,
-                         progress=lambda done, total: cancel.set() if done == 2 else None)
+    result = export_coco(
+        index, target, overwrite=True, cancel=cancel, progress=lambda done, total: cancel.set() if done == 2 else None
+    )
     assert result.cancelled and result.image_count == 2 and target.read_text() == "mine"
     export_coco(index, target, overwrite=True)
     assert len(_coco(target).getImgIds()) == len(index.records)
@@ -278,8 +320,10 @@ def test_existing_coco_file_is_kept_unless_overwrite_and_cancel_writes_nothing(d
 def test_merge_existing_unites_the_import_with_the_mask_on_disk(dataset, tmp_path):
     root, masks = dataset
     path = root / "drink_can" / "test" / "dent" / "001003.png"
-    data = {"images": [{"id": 1, "file_name": "drink_can/test/dent/001003.png", "width": 28, "height": 20}],
-            "annotations": [{"id": 1, "image_id": 1, "segmentation": [[0, 0, 28, 0, 28, 1, 0, 1]]}]}
+    data = {
+        "images": [{"id": 1, "file_name": "drink_can/test/dent/001003.png", "width": 28, "height": 20}],
+        "annotations": [{"id": 1, "image_id": 1, "segmentation": [[0, 0, 28, 0, 28, 1, 0, 1]]}],
+    }
     (tmp_path / "m.json").write_text(json.dumps(data))
     import_coco(scan_dataset(root), tmp_path / "m.json", merge_existing=True)
     merged = read_mask(root / "drink_can" / "ground_truth" / "dent" / "001003_mask.png")
@@ -288,16 +332,21 @@ def test_merge_existing_unites_the_import_with_the_mask_on_disk(dataset, tmp_pat
     assert np.array_equal(merged, expected)
 
 
-@pytest.mark.parametrize("segmentation, message", [
-    ({"size": [40, 56], "counts": "PPYo1"}, r"annotation 5: RLE size 56x40 differs from .*001003\.png"),
-    ({"size": [20, 28], "counts": [3, "x"]}, "annotation 5: corrupt RLE counts"),
-    ([[1, 2, 3]], "annotation 5: polygon 0 is not a flat list of x, y numbers"),
-    ("box", "annotation 5: segmentation is neither RLE nor a list of polygons"),
-])
+@pytest.mark.parametrize(
+    "segmentation, message",
+    [
+        ({"size": [40, 56], "counts": "PPYo1"}, r"annotation 5: RLE size 56x40 differs from .*001003\.png"),
+        ({"size": [20, 28], "counts": [3, "x"]}, "annotation 5: corrupt RLE counts"),
+        ([[1, 2, 3]], "annotation 5: polygon 0 is not a flat list of x, y numbers"),
+        ("box", "annotation 5: segmentation is neither RLE nor a list of polygons"),
+    ],
+)
 def test_bad_segmentations_are_refused_naming_file_and_annotation(dataset, tmp_path, segmentation, message):
     root, _ = dataset
-    data = {"images": [{"id": 1, "file_name": "drink_can/test/dent/001003.png", "width": 28, "height": 20}],
-            "annotations": [{"id": 5, "image_id": 1, "segmentation": segmentation}]}
+    data = {
+        "images": [{"id": 1, "file_name": "drink_can/test/dent/001003.png", "width": 28, "height": 20}],
+        "annotations": [{"id": 5, "image_id": 1, "segmentation": segmentation}],
+    }
     (tmp_path / "r.json").write_text(json.dumps(data))
     before = _snapshot(root)
     with pytest.raises(AnnotationFileError, match=message) as caught:

@@ -21,8 +21,9 @@ def _files(root):
 def _same_records(index, root):
     """The edited index says what a fresh scan of the disk says."""
     fresh = scan_dataset(root)
-    return {r.key: (r.image_path, r.mask_path) for r in index.records} == \
-        {r.key: (r.image_path, r.mask_path) for r in fresh.records}
+    return {r.key: (r.image_path, r.mask_path) for r in index.records} == {
+        r.key: (r.image_path, r.mask_path) for r in fresh.records
+    }
 
 
 def test_mark_defective_moves_image_and_mask_and_updates_the_index(dataset):
@@ -129,8 +130,11 @@ def test_create_defect_type_makes_both_folders_and_validates_the_name(dataset):
         create_defect_type(index, "drink_can", "dent")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="permissions do not bind root; a read-only folder needs a non-root "
-                                              "user (checked by hand on a read-only tmpfs mount)")
+@pytest.mark.skipif(
+    os.geteuid() == 0,
+    reason="permissions do not bind root; a read-only folder needs a non-root "
+    "user (checked by hand on a read-only tmpfs mount)",
+)
 def test_read_only_dataset_raises_read_only_error_naming_the_folder(dataset):
     root, _ = dataset
     index = scan_dataset(root)

@@ -9,7 +9,6 @@ import pytest
 from shapely.geometry import Polygon
 
 from goodsad_studio.annotation.geometry import rasterize
-
 from goodsad_studio.dataset.imageio import read_mask
 from goodsad_studio.dataset.import_labelme import AnnotationFileError, import_labelme
 from goodsad_studio.dataset.index import scan_dataset
@@ -17,8 +16,15 @@ from goodsad_studio.dataset.index import scan_dataset
 
 def _write(path, shapes, image_path="../goods/drink_can/test/dent/001003.png", width=28, height=20):
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = {"version": "5.4.1", "flags": {}, "shapes": shapes, "imagePath": image_path, "imageData": None,
-            "imageHeight": height, "imageWidth": width}
+    data = {
+        "version": "5.4.1",
+        "flags": {},
+        "shapes": shapes,
+        "imagePath": image_path,
+        "imageData": None,
+        "imageHeight": height,
+        "imageWidth": width,
+    }
     path.write_text(json.dumps(data))
     return path
 
@@ -41,7 +47,7 @@ def test_polygon_with_known_pixels_imports_to_exactly_those_pixels(dataset, tmp_
     mask = read_mask(root / "drink_can" / "ground_truth" / "dent" / "001003_mask.png")
     expected = np.zeros((20, 28), bool)
     for row in range(4, 13):
-        expected[row, 4:17 - row] = True
+        expected[row, 4 : 17 - row] = True
     assert mask.sum() == 9 + 8 + 7 + 6 + 5 + 4 + 3 + 2 + 1
     assert np.array_equal(mask, expected)
     assert report.written == [root / "drink_can" / "ground_truth" / "dent" / "001003_mask.png"]
@@ -49,9 +55,11 @@ def test_polygon_with_known_pixels_imports_to_exactly_those_pixels(dataset, tmp_
 
 def test_rectangles_and_circles_unite_and_other_shapes_are_reported(dataset, tmp_path):
     root, _ = dataset
-    shapes = [_shape([[10, 8], [2, 3]], "rectangle"),           # corners in any order
-              _shape([[20.5, 10.5], [20.5, 13.7]], "circle"),   # radius 3.2 about a pixel centre
-              _shape([[0, 0], [5, 5]], "line")]
+    shapes = [
+        _shape([[10, 8], [2, 3]], "rectangle"),  # corners in any order
+        _shape([[20.5, 10.5], [20.5, 13.7]], "circle"),  # radius 3.2 about a pixel centre
+        _shape([[0, 0], [5, 5]], "line"),
+    ]
     path = _write(tmp_path / "ann" / "001003.json", shapes)
     report = import_labelme(scan_dataset(root), path)
     mask = read_mask(root / "drink_can" / "ground_truth" / "dent" / "001003_mask.png")
@@ -64,26 +72,37 @@ def test_rectangles_and_circles_unite_and_other_shapes_are_reported(dataset, tmp
 
 def test_image_found_beside_the_json_and_by_name_when_image_path_is_stale(dataset, tmp_path):
     root, _ = dataset
-    beside = _write(root / "food_box" / "test" / "opened" / "010002.json", [_shape([[0, 0], [4, 0], [4, 4]])],
-                    image_path="C:\\\\old\\\\place\\\\nowhere.jpg")
-    by_name = _write(tmp_path / "ann" / "b.json", [_shape([[0, 0], [4, 0], [4, 4]])],
-                     image_path="D:\\\\photos\\\\food_box\\\\test\\\\opened\\\\011001.jpg")
+    beside = _write(
+        root / "food_box" / "test" / "opened" / "010002.json",
+        [_shape([[0, 0], [4, 0], [4, 4]])],
+        image_path="C:\\\\old\\\\place\\\\nowhere.jpg",
+    )
+    by_name = _write(
+        tmp_path / "ann" / "b.json",
+        [_shape([[0, 0], [4, 0], [4, 4]])],
+        image_path="D:\\\\photos\\\\food_box\\\\test\\\\opened\\\\011001.jpg",
+    )
     report = import_labelme(scan_dataset(root), [beside, by_name], dry_run=True)
-    assert sorted(item.record.key for item in report.planned) == ["food_box/test/opened/010002",
-                                                                  "food_box/test/opened/011001"]
+    assert sorted(item.record.key for item in report.planned) == [
+        "food_box/test/opened/010002",
+        "food_box/test/opened/011001",
+    ]
 
 
 def test_outside_and_self_intersecting_polygons_are_clipped_repaired_and_reported(dataset, tmp_path):
     root, _ = dataset
-    shapes = [_shape([[24, -5], [40, -5], [40, 3], [24, 3]]),    # above and right of the image
-              _shape([[10, 10], [14, 14], [14, 10], [10, 14]])]  # a bow tie
+    shapes = [
+        _shape([[24, -5], [40, -5], [40, 3], [24, 3]]),  # above and right of the image
+        _shape([[10, 10], [14, 14], [14, 10], [10, 14]]),
+    ]  # a bow tie
     path = _write(tmp_path / "ann" / "x.json", shapes)
     report = import_labelme(scan_dataset(root), path)
     mask = read_mask(root / "drink_can" / "ground_truth" / "dent" / "001003_mask.png")
     assert mask[0:3, 24:28].all() and mask[0:3].sum() == 12
     # the bow tie is read as its two triangles, which meet at (12, 12)
-    triangles = rasterize(Polygon([(10, 10), (12, 12), (10, 14)]), (20, 28)) | \
-        rasterize(Polygon([(14, 10), (12, 12), (14, 14)]), (20, 28))
+    triangles = rasterize(Polygon([(10, 10), (12, 12), (10, 14)]), (20, 28)) | rasterize(
+        Polygon([(14, 10), (12, 12), (14, 14)]), (20, 28)
+    )
     assert triangles.sum() == 8 and np.array_equal(mask[4:], triangles[4:])
     notes = " | ".join(report.notes)
     assert "x.json" in notes and "clipped" in notes and "repaired" in notes
@@ -92,8 +111,11 @@ def test_outside_and_self_intersecting_polygons_are_clipped_repaired_and_reporte
 def test_folder_import_of_several_files_for_one_image_unites_them(dataset, tmp_path):
     root, _ = dataset
     _write(tmp_path / "ann" / "a.json", [_shape([[0, 0], [3, 0], [3, 3], [0, 3]])])
-    _write(tmp_path / "ann" / "sub" / "b.json", [_shape([[5, 5], [7, 5], [7, 7], [5, 7]])],
-           image_path="../../goods/drink_can/test/dent/001003.png")
+    _write(
+        tmp_path / "ann" / "sub" / "b.json",
+        [_shape([[5, 5], [7, 5], [7, 7], [5, 7]])],
+        image_path="../../goods/drink_can/test/dent/001003.png",
+    )
     report = import_labelme(scan_dataset(root), tmp_path / "ann")
     assert len(report.planned) == 1 and any("united" in note for note in report.notes)
     assert read_mask(root / "drink_can" / "ground_truth" / "dent" / "001003_mask.png").sum() == 9 + 4
@@ -101,18 +123,28 @@ def test_folder_import_of_several_files_for_one_image_unites_them(dataset, tmp_p
 
 def test_label_filter_keeps_only_the_labels_asked(dataset, tmp_path):
     root, _ = dataset
-    path = _write(tmp_path / "ann" / "a.json", [_shape([[0, 0], [3, 0], [3, 3], [0, 3]], label="dent"),
-                                               _shape([[5, 5], [7, 5], [7, 7], [5, 7]], label="other")])
+    path = _write(
+        tmp_path / "ann" / "a.json",
+        [
+            _shape([[0, 0], [3, 0], [3, 3], [0, 3]], label="dent"),
+            _shape([[5, 5], [7, 5], [7, 7], [5, 7]], label="other"),
+        ],
+    )
     report = import_labelme(scan_dataset(root), path, labels=["dent"], dry_run=True)
     assert report.planned[0].render().sum() == 9
 
 
-@pytest.mark.parametrize("content, message", [
-    ("{\"shapes\": [", "invalid JSON"),
-    ("[1, 2]", "no 'shapes' list"),
-    (json.dumps({"shapes": [{"points": [[1, "a"]]}], "imagePath": "../goods/drink_can/test/dent/001003.png"}),
-     "not a list of \\[x, y\\] number pairs"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"shapes": [', "invalid JSON"),
+        ("[1, 2]", "no 'shapes' list"),
+        (
+            json.dumps({"shapes": [{"points": [[1, "a"]]}], "imagePath": "../goods/drink_can/test/dent/001003.png"}),
+            "not a list of \\[x, y\\] number pairs",
+        ),
+    ],
+)
 def test_malformed_labelme_files_are_refused_naming_the_file(dataset, tmp_path, content, message):
     root, _ = dataset
     path = tmp_path / "ann" / "bad.json"
@@ -127,8 +159,11 @@ def test_malformed_labelme_files_are_refused_naming_the_file(dataset, tmp_path, 
 
 def test_size_mismatch_is_refused_before_any_file_is_written(dataset, tmp_path):
     root, _ = dataset
-    good = _write(tmp_path / "ann" / "a.json", [_shape([[0, 0], [3, 0], [3, 3]])],
-                  image_path="../goods/food_box/test/opened/010002.jpg")
+    good = _write(
+        tmp_path / "ann" / "a.json",
+        [_shape([[0, 0], [3, 0], [3, 3]])],
+        image_path="../goods/food_box/test/opened/010002.jpg",
+    )
     wrong = _write(tmp_path / "ann" / "b.json", [_shape([[0, 0], [3, 0], [3, 3]])], width=2800, height=2000)
     before = _snapshot(root)
     with pytest.raises(AnnotationFileError, match=r"001003\.png is 2800x2000 but the file is 28x20") as caught:

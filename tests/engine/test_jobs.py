@@ -26,11 +26,15 @@ def _dataset(root: Path, goods=("001", "002")) -> Path:
         base = 90 + 60 * g
         for serial in range(4):
             noise = rng.integers(-4, 5, (40, 48, 3))
-            write_image(root / "cat" / "train" / "good" / f"{goods_id}{serial:03d}.png",
-                        np.clip(base + noise, 0, 255).astype(np.uint8))
+            write_image(
+                root / "cat" / "train" / "good" / f"{goods_id}{serial:03d}.png",
+                np.clip(base + noise, 0, 255).astype(np.uint8),
+            )
         for serial in range(4, 6):
-            write_image(root / "cat" / "test" / "good" / f"{goods_id}{serial:03d}.png",
-                        np.clip(base + rng.integers(-4, 5, (40, 48, 3)), 0, 255).astype(np.uint8))
+            write_image(
+                root / "cat" / "test" / "good" / f"{goods_id}{serial:03d}.png",
+                np.clip(base + rng.integers(-4, 5, (40, 48, 3)), 0, 255).astype(np.uint8),
+            )
         for serial in range(6, 8):
             image = np.clip(base + rng.integers(-4, 5, (40, 48, 3)), 0, 255).astype(np.uint8)
             mask = np.zeros((40, 48), bool)
@@ -107,7 +111,10 @@ def test_evaluate_writes_the_paper_tables_with_goods_breakdown(workspace, tmp_pa
     data = json.loads((tmp_path / "report" / "report.json").read_text())
     assert data and (tmp_path / "report" / "report.md").read_text().count("test-mean-distance") >= 1
     assert sorted(p.name for p in (tmp_path / "report").glob("report_*.csv")) == [
-        "report_goods.csv", "report_image.csv", "report_pixel.csv"]
+        "report_goods.csv",
+        "report_image.csv",
+        "report_pixel.csv",
+    ]
 
 
 def test_per_goods_scope_fits_one_model_per_goods_id(workspace):

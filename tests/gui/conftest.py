@@ -9,13 +9,13 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QSettings
 
-from goodsad_studio.gui.gui_thread_gc import restore_automatic_collection  # noqa: E402
-from goodsad_studio.gui.main_window import MainWindow  # noqa: E402
-from goodsad_studio.gui.settings import StudioSettings  # noqa: E402
+from goodsad_studio.gui.gui_thread_gc import restore_automatic_collection
+from goodsad_studio.gui.main_window import MainWindow
+from goodsad_studio.gui.settings import StudioSettings
 
-from .helpers import ScriptedPrompts, pattern, write_rgb  # noqa: E402
+from .helpers import ScriptedPrompts, pattern, write_rgb
 
 
 @pytest.fixture(scope="package", autouse=True)
@@ -35,8 +35,13 @@ def settings(tmp_path) -> StudioSettings:
 def make_window(qtbot, settings):
     """``make_window(root=None, select=None, prompts=None)``: a shown, active window, loaded and idle."""
 
-    def make(root: Path | None = None, select: str | None = None, prompts: ScriptedPrompts | None = None,
-             size: tuple[int, int] | None = (1200, 800), **kwargs) -> MainWindow:
+    def make(
+        root: Path | None = None,
+        select: str | None = None,
+        prompts: ScriptedPrompts | None = None,
+        size: tuple[int, int] | None = (1200, 800),
+        **kwargs,
+    ) -> MainWindow:
         window = MainWindow(settings, prompts or ScriptedPrompts(), **kwargs)
         qtbot.addWidget(window)
         if size is not None:
@@ -62,8 +67,15 @@ def goods_root(tmp_path) -> Path:
 
     root = tmp_path / "data"
     cat = root / "drink_can"
-    files = {"train/good/001000": 1, "train/good/001001": 2, "test/good/001002": 3, "test/scratch/001003": 4,
-             "test/dent/001004": 5, "train/good/002000": 6, "test/scratch/002001": 7}
+    files = {
+        "train/good/001000": 1,
+        "train/good/001001": 2,
+        "test/good/001002": 3,
+        "test/scratch/001003": 4,
+        "test/dent/001004": 5,
+        "train/good/002000": 6,
+        "test/scratch/002001": 7,
+    }
     for name, seed in files.items():
         (cat / name).parent.mkdir(parents=True, exist_ok=True)
         write_rgb(cat / f"{name}.png", pattern(30, 40, seed))
@@ -73,5 +85,3 @@ def goods_root(tmp_path) -> Path:
         write_mask(cat / "ground_truth" / "scratch" / f"{stem}_mask.png", mask)
     (cat / "ground_truth" / "dent").mkdir(parents=True)
     return root
-
-

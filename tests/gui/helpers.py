@@ -65,8 +65,15 @@ def view_point(window: MainWindow, x: float, y: float) -> QPointF:
     return QPointF(round(at.x()), round(at.y()))
 
 
-def mouse(window: MainWindow, kind: QEvent.Type, x: float, y: float, button=L, buttons=None,
-          modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+def mouse(
+    window: MainWindow,
+    kind: QEvent.Type,
+    x: float,
+    y: float,
+    button=L,
+    buttons=None,
+    modifiers=Qt.KeyboardModifier.NoModifier,
+) -> None:
     viewport = window.canvas.viewport()
     local = view_point(window, x, y)
     if buttons is None:
@@ -106,8 +113,16 @@ def hover(window, x, y) -> None:
 def wheel(window, x, y, steps: int, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
     viewport = window.canvas.viewport()
     local = view_point(window, x, y)
-    event = QWheelEvent(local, QPointF(viewport.mapToGlobal(local.toPoint())), QPoint(0, 0), QPoint(0, 120 * steps),
-                        NONE, modifiers, Qt.ScrollPhase.NoScrollPhase, False)
+    event = QWheelEvent(
+        local,
+        QPointF(viewport.mapToGlobal(local.toPoint())),
+        QPoint(0, 0),
+        QPoint(0, 120 * steps),
+        NONE,
+        modifiers,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     QApplication.sendEvent(viewport, event)
 
 

@@ -25,8 +25,15 @@ def demo_root(tmp_path_factory):
     from goodsad_studio.dataset.demo import generate_demo
 
     dest = tmp_path_factory.mktemp("demo") / "demo"
-    generate_demo(dest, size=160, categories=["drink_can"], goods_per_category=2, train_per_goods=4,
-                  test_good_per_goods=2, defective_per_goods=2)
+    generate_demo(
+        dest,
+        size=160,
+        categories=["drink_can"],
+        goods_per_category=2,
+        train_per_goods=4,
+        test_good_per_goods=2,
+        defective_per_goods=2,
+    )
     return dest
 
 
@@ -59,8 +66,10 @@ def test_predict_in_background_shows_heatmap_and_engine_metrics(qtbot, make_wind
     assert row.job is job and not row.cancel.isHidden()
     _wait_job(qtbot, job)
     stall = meter.stop()
-    print(f"\nworst event-loop stall during fit+predict: {stall:.1f} ms over {meter.ticks} ticks; "
-          f"stalls over 20 ms (s, ms): {[(round(a, 2), round(m)) for a, m in meter.stalls]}")
+    print(
+        f"\nworst event-loop stall during fit+predict: {stall:.1f} ms over {meter.ticks} ticks; "
+        f"stalls over 20 ms (s, ms): {[(round(a, 2), round(m)) for a, m in meter.stalls]}"
+    )
     assert job.state == DONE, job.error
     assert row.bar.format() == "done"
     _settle(qtbot, ui)
@@ -124,8 +133,9 @@ def test_predict_in_background_shows_heatmap_and_engine_metrics(qtbot, make_wind
 
     for kind in ("heatmaps", "report", "coco"):
         dest = tmp_path / ("coco.json" if kind == "coco" else kind)
-        work = export_work(kind, ui.analysis, dest, Selection.of(categories=["drink_can"]), size=None,
-                           polygons=False, overwrite=False)
+        work = export_work(
+            kind, ui.analysis, dest, Selection.of(categories=["drink_can"]), size=None, polygons=False, overwrite=False
+        )
         job = ui.analysis.runner.start(kind, work)
         _wait_job(qtbot, job)
         assert job.state == DONE, job.error
@@ -173,7 +183,7 @@ def test_reopening_shows_cached_heatmaps_and_cancel_stops_a_job(qtbot, make_wind
     assert job.state == DONE, job.error
     first = ui.triage.items[0]
     assert first.reason.startswith("defective") and ui.triage.list.count() == 8
-    assert all(a.value <= b.value for a, b in zip(ui.triage.items[:4], ui.triage.items[1:4]))
+    assert all(a.value <= b.value for a, b in zip(ui.triage.items[:4], ui.triage.items[1:4], strict=False))
     ui.triage.list.itemClicked.emit(ui.triage.list.item(0))
     assert window.current.key == first.key
 
@@ -189,7 +199,8 @@ def test_reopening_shows_cached_heatmaps_and_cancel_stops_a_job(qtbot, make_wind
     job = dialog.start()
     _wait_job(qtbot, job)
     assert job.state == DONE, job.error
-    images = sorted((tmp_path / "subset" / "drink_can").rglob("*.jpg")) + \
-        sorted((tmp_path / "subset" / "drink_can").rglob("*.png"))
+    images = sorted((tmp_path / "subset" / "drink_can").rglob("*.jpg")) + sorted(
+        (tmp_path / "subset" / "drink_can").rglob("*.png")
+    )
     assert images and all(p.name.startswith("002") for p in images if "ground_truth" not in p.parts)
     assert (probe_image(images[0]).width, probe_image(images[0]).height) == (64, 64)

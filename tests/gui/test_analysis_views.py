@@ -1,7 +1,8 @@
 """Analysis views over results the engine computed beforehand (found in the results cache on opening).
 
 The compare view with two methods whose scores live on different scales (PatchCore and PaDiM): each pane spans its
-own method's category range, so neither is a flat colour, the colour bar reads 0-100 %, and the fixed range shares raw values. The triage list
+own method's category range, so neither is a flat colour, the colour bar reads 0-100 %, and the fixed range shares
+raw values. The triage list
 judges the masks as they are being edited."""
 
 from __future__ import annotations
@@ -28,8 +29,15 @@ def predicted_root(tmp_path_factory):
     from goodsad_studio.dataset.demo import generate_demo
 
     root = tmp_path_factory.mktemp("compare") / "demo"
-    generate_demo(root, size=128, categories=["drink_can"], goods_per_category=2, train_per_goods=3,
-                  test_good_per_goods=1, defective_per_goods=2)
+    generate_demo(
+        root,
+        size=128,
+        categories=["drink_can"],
+        goods_per_category=2,
+        train_per_goods=3,
+        test_good_per_goods=1,
+        defective_per_goods=2,
+    )
     workspace = Workspace(scan_dataset(root))
     for spec in SPECS:
         model = workspace.fit(spec, "drink_can")
@@ -168,8 +176,9 @@ def test_the_status_bar_follows_the_running_job_and_opens_the_job_list(qtbot, ma
     window.close()
 
 
-def test_a_job_that_ends_after_another_dataset_opened_leaves_the_new_one_alone(qtbot, make_window, predicted_root,
-                                                                                goods_root, monkeypatch):
+def test_a_job_that_ends_after_another_dataset_opened_leaves_the_new_one_alone(
+    qtbot, make_window, predicted_root, goods_root, monkeypatch
+):
     import threading
 
     import goodsad_studio.gui.analysis as analysis_module

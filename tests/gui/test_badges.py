@@ -7,8 +7,12 @@ from PySide6.QtGui import QFont, QFontMetrics
 from goodsad_studio.gui.badges import Badge, fit_badges
 
 PAD, GAP = 4, 3
-BADGES = [Badge("test", "#5f6368"), Badge("surface_damage", "#c75b12"), Badge("mask", "#00838f"),
-          Badge("● unsaved", "#f9a825", "#202124")]
+BADGES = [
+    Badge("test", "#5f6368"),
+    Badge("surface_damage", "#c75b12"),
+    Badge("mask", "#00838f"),
+    Badge("● unsaved", "#f9a825", "#202124"),
+]
 
 
 def _width(metrics, badges):

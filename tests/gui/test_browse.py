@@ -9,10 +9,10 @@ import sys
 
 import numpy as np
 import pytest
-from gui.helpers import key
 
 from goodsad_studio.gui.badges import BADGES_ROLE
 from goodsad_studio.gui.tree_filter import MISSING_MASK
+from gui.helpers import key
 
 
 def isolated_env(tmp_path) -> dict:
@@ -35,8 +35,9 @@ def test_tree_counts_and_badges(make_window, goods_root):
     assert badge_texts(window, "drink_can/test/scratch/001003") == ["test", "scratch", "mask"]
     # the validation pass (in the background) flags the defective image without a mask
     assert badge_texts(window, "drink_can/test/dent/001004") == ["test", "dent", "no mask", "⚠ 1"]
-    assert "defective test image without a ground-truth mask" in \
-        window.tree.item_for("drink_can/test/dent/001004").toolTip(1)
+    assert "defective test image without a ground-truth mask" in window.tree.item_for(
+        "drink_can/test/dent/001004"
+    ).toolTip(1)
 
 
 def test_filters_and_search(make_window, goods_root):
@@ -94,8 +95,10 @@ def test_next_and_previous_use_prefetched_images(qtbot, make_window, goods_root)
 def test_thumbnail_strip_shows_the_goods_and_selects(qtbot, make_window, goods_root):
     window = make_window(goods_root, "drink_can/test/scratch/002001")
     strip = window.thumbnails
-    assert [strip.item(i).data(0x0100) for i in range(strip.count())] == ["drink_can/train/good/002000",
-                                                                          "drink_can/test/scratch/002001"]
+    assert [strip.item(i).data(0x0100) for i in range(strip.count())] == [
+        "drink_can/train/good/002000",
+        "drink_can/test/scratch/002001",
+    ]
     qtbot.waitUntil(lambda: strip.loaded_count() == 2, timeout=5000)
     strip.itemClicked.emit(strip.item(0))
     assert window.current.key == "drink_can/train/good/002000"
@@ -106,7 +109,8 @@ def test_unreadable_image_and_bad_mask_are_reported(make_window, goods_root):
     cat = goods_root / "drink_can"
     (cat / "test" / "good" / "001002.png").write_bytes(b"broken")
     (cat / "ground_truth" / "scratch" / "002001_mask.png").write_bytes(
-        (cat / "train" / "good" / "001000.png").read_bytes())  # an RGB photo where a mask should be
+        (cat / "train" / "good" / "001000.png").read_bytes()
+    )  # an RGB photo where a mask should be
     window = make_window(goods_root, "drink_can/test/good/001002")
     assert "001002.png" in window.statusBar().currentMessage()
     assert window.canvas.display is None
@@ -128,8 +132,15 @@ def test_missing_dataset_is_reported(make_window, tmp_path):
 def test_opens_the_demo_dataset(make_window, tmp_path):
     from goodsad_studio.dataset.demo import generate_demo
 
-    root = generate_demo(tmp_path / "demo", size=96, categories=["food_box"], goods_per_category=2,
-                         train_per_goods=1, test_good_per_goods=1, defective_per_goods=1)
+    root = generate_demo(
+        tmp_path / "demo",
+        size=96,
+        categories=["food_box"],
+        goods_per_category=2,
+        train_per_goods=1,
+        test_good_per_goods=1,
+        defective_per_goods=1,
+    )
     window = make_window(root)
     assert window.current is not None and window.current.mask_path is not None
     assert window.canvas.document.mask.sum() > 0
@@ -138,10 +149,23 @@ def test_opens_the_demo_dataset(make_window, tmp_path):
 
 def test_screenshot_command_renders_a_png(tmp_path, goods_root):
     shot = tmp_path / "shot.png"
-    result = subprocess.run([sys.executable, "-m", "goodsad_studio", "gui", str(goods_root), "--select",
-                             "drink_can/test/scratch/001003", "--screenshot", str(shot)],
-                            capture_output=True, text=True, timeout=120,
-                            env=isolated_env(tmp_path))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "goodsad_studio",
+            "gui",
+            str(goods_root),
+            "--select",
+            "drink_can/test/scratch/001003",
+            "--screenshot",
+            str(shot),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=isolated_env(tmp_path),
+    )
     assert result.returncode == 0, result.stderr
     from goodsad_studio.dataset.imageio import read_image
 
@@ -159,10 +183,23 @@ def test_screenshot_command_renders_a_png(tmp_path, goods_root):
 def test_screenshot_of_real_data(tmp_path, shared_data):
     root = shared_data / "mpdd_metal_plate_512"
     shot = tmp_path / "shot.png"
-    result = subprocess.run([sys.executable, "-m", "goodsad_studio", "gui", str(root), "--select",
-                             "metal_plate/test/defective/003", "--screenshot", str(shot)],
-                            capture_output=True, text=True, timeout=120,
-                            env=isolated_env(tmp_path))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "goodsad_studio",
+            "gui",
+            str(root),
+            "--select",
+            "metal_plate/test/defective/003",
+            "--screenshot",
+            str(shot),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=isolated_env(tmp_path),
+    )
     assert result.returncode == 0, result.stderr
     from goodsad_studio.dataset.imageio import read_image
 

@@ -49,7 +49,7 @@ def test_wheel_zooms_around_the_cursor(window):
     cursor = canvas.view_at(QPointF(10, 8))
     cursor = QPointF(round(cursor.x()), round(cursor.y()))
     wheel(window, 10, 8, 3)
-    assert canvas.scale == pytest.approx(before * 1.25 ** 3)
+    assert canvas.scale == pytest.approx(before * 1.25**3)
     spot = scene_under(window, cursor)  # the image point under the cursor stayed there
     assert abs(spot.x() - 10) <= 1 / canvas.scale and abs(spot.y() - 8) <= 1 / canvas.scale
     wheel(window, 10, 8, -2)
@@ -66,8 +66,9 @@ def test_fit_and_one_to_one(qtbot, window):
     top_left, bottom_right = canvas.view_at(QPointF(0, 0)), canvas.view_at(QPointF(40, 30))
     assert 0 <= top_left.x() and 0 <= top_left.y()
     assert bottom_right.x() <= viewport.width() and bottom_right.y() <= viewport.height()
-    shown = max((bottom_right.x() - top_left.x()) / viewport.width(), (bottom_right.y() - top_left.y()) /
-                viewport.height())
+    shown = max(
+        (bottom_right.x() - top_left.x()) / viewport.width(), (bottom_right.y() - top_left.y()) / viewport.height()
+    )
     assert shown > 0.95  # the whole image, as large as the view allows
     key(qtbot, window, "+")
     assert canvas.scale > 1.0

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui.helpers import R, click, double_click, drag, key, zoom_on
 
 from goodsad_studio.dataset.imageio import read_mask
+from gui.helpers import R, click, double_click, drag, key, zoom_on
 
 KEY = "drink_can/test/scratch/001003"
 
@@ -136,7 +136,7 @@ def test_cut_a_hole(qtbot, window, goods_root):
 
 def disk(shape, points, radius):
     """Pixels whose centre lies within ``radius`` of the polyline through pixel centres ``points``."""
-    rows, cols = np.mgrid[0:shape[0], 0:shape[1]] + 0.5
+    rows, cols = np.mgrid[0 : shape[0], 0 : shape[1]] + 0.5
     out = np.zeros(shape, bool)
     pairs = list(zip(points[:-1], points[1:], strict=True)) or [(points[0], points[0])]
     for (ax, ay), (bx, by) in pairs:
@@ -168,9 +168,9 @@ def test_brush_eraser_and_right_button(qtbot, window, goods_root):
 
 
 def test_radius_keys_and_shift_wheel(qtbot, window):
-    from gui.helpers import wheel
-
     from PySide6.QtCore import Qt
+
+    from gui.helpers import wheel
 
     key(qtbot, window, "B")
     window.canvas.set_brush_radius(4)

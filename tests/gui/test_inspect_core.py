@@ -47,8 +47,7 @@ def test_compare_ranges_put_each_method_on_its_own_yardstick():
     category = {"patchcore": [(12.5, 15.0), (13.0, 17.0)], "padim": [(2.0, 90.0)]}
     assert compare_ranges("category", results, category) == {"patchcore": (12.5, 17.0), "padim": (2.0, 90.0)}
     assert compare_ranges("image", results, category) == {"patchcore": (13.0, 16.0), "padim": (3.0, 80.0)}
-    assert compare_ranges("fixed", results, category, (0.0, 50.0)) == {"patchcore": (0.0, 50.0),
-                                                                       "padim": (0.0, 50.0)}
+    assert compare_ranges("fixed", results, category, (0.0, 50.0)) == {"patchcore": (0.0, 50.0), "padim": (0.0, 50.0)}
     # a method without category summaries yet falls back to its image's range
     assert compare_ranges("category", results, {"padim": [(2.0, 90.0)]})["patchcore"] == (13.0, 16.0)
 
@@ -84,7 +83,7 @@ def test_triage_puts_the_worst_explained_masks_and_the_highest_good_scores_first
     heat = np.zeros((8, 8), np.float32)
     heat[1:3, 1:3] = 1.0
     records = [record("a", "dent"), record("b", "dent"), record("g1", "good"), record("g2", "good")]
-    results = {r.key: _result(heat, score) for r, score in zip(records, (1, 1, 0.2, 0.8))}
+    results = {r.key: _result(heat, score) for r, score in zip(records, (1, 1, 0.2, 0.8), strict=False)}
     masks = {"a": hit, "b": miss}
     items = triage(records, results, read=lambda r, shape: masks.get(r.stem))
     assert [item.key.split("/")[-1] for item in items] == ["b", "a", "g2", "g1"]
@@ -92,15 +91,19 @@ def test_triage_puts_the_worst_explained_masks_and_the_highest_good_scores_first
     # an unsaved edit that moves b's mask onto the hot spot is judged as it is now, not as saved
     fixed = triage(records, results, read=lambda r, shape: masks.get(r.stem), edited={records[1].key: hit.copy()})
     assert {item.key.split("/")[-1]: item.value for item in fixed}["b"] == pytest.approx(items[1].value)
-    wrong_size = triage(records, results, read=lambda r, shape: masks.get(r.stem),
-                        edited={records[1].key: np.ones((4, 4), bool)})
+    wrong_size = triage(
+        records, results, read=lambda r, shape: masks.get(r.stem), edited={records[1].key: np.ones((4, 4), bool)}
+    )
     assert [item.value for item in wrong_size] == [item.value for item in items]
 
 
 def test_saved_result_sets_are_found_without_a_model(tmp_path):
     model_dir = tmp_path / "models" / "drink_can" / "all" / "patchcore-abc"
-    ResultsCache(tmp_path / "cache", "abc", {"model": str(model_dir), "info": "patchcore on x", "config": {
-        "method": "patchcore"}})
+    ResultsCache(
+        tmp_path / "cache",
+        "abc",
+        {"model": str(model_dir), "info": "patchcore on x", "config": {"method": "patchcore"}},
+    )
     (found,) = saved_result_sets(tmp_path / "cache")
     assert (found.key, found.method, found.category, found.goods_id) == ("abc", "patchcore", "drink_can", None)
 
@@ -110,9 +113,15 @@ def test_parameter_form_is_generated_from_the_specs_and_validates_like_the_engin
 
     form = ParamForm()
     qtbot.addWidget(form)
-    form.set_specs([ParamSpec("ratio", "float", 0.1, min=0.001, max=1.0), ParamSpec("k", "int", 3, min=1),
-                    ParamSpec("mode", "choice", "a", choices=("a", "b")), ParamSpec("flip", "bool", False),
-                    ParamSpec("dim", "int", None, optional=True)])
+    form.set_specs(
+        [
+            ParamSpec("ratio", "float", 0.1, min=0.001, max=1.0),
+            ParamSpec("k", "int", 3, min=1),
+            ParamSpec("mode", "choice", "a", choices=("a", "b")),
+            ParamSpec("flip", "bool", False),
+            ParamSpec("dim", "int", None, optional=True),
+        ]
+    )
     assert form.values() == {"ratio": 0.1, "k": 3, "mode": "a", "flip": False, "dim": None}
     form.set_values({"ratio": "0.5", "mode": "b", "dim": "64"})
     assert form.changed_values() == {"ratio": 0.5, "mode": "b", "dim": 64}

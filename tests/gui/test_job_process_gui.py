@@ -11,6 +11,7 @@ import signal
 
 import numpy as np
 import pytest
+from engine_helpers import CATEGORY, SLOW, MeanImageDistance, small_demo
 
 from goodsad_studio.dataset.index import scan_dataset
 from goodsad_studio.engine.job_process import EngineProcess
@@ -21,8 +22,6 @@ from goodsad_studio.gui.jobs import CANCELLED, DONE, FAILED
 from goodsad_studio.gui.stall import StallMeter
 from goodsad_studio.methods import registry
 from goodsad_studio.methods.base import Cancelled
-
-from engine_helpers import CATEGORY, SLOW, MeanImageDistance, small_demo
 
 
 @pytest.fixture(scope="module")

@@ -24,12 +24,14 @@ def subpaths(path: QPainterPath) -> list[list[tuple[float, float]]]:
 
 
 def test_outline_path_keeps_rings_apart():
-    shape = Polygon([(0, 0), (10, 0), (10, 10), (0, 10)], [[(2, 2), (4, 2), (4, 4), (2, 4)],
-                                                           [(6, 6), (8, 6), (8, 8), (6, 8)]])
+    shape = Polygon(
+        [(0, 0), (10, 0), (10, 10), (0, 10)], [[(2, 2), (4, 2), (4, 4), (2, 4)], [(6, 6), (8, 6), (8, 8), (6, 8)]]
+    )
     parts = subpaths(polygon_path(shape))
     assert len(parts) == 3  # no line joins the exterior to a hole, or one hole to the next
-    assert [sorted(set(p)) for p in parts] == [sorted(set(map(tuple, np.asarray(r.coords)[:, :2].tolist())))
-                                               for r in (shape.exterior, *shape.interiors)]
+    assert [sorted(set(p)) for p in parts] == [
+        sorted(set(map(tuple, np.asarray(r.coords)[:, :2].tolist()))) for r in (shape.exterior, *shape.interiors)
+    ]
 
 
 @settings(max_examples=40, deadline=None)
@@ -42,8 +44,9 @@ def test_changed_box_finds_every_difference(height_blocks, width, seed):
     for _ in range(flips):
         b[rng.integers(0, b.shape[0]), rng.integers(0, b.shape[1])] ^= True
     diff = np.argwhere(a != b)
-    expected = None if len(diff) == 0 else (diff[:, 0].min(), diff[:, 1].min(), diff[:, 0].max() + 1,
-                                            diff[:, 1].max() + 1)
+    expected = (
+        None if len(diff) == 0 else (diff[:, 0].min(), diff[:, 1].min(), diff[:, 0].max() + 1, diff[:, 1].max() + 1)
+    )
     assert changed_box(a, b) == expected
 
 

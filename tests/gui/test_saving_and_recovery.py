@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gui.helpers import ScriptedPrompts, drag, key, zoom_on
 from goodsad_studio.dataset.imageio import read_mask
 from goodsad_studio.gui.badges import BADGES_ROLE
 from goodsad_studio.gui.prompts import DISCARD, KEEP, SAVE
+from gui.helpers import ScriptedPrompts, drag, key, zoom_on
 
 KEY = "drink_can/test/scratch/001003"
 

@@ -22,7 +22,7 @@ def texture(seed: int, shape: tuple[int, int] = (64, 64)) -> np.ndarray:
 def with_defect(image: np.ndarray, center: tuple[int, int] = (20, 40), radius: int = 7) -> np.ndarray:
     """The image with a green round blot (a stain) at ``center`` (row, col)."""
     out = image.copy()
-    yy, xx = np.mgrid[0:image.shape[0], 0:image.shape[1]]
-    blot = (yy - center[0]) ** 2 + (xx - center[1]) ** 2 <= radius ** 2
+    yy, xx = np.mgrid[0 : image.shape[0], 0 : image.shape[1]]
+    blot = (yy - center[0]) ** 2 + (xx - center[1]) ** 2 <= radius**2
     out[blot] = (20, 200, 30)
     return out

@@ -70,7 +70,7 @@ def test_maps_come_back_at_each_input_resolution_with_finite_scores(fitted, test
     _, method = fitted
     predictions = method.predict(test_images)
     assert len(predictions) == len(test_images)
-    for image, prediction in zip(test_images, predictions):
+    for image, prediction in zip(test_images, predictions, strict=False):
         assert prediction.anomaly_map.shape == image.shape[:2]
         assert prediction.anomaly_map.dtype == np.float32
         assert np.isfinite(prediction.anomaly_map).all()
@@ -84,7 +84,7 @@ def test_save_then_load_gives_identical_outputs(fitted, test_images, tmp_path):
     loaded = load_method(tmp_path / "model", device="cpu")
     assert type(loaded) is type(method)
     assert loaded.config() == method.config()
-    for (s1, m1), (s2, m2) in zip(_outputs(method, test_images), _outputs(loaded, test_images)):
+    for (s1, m1), (s2, m2) in zip(_outputs(method, test_images), _outputs(loaded, test_images), strict=False):
         assert s1 == s2
         np.testing.assert_array_equal(m1, m2)
 
@@ -126,7 +126,7 @@ def test_cancel_during_refit_keeps_the_previous_model(fitted, train_images, test
     with pytest.raises(Cancelled):
         method.fit([np.flipud(img) for img in train_images], progress=progress, cancel=cancel)
     assert seen, "progress was never reported"
-    for (s1, m1), (s2, m2) in zip(before, _outputs(method, test_images)):
+    for (s1, m1), (s2, m2) in zip(before, _outputs(method, test_images), strict=False):
         assert s1 == s2
         np.testing.assert_array_equal(m1, m2)
 
@@ -198,8 +198,7 @@ def test_saving_an_unfitted_method_is_refused(mobilenet_weights, tmp_path):
 
 
 def test_crop_mode_maps_cover_the_full_frame_with_the_minimum_outside(mobilenet_weights, train_images):
-    method = create_method("padim", backbone="mobilenet_v2", device="cpu", image_size=64,
-                           resize_mode="resize_crop")
+    method = create_method("padim", backbone="mobilenet_v2", device="cpu", image_size=64, resize_mode="resize_crop")
     method.fit(train_images)
     heat = method.predict([train_images[0]])[0].anomaly_map
     assert heat.shape == (64, 64)

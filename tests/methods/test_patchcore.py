@@ -98,7 +98,7 @@ def test_float16_bank_halves_memory_and_keeps_the_answers(fitted, train_images, 
     half = _patchcore(coreset_ratio=0.25, bank_dtype="float16")
     half.fit(train_images)
     assert half.bank.dtype == np.float16 and half.bank.nbytes * 2 == fitted.bank.nbytes
-    for p32, p16 in zip(fitted.predict(test_images), half.predict(test_images)):
+    for p32, p16 in zip(fitted.predict(test_images), half.predict(test_images), strict=False):
         assert p16.score == pytest.approx(p32.score, rel=1e-2)
         np.testing.assert_allclose(p16.anomaly_map, p32.anomaly_map, rtol=1e-2, atol=1e-2)
     half.save(tmp_path / "half")
@@ -107,8 +107,9 @@ def test_float16_bank_halves_memory_and_keeps_the_answers(fitted, train_images, 
 
 
 @pytest.mark.parametrize("index", ["ivf", "hnsw"])
-def test_approximate_indexes_agree_with_exact_search_and_survive_save_load(fitted, train_images, test_images,
-                                                                            index, tmp_path):
+def test_approximate_indexes_agree_with_exact_search_and_survive_save_load(
+    fitted, train_images, test_images, index, tmp_path
+):
     approx = _patchcore(coreset_ratio=0.25, index=index, ivf_nprobe=64, hnsw_ef=256)
     approx.fit(train_images)
     exact_scores = [p.score for p in fitted.predict(test_images)]
@@ -116,7 +117,7 @@ def test_approximate_indexes_agree_with_exact_search_and_survive_save_load(fitte
     np.testing.assert_allclose([p.score for p in approx_pred], exact_scores, rtol=0.05)
     approx.save(tmp_path / index)
     loaded = load_method(tmp_path / index)
-    for p1, p2 in zip(approx_pred, loaded.predict(test_images)):
+    for p1, p2 in zip(approx_pred, loaded.predict(test_images), strict=False):
         assert p1.score == p2.score
         np.testing.assert_array_equal(p1.anomaly_map, p2.anomaly_map)
 

@@ -54,10 +54,16 @@ def test_grayscale_is_expanded_and_bad_arrays_are_refused():
 
 
 def test_param_specs_parse_text_and_explain_what_is_allowed():
-    specs = [ParamSpec("ratio", "float", 0.1, min=0.001, max=1.0), ParamSpec("fast", "bool", False),
-             ParamSpec("dim", "int", None, min=8, optional=True)]
+    specs = [
+        ParamSpec("ratio", "float", 0.1, min=0.001, max=1.0),
+        ParamSpec("fast", "bool", False),
+        ParamSpec("dim", "int", None, min=8, optional=True),
+    ]
     assert validate_params(specs, {"ratio": "0.5", "fast": "yes", "dim": "auto"}) == {
-        "ratio": 0.5, "fast": True, "dim": None}
+        "ratio": 0.5,
+        "fast": True,
+        "dim": None,
+    }
     with pytest.raises(ParamError, match="'ratio' expects float in \\[0.001, 1\\], got 'lots'"):
         validate_params(specs, {"ratio": "lots"})
     with pytest.raises(ParamError, match="'ratio' must be finite"):
@@ -67,8 +73,12 @@ def test_param_specs_parse_text_and_explain_what_is_allowed():
 
 
 def test_streamed_safetensors_are_read_by_the_safetensors_library(tmp_path):
-    arrays = {"bank": np.arange(12, dtype=np.float16).reshape(3, 4), "grid": np.array([28, 28], np.int64),
-              "flags": np.array([True, False]), "z": np.zeros((0, 5), np.float32)}
+    arrays = {
+        "bank": np.arange(12, dtype=np.float16).reshape(3, 4),
+        "grid": np.array([28, 28], np.int64),
+        "flags": np.array([True, False]),
+        "z": np.zeros((0, 5), np.float32),
+    }
     path = tmp_path / "state.safetensors"
     write_safetensors(path, arrays, {"save_id": "abc"})
     for loaded in (load_file(str(path)), read_safetensors(path)[0]):

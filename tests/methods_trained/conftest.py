@@ -90,7 +90,7 @@ def check_contract(make, tmp_path: Path, images: list[np.ndarray], steps: int) -
     loaded = AnomalyMethod.load(tmp_path / "saved", device="cpu")
     probe = [images[0], with_defect(images[1]), textured_images(1, (48, 80), seed=11)[0]]
     first, again = straight.predict(probe), loaded.predict(probe)
-    for x, y in zip(first, again):
+    for x, y in zip(first, again, strict=False):
         assert x.score == y.score
         np.testing.assert_array_equal(x.anomaly_map, y.anomaly_map)
     assert [p.anomaly_map.shape for p in first] == [images[0].shape[:2], images[1].shape[:2], (48, 80)]

@@ -18,8 +18,9 @@ from .trained_contract import (
     check_seed_determinism,
 )
 
-pytestmark = pytest.mark.skipif(not get_backbone("mobilenet_v2").has_weights(),
-                                reason="the offline mobilenet_v2 weights package is not installed")
+pytestmark = pytest.mark.skipif(
+    not get_backbone("mobilenet_v2").has_weights(), reason="the offline mobilenet_v2 weights package is not installed"
+)
 
 
 def make(**kw) -> CutPaste:
@@ -30,8 +31,14 @@ def make(**kw) -> CutPaste:
 def test_defaults_are_the_papers():
     method = CutPaste(device="cpu")
     p = method.hparams
-    assert (p["epochs"], p["batch_size"], p["lr"], p["momentum"], p["weight_decay"], p["image_size"]) == \
-        (256, 96, 0.03, 0.9, 3e-5, 256)
+    assert (p["epochs"], p["batch_size"], p["lr"], p["momentum"], p["weight_decay"], p["image_size"]) == (
+        256,
+        96,
+        0.03,
+        0.9,
+        3e-5,
+        256,
+    )
     assert method.backbone_spec.name in ("resnet18", "mobilenet_v2")
     assert "GradCAM" in method.config()["localisation"]
 
@@ -46,8 +53,9 @@ def test_three_way_batches():
 
 def test_ledoit_wolf_shrinks_towards_a_scaled_identity():
     rng = np.random.default_rng(0)
-    correlated = torch.from_numpy(rng.normal(size=(400, 4)) @ np.array(
-        [[2, 1, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0.5]]))
+    correlated = torch.from_numpy(
+        rng.normal(size=(400, 4)) @ np.array([[2, 1, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0.5]])
+    )
     cov = ledoit_wolf_covariance(correlated)
     empirical = torch.cov(correlated.T, correction=0)
     assert torch.allclose(cov, empirical, atol=0.1)  # many samples: little shrinkage

@@ -48,7 +48,7 @@ def test_gan_phase_then_encoder_phase_whose_loss_goes_down():
     assert sum("generator" in h for h in method.loss_history) == 4  # every n_critic = 5 critic steps
     encoder = [h["loss"] for h in method.loss_history[20:]]
     assert np.mean(encoder[-5:]) < 0.97 * np.mean(encoder[:5])  # bounded below by the young generator
-    assert sum(b < a for a, b in zip(encoder, encoder[1:])) >= 15
+    assert sum(b < a for a, b in zip(encoder, encoder[1:], strict=False)) >= 15
 
 
 def test_encoder_phase_leaves_generator_and_critic_unchanged():

@@ -86,8 +86,9 @@ def test_black_image_cannot_get_a_cutpaste_anomaly():
         cutpaste(flat, np.random.default_rng(0))
 
 
-@pytest.mark.parametrize("bad", [np.zeros((4, 4, 3), np.uint8), np.zeros((32, 32, 3), np.float32),
-                                 np.zeros((32, 32, 4), np.uint8)])
+@pytest.mark.parametrize(
+    "bad", [np.zeros((4, 4, 3), np.uint8), np.zeros((32, 32, 3), np.float32), np.zeros((32, 32, 4), np.uint8)]
+)
 def test_bad_inputs_are_refused_with_a_reason(bad):
     with pytest.raises(SyntheticAnomalyError):
         draem_anomaly(bad, np.random.default_rng(0))

@@ -40,7 +40,7 @@ def check_save_load_and_map_resolution(make: Factory, tmp_path, steps: int = 2) 
     method.save(tmp_path / "model")
     loaded = AnomalyMethod.load(tmp_path / "model", device="cpu")
     assert type(loaded) is type(method)
-    for x, y in zip(before, loaded.predict(probe)):
+    for x, y in zip(before, loaded.predict(probe), strict=False):
         assert x.score == y.score
         np.testing.assert_array_equal(x.anomaly_map, y.anomaly_map)
     assert loaded.loss_history == method.loss_history

@@ -24,7 +24,7 @@ def blob_images(seed: int, n: int = 6, size: int = 40, shift: float = 0.0, scale
         if i % 2:
             for _ in range(rng.integers(1, 4)):
                 y, x = rng.integers(0, size - 6, 2)
-                mask[y:y + rng.integers(1, 7), x:x + rng.integers(1, 7)] = True
+                mask[y : y + rng.integers(1, 7), x : x + rng.integers(1, 7)] = True
         scores = rng.normal(0.0, 1.0, (size, size)) + 1.5 * mask + 0.5 * rng.normal(0.0, 1.0, (size, size)) * mask
         out.append(((scores * scale + shift).astype(np.float32), mask))
     return out
@@ -32,8 +32,11 @@ def blob_images(seed: int, n: int = 6, size: int = 40, shift: float = 0.0, scale
 
 def metrics(accumulator: PixelAccumulator) -> dict[str, float]:
     counts = accumulator.counts()
-    return {"pixel_auroc": auroc_from_counts(counts), "pixel_aupr": average_precision_from_counts(counts),
-            "pro": aupro_from_counts(counts)}
+    return {
+        "pixel_auroc": auroc_from_counts(counts),
+        "pixel_aupr": average_precision_from_counts(counts),
+        "pro": aupro_from_counts(counts),
+    }
 
 
 def feed(accumulator: PixelAccumulator, images) -> PixelAccumulator:
@@ -78,8 +81,11 @@ def test_auto_mode_switches_to_bins_past_the_limit_and_keeps_earlier_images():
         auto.update(scores, mask)
         assert auto.mode == ("exact" if k < 3 else "binned")
     exact = feed(PixelAccumulator(mode="exact"), images)
-    assert (auto.n_pixels, auto.n_anomalous_pixels, auto.n_regions) == \
-           (exact.n_pixels, exact.n_anomalous_pixels, exact.n_regions)
+    assert (auto.n_pixels, auto.n_anomalous_pixels, auto.n_regions) == (
+        exact.n_pixels,
+        exact.n_anomalous_pixels,
+        exact.n_regions,
+    )
     assert auto.counts().n_pos == exact.counts().n_pos and auto.counts().n_neg == exact.counts().n_neg
     for name, value in metrics(exact).items():
         assert metrics(auto)[name] == pytest.approx(value, abs=1e-4)
@@ -88,8 +94,12 @@ def test_auto_mode_switches_to_bins_past_the_limit_and_keeps_earlier_images():
 def test_bins_grow_to_cover_scores_far_outside_the_first_range():
     # Images arrive with score ranges of very different places and widths: binned counts at each bin edge must
     # still equal the exact number of pixels at or above that edge.
-    parts = (blob_images(4, n=2) + blob_images(5, n=2, shift=50.0, scale=10.0)
-             + blob_images(6, n=2, shift=-1e4, scale=0.01) + blob_images(7, n=2, shift=3.0))
+    parts = (
+        blob_images(4, n=2)
+        + blob_images(5, n=2, shift=50.0, scale=10.0)
+        + blob_images(6, n=2, shift=-1e4, scale=0.01)
+        + blob_images(7, n=2, shift=3.0)
+    )
     histogram = AdaptiveHistogram(n_bins=1024)
     for scores, mask in parts:
         histogram.add(scores, mask)

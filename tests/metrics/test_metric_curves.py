@@ -13,16 +13,22 @@ from goodsad_studio.metrics import auroc, average_precision, f1_max, pr_curve, r
 from goodsad_studio.metrics.curves import rank_counts_from_groups
 
 # Small score/label samples with both classes present; scores from a small set so ties are common.
-samples = st.integers(2, 40).flatmap(lambda n: st.tuples(
-    st.lists(st.sampled_from([-2.0, -0.5, 0.0, 0.25, 0.5, 1.0, 3.0, 7.5]), min_size=n, max_size=n),
-    st.lists(st.booleans(), min_size=n, max_size=n),
-)).filter(lambda s: 0 < sum(s[1]) < len(s[1]))
+samples = (
+    st.integers(2, 40)
+    .flatmap(
+        lambda n: st.tuples(
+            st.lists(st.sampled_from([-2.0, -0.5, 0.0, 0.25, 0.5, 1.0, 3.0, 7.5]), min_size=n, max_size=n),
+            st.lists(st.booleans(), min_size=n, max_size=n),
+        )
+    )
+    .filter(lambda s: 0 < sum(s[1]) < len(s[1]))
+)
 
 
 def mann_whitney_auroc(scores, labels) -> float:
     """AUROC as the probability that a random positive outranks a random negative (ties count one half)."""
-    pos = [s for s, y in zip(scores, labels) if y]
-    neg = [s for s, y in zip(scores, labels) if not y]
+    pos = [s for s, y in zip(scores, labels, strict=False) if y]
+    neg = [s for s, y in zip(scores, labels, strict=False) if not y]
     wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
     return wins / (len(pos) * len(neg))
 
@@ -32,7 +38,7 @@ def reference_average_precision(scores, labels) -> float:
     n_pos = sum(labels)
     total, previous_recall = 0.0, 0.0
     for t in sorted(set(scores), reverse=True):
-        predicted = [y for s, y in zip(scores, labels) if s >= t]
+        predicted = [y for s, y in zip(scores, labels, strict=False) if s >= t]
         recall = sum(predicted) / n_pos
         total += (recall - previous_recall) * sum(predicted) / len(predicted)
         previous_recall = recall
@@ -108,7 +114,7 @@ def test_average_precision_matches_the_definition(sample):
 def test_metrics_ignore_strictly_increasing_transforms(sample, transform):
     scores, labels = sample
     scores = np.asarray(scores)
-    moved = {"exp": np.exp(scores), "affine": 3.0 * scores - 11.0, "cube": scores ** 3}[transform]
+    moved = {"exp": np.exp(scores), "affine": 3.0 * scores - 11.0, "cube": scores**3}[transform]
     assert auroc(moved, labels) == pytest.approx(auroc(scores, labels), abs=1e-12)
     assert average_precision(moved, labels) == pytest.approx(average_precision(scores, labels), abs=1e-12)
     assert f1_max(moved, labels)[0] == pytest.approx(f1_max(scores, labels)[0], abs=1e-12)

@@ -22,7 +22,7 @@ def category(seed: int = 0, n: int = 10, size: int = 48):
         mask = np.zeros((size, size), bool)
         if anomalous:
             y, x = rng.integers(4, size - 12, 2)
-            mask[y:y + 8, x:x + 6] = True
+            mask[y : y + 8, x : x + 6] = True
         native = rng.normal(0, 1, (size, size)) + 2.0 * mask
         small = native.reshape(size // 4, 4, size // 4, 4).mean(axis=(1, 3)).astype(np.float32)
         items.append((float(small.max()), anomalous, small, mask))
@@ -44,6 +44,7 @@ def test_every_metric_matches_the_plain_functions_at_native_resolution():
     assert result.image_auroc == auroc(scores, labels)
     assert result.image_aupr == average_precision(scores, labels)
     import cv2
+
     upsampled = [cv2.resize(m, (k.shape[1], k.shape[0]), interpolation=cv2.INTER_LINEAR) for _, _, m, k in items]
     pixels = np.concatenate([u.ravel() for u in upsampled])
     truth = np.concatenate([k.ravel() for _, _, _, k in items])

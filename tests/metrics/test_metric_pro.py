@@ -40,14 +40,14 @@ def flood_regions(mask: np.ndarray) -> list[list[tuple[int, int]]]:
 def reference_aupro(maps, masks, limit=0.3) -> float:
     """Threshold by threshold: PRO = mean region overlap, FPR over normal pixels; exact piecewise-linear area."""
     regions = [(i, region) for i, mask in enumerate(masks) for region in flood_regions(mask)]
-    normal = np.concatenate([m[~k] for m, k in zip(maps, masks)])
+    normal = np.concatenate([m[~k] for m, k in zip(maps, masks, strict=False)])
     points = [(0.0, 0.0)]
     for t in sorted({float(v) for m in maps for v in m.ravel()}, reverse=True):
         fpr = float(np.mean(normal >= t))
         pro = float(np.mean([np.mean([maps[i][y, x] >= t for y, x in region]) for i, region in regions]))
         points.append((fpr, pro))
     area = 0.0
-    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
         if x0 >= limit:
             break
         if x1 <= limit:
@@ -64,10 +64,16 @@ def maps_and_masks(draw, max_images=3):
     height, width = draw(st.integers(2, 7)), draw(st.integers(2, 7))
     maps, masks = [], []
     for _ in range(n):
-        masks.append(np.array(draw(st.lists(st.booleans(), min_size=height * width, max_size=height * width)))
-                     .reshape(height, width))
-        maps.append(np.array(draw(st.lists(st.integers(0, 6), min_size=height * width,
-                                           max_size=height * width)), dtype=np.float64).reshape(height, width))
+        masks.append(
+            np.array(draw(st.lists(st.booleans(), min_size=height * width, max_size=height * width))).reshape(
+                height, width
+            )
+        )
+        maps.append(
+            np.array(
+                draw(st.lists(st.integers(0, 6), min_size=height * width, max_size=height * width)), dtype=np.float64
+            ).reshape(height, width)
+        )
     assume(any(k.any() for k in masks) and any((~k).any() for k in masks))
     return maps, masks
 
@@ -85,7 +91,7 @@ def test_aupro_agrees_with_brute_force_and_stays_in_unit_interval(data):
 @given(maps_and_masks(), st.floats(0.01, 100.0))
 def test_a_map_ranking_every_defect_pixel_above_every_normal_pixel_scores_one(data, gap):
     maps, masks = data
-    perfect = [m + np.where(k, 7.0 + gap, 0.0) for m, k in zip(maps, masks)]
+    perfect = [m + np.where(k, 7.0 + gap, 0.0) for m, k in zip(maps, masks, strict=False)]
     assert aupro(perfect, masks) == pytest.approx(1.0, abs=1e-12)
     assert aupro([k.astype(float) for k in masks], masks) == pytest.approx(1.0, abs=1e-12)
 

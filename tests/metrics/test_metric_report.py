@@ -9,8 +9,14 @@ import json
 import pytest
 
 from goodsad_studio.errors import StudioError
-from goodsad_studio.metrics.report import (ReportRow, build_tables, render_csv, render_json, render_markdown,
-                                           write_report)
+from goodsad_studio.metrics.report import (
+    ReportRow,
+    build_tables,
+    render_csv,
+    render_json,
+    render_markdown,
+    write_report,
+)
 from goodsad_studio.metrics.results import CategoryResult
 
 
@@ -92,7 +98,20 @@ def test_json_and_files(tmp_path):
 
 
 def test_binned_results_report_their_error_bound():
-    rows = [ReportRow("drink_can", "PatchCore", CategoryResult(
-        protocol="native", image_auroc=0.8, image_aupr=0.7, pixel_auroc=0.9, pixel_aupr=0.4, pro=0.8,
-        pixel_mode="binned", error_bounds={"pixel_auroc": 2e-6, "pixel_aupr": 5e-5, "pro": 1e-5}))]
+    rows = [
+        ReportRow(
+            "drink_can",
+            "PatchCore",
+            CategoryResult(
+                protocol="native",
+                image_auroc=0.8,
+                image_aupr=0.7,
+                pixel_auroc=0.9,
+                pixel_aupr=0.4,
+                pro=0.8,
+                pixel_mode="binned",
+                error_bounds={"pixel_auroc": 2e-6, "pixel_aupr": 5e-5, "pro": 1e-5},
+            ),
+        )
+    ]
     assert "largest error bound 5.0e-05" in render_markdown(rows)

@@ -40,18 +40,24 @@ class CategorySpec:
 
 
 def _bottle_view(rng: np.random.Generator) -> bottles.BottleView:
-    return bottles.BottleView(azimuth=np.pi + rng.uniform(-0.7, 0.7), tilt=rng.uniform(0.06, 0.16),
-                              light=rng.uniform(-0.6, 0.6))
+    return bottles.BottleView(
+        azimuth=np.pi + rng.uniform(-0.7, 0.7), tilt=rng.uniform(0.06, 0.16), light=rng.uniform(-0.6, 0.6)
+    )
 
 
 def _can_view(rng: np.random.Generator) -> cans.CanView:
-    return cans.CanView(azimuth=np.pi + rng.uniform(-0.8, 0.8), tilt=rng.uniform(0.08, 0.18),
-                        light=rng.uniform(-0.6, 0.6))
+    return cans.CanView(
+        azimuth=np.pi + rng.uniform(-0.8, 0.8), tilt=rng.uniform(0.08, 0.18), light=rng.uniform(-0.6, 0.6)
+    )
 
 
 def _box_view(rng: np.random.Generator) -> boxes.BoxView:
-    return boxes.BoxView(side=1 if rng.random() < 0.5 else -1, foreshortening=rng.uniform(0.35, 0.8),
-                         elevation=rng.uniform(0.45, 0.8), light=rng.uniform(0.6, 0.78))
+    return boxes.BoxView(
+        side=1 if rng.random() < 0.5 else -1,
+        foreshortening=rng.uniform(0.35, 0.8),
+        elevation=rng.uniform(0.45, 0.8),
+        light=rng.uniform(0.6, 0.78),
+    )
 
 
 def _package_view(rng: np.random.Generator) -> packages.PackageView:
@@ -75,19 +81,62 @@ def _package_aspect(design: packages.PackageDesign) -> float:
 
 
 CATEGORIES: dict[str, CategorySpec] = {
-    spec.name: spec for spec in (
-        CategorySpec("drink_bottle", (CAP_OPEN, CAP_HALF_OPEN, SURFACE_DAMAGE, SURFACE_ANOMALY, DEFORMATION),
-                     bottles.design_drink_bottle, _bottle_view, bottles.draw_bottle, _bottle_aspect, 0.74),
-        CategorySpec("drink_can", (SURFACE_DAMAGE, SURFACE_ANOMALY, DEFORMATION),
-                     cans.design_drink_can, _can_view, cans.draw_can, _can_aspect, 0.6),
-        CategorySpec("food_bottle", (CAP_OPEN, CAP_HALF_OPEN, SURFACE_DAMAGE, SURFACE_ANOMALY),
-                     bottles.design_food_bottle, _bottle_view, bottles.draw_bottle, _bottle_aspect, 0.62),
-        CategorySpec("food_box", (OPENED, DEFORMATION, SURFACE_DAMAGE, SURFACE_ANOMALY),
-                     boxes.design_food_box, _box_view, boxes.draw_box, _box_aspect, 0.6),
-        CategorySpec("food_package", (OPENED, DEFORMATION, SURFACE_DAMAGE, SURFACE_ANOMALY),
-                     packages.design_food_package, _package_view, packages.draw_package, _package_aspect, 0.64),
-        CategorySpec("cigarette_box", (OPENED, DEFORMATION, SURFACE_DAMAGE, SURFACE_ANOMALY),
-                     boxes.design_cigarette_box, _box_view, boxes.draw_box, _box_aspect, 0.56),
+    spec.name: spec
+    for spec in (
+        CategorySpec(
+            "drink_bottle",
+            (CAP_OPEN, CAP_HALF_OPEN, SURFACE_DAMAGE, SURFACE_ANOMALY, DEFORMATION),
+            bottles.design_drink_bottle,
+            _bottle_view,
+            bottles.draw_bottle,
+            _bottle_aspect,
+            0.74,
+        ),
+        CategorySpec(
+            "drink_can",
+            (SURFACE_DAMAGE, SURFACE_ANOMALY, DEFORMATION),
+            cans.design_drink_can,
+            _can_view,
+            cans.draw_can,
+            _can_aspect,
+            0.6,
+        ),
+        CategorySpec(
+            "food_bottle",
+            (CAP_OPEN, CAP_HALF_OPEN, SURFACE_DAMAGE, SURFACE_ANOMALY),
+            bottles.design_food_bottle,
+            _bottle_view,
+            bottles.draw_bottle,
+            _bottle_aspect,
+            0.62,
+        ),
+        CategorySpec(
+            "food_box",
+            (OPENED, DEFORMATION, SURFACE_DAMAGE, SURFACE_ANOMALY),
+            boxes.design_food_box,
+            _box_view,
+            boxes.draw_box,
+            _box_aspect,
+            0.6,
+        ),
+        CategorySpec(
+            "food_package",
+            (OPENED, DEFORMATION, SURFACE_DAMAGE, SURFACE_ANOMALY),
+            packages.design_food_package,
+            _package_view,
+            packages.draw_package,
+            _package_aspect,
+            0.64,
+        ),
+        CategorySpec(
+            "cigarette_box",
+            (OPENED, DEFORMATION, SURFACE_DAMAGE, SURFACE_ANOMALY),
+            boxes.design_cigarette_box,
+            _box_view,
+            boxes.draw_box,
+            _box_aspect,
+            0.56,
+        ),
     )
 }
 
@@ -97,13 +146,16 @@ def defect_state(category: str, defect: str, rng: np.random.Generator, severity:
     if defect == CAP_OPEN:
         return {"cap": bottles.OPEN}
     if defect == CAP_HALF_OPEN:
-        return {"cap": bottles.HALF, "cap_angle": float(rng.uniform(14, 24) + 14 * severity),
-                "cap_side": 1 if rng.random() < 0.5 else -1, "cap_lift": float(rng.uniform(0.15, 0.45))}
+        return {
+            "cap": bottles.HALF,
+            "cap_angle": float(rng.uniform(14, 24) + 14 * severity),
+            "cap_side": 1 if rng.random() < 0.5 else -1,
+            "cap_lift": float(rng.uniform(0.15, 0.45)),
+        }
     return None
 
 
-def apply_defect(category: str, defect: str, layer: Layer, rng: np.random.Generator,
-                 severity: float) -> Layer:
+def apply_defect(category: str, defect: str, layer: Layer, rng: np.random.Generator, severity: float) -> Layer:
     """The layer with a layer-level defect drawn on it (cap defects come from :func:`defect_state` instead)."""
     if defect == SURFACE_DAMAGE:
         draw = defects.scratches if rng.random() < 0.6 else defects.scuff

@@ -65,10 +65,16 @@ def scratches(layer: Layer, rng: np.random.Generator, severity: float) -> Layer:
         steps = int(rng.integers(6, 12))
         t = np.linspace(-0.5, 0.5, steps)
         wiggle = np.cumsum(rng.normal(0, length * 0.025, steps))
-        pts = np.stack([x + np.cos(angle) * t * length - np.sin(angle) * wiggle,
-                        y + np.sin(angle) * t * length + np.cos(angle) * wiggle], 1)
-        cv2.polylines(coverage, poly(pts), False, 255, px(rng.uniform(1.2, 2.4) * (0.6 + severity * 0.6),
-                                                          layer.unit), cv2.LINE_AA)
+        pts = np.stack(
+            [
+                x + np.cos(angle) * t * length - np.sin(angle) * wiggle,
+                y + np.sin(angle) * t * length + np.cos(angle) * wiggle,
+            ],
+            1,
+        )
+        cv2.polylines(
+            coverage, poly(pts), False, 255, px(rng.uniform(1.2, 2.4) * (0.6 + severity * 0.6), layer.unit), cv2.LINE_AA
+        )
     colour = _contrast_colour(layer, coverage > 0, (236, 236, 232), (70, 64, 58))
     return _apply_paint(layer, coverage, colour, 0.85)
 
@@ -80,8 +86,9 @@ def scuff(layer: Layer, rng: np.random.Generator, severity: float) -> Layer:
     axes = (size * rng.uniform(0.05, 0.09) * (0.55 + severity), size * rng.uniform(0.025, 0.05) * (0.55 + severity))
     angle = rng.uniform(0, 180)
     patch = np.zeros(layer.shape, np.uint8)
-    cv2.ellipse(patch, (int(x), int(y)), (max(2, int(axes[0])), max(1, int(axes[1]))), angle, 0, 360, 255, -1,
-                cv2.LINE_AA)
+    cv2.ellipse(
+        patch, (int(x), int(y)), (max(2, int(axes[0])), max(1, int(axes[1]))), angle, 0, 360, 255, -1, cv2.LINE_AA
+    )
     out = _apply_paint(layer, patch, (228, 226, 220), 0.45)
     marks = np.zeros(layer.shape, np.uint8)
     direction = np.deg2rad(angle)
@@ -103,15 +110,18 @@ def stain(layer: Layer, rng: np.random.Generator, severity: float) -> Layer:
     blob = np.zeros(layer.shape, np.uint8)
     for _ in range(int(rng.integers(3, 7))):
         ox, oy = rng.normal(0, radius * 0.55, 2)
-        cv2.circle(blob, (int(x + ox), int(y + oy)), max(1, int(radius * rng.uniform(0.45, 0.9))), 255, -1,
-                   cv2.LINE_AA)
+        cv2.circle(blob, (int(x + ox), int(y + oy)), max(1, int(radius * rng.uniform(0.45, 0.9))), 255, -1, cv2.LINE_AA)
     blob = cv2.GaussianBlur(blob, (0, 0), max(0.8, radius * 0.25))
     blob = np.where(blob > 100, 255, 0).astype(np.uint8)
     blob = cv2.GaussianBlur(blob, (0, 0), max(0.5, layer.unit * 0.7))
     colour = hsv(rng.uniform(0.03, 0.12), rng.uniform(0.45, 0.8), rng.uniform(0.2, 0.45))
     out = _apply_paint(layer, blob, colour, rng.uniform(0.5, 0.7))
-    rim = cv2.morphologyEx(np.where(blob > 127, 255, 0).astype(np.uint8), cv2.MORPH_GRADIENT,
-                           np.ones((3, 3), np.uint8), iterations=max(1, int(round(layer.unit))))
+    rim = cv2.morphologyEx(
+        np.where(blob > 127, 255, 0).astype(np.uint8),
+        cv2.MORPH_GRADIENT,
+        np.ones((3, 3), np.uint8),
+        iterations=max(1, int(round(layer.unit))),
+    )
     rim = cv2.bitwise_and(rim, np.where(blob > 0, 255, 0).astype(np.uint8))
     return _apply_paint(out, rim, shade(colour, 0.6), 0.5)
 
@@ -126,8 +136,14 @@ def sticker(layer: Layer, rng: np.random.Generator, severity: float) -> Layer:
     pw, ph = int(np.ceil(w)) + 2, int(np.ceil(h)) + 2
     patch = np.zeros((ph, pw, 3), np.uint8)
     patch[...] = colour
-    put_text(patch, str(rng.choice(["-30%", "5.99", "SALE", "2 FOR 1", "9.90"])),
-             (pw * 0.08, ph * 0.08, pw * 0.92, ph * 0.62), (20, 20, 20), font=SMALL_FONT, weight=1.2)
+    put_text(
+        patch,
+        str(rng.choice(["-30%", "5.99", "SALE", "2 FOR 1", "9.90"])),
+        (pw * 0.08, ph * 0.08, pw * 0.92, ph * 0.62),
+        (20, 20, 20),
+        font=SMALL_FONT,
+        weight=1.2,
+    )
     for i in range(int(pw * 0.1), int(pw * 0.9), max(2, int(pw * 0.04))):
         if rng.random() < 0.6:
             cv2.line(patch, (i, int(ph * 0.7)), (i, int(ph * 0.9)), (30, 30, 30), max(1, int(pw * 0.015)))
@@ -146,8 +162,9 @@ def sticker(layer: Layer, rng: np.random.Generator, severity: float) -> Layer:
     return out
 
 
-def dent(layer: Layer, rng: np.random.Generator, severity: float, *,
-         centre: tuple[float, float] | None = None) -> Layer:
+def dent(
+    layer: Layer, rng: np.random.Generator, severity: float, *, centre: tuple[float, float] | None = None
+) -> Layer:
     """A dent: the surface pinched towards a point, shaded as a hollow, with a few creases."""
     size = object_size(layer)
     radius = size * rng.uniform(0.08, 0.12) * (0.65 + severity * 0.9)

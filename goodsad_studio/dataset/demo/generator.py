@@ -63,8 +63,13 @@ class PlannedImage:
         return dest / self.category / GROUND_TRUTH / self.defect / f"{self.stem}{MASK_STEM_SUFFIX}.png"
 
 
-def plan_demo(categories: Sequence[str], goods_per_category: int, train_per_goods: int, test_good_per_goods: int,
-              defective_per_goods: int) -> list[PlannedImage]:
+def plan_demo(
+    categories: Sequence[str],
+    goods_per_category: int,
+    train_per_goods: int,
+    test_good_per_goods: int,
+    defective_per_goods: int,
+) -> list[PlannedImage]:
     """Every image of the set in writing order. Defect types rotate over goods so each type appears."""
     plan = []
     for category in categories:
@@ -86,8 +91,14 @@ def plan_demo(categories: Sequence[str], goods_per_category: int, train_per_good
 
 
 def _settings(seed: int, size: int, categories: Sequence[str], counts: dict[str, int]) -> dict:
-    return {"generator": GENERATOR, "version": DEMO_VERSION, "seed": seed, "size": size,
-            "categories": list(categories), **counts}
+    return {
+        "generator": GENERATOR,
+        "version": DEMO_VERSION,
+        "seed": seed,
+        "size": size,
+        "categories": list(categories),
+        **counts,
+    }
 
 
 def _whole(value: object) -> bool:
@@ -96,14 +107,16 @@ def _whole(value: object) -> bool:
 
 def _check_arguments(dest: Path, size: int, seed: int, categories: Sequence[str], counts: dict[str, int]) -> None:
     if not _whole(size) or not 64 <= size <= MAX_SIZE:
-        raise DatasetError(f"demo image size must be a whole number of pixels from 64 to {MAX_SIZE}, got {size!r}",
-                           dest)
+        raise DatasetError(
+            f"demo image size must be a whole number of pixels from 64 to {MAX_SIZE}, got {size!r}", dest
+        )
     if not _whole(seed) or seed < 0:
         raise DatasetError(f"demo seed must be a whole number >= 0, got {seed!r}", dest)
     unknown = [name for name in categories if name not in CATEGORIES]
     if unknown:
-        raise DatasetError(f"unknown demo categories {', '.join(map(repr, unknown))} "
-                           f"(known: {', '.join(DEMO_CATEGORIES)})", dest)
+        raise DatasetError(
+            f"unknown demo categories {', '.join(map(repr, unknown))} (known: {', '.join(DEMO_CATEGORIES)})", dest
+        )
     if not categories or len(set(categories)) != len(categories):
         raise DatasetError("give at least one demo category, each once", dest)
     for name, value in counts.items():
@@ -121,8 +134,9 @@ def _read_marker(dest: Path) -> dict:
     try:
         recorded = json.loads(marker.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DatasetError(f"cannot read this demo marker ({exc}); delete the folder or choose another one",
-                           marker) from None
+        raise DatasetError(
+            f"cannot read this demo marker ({exc}); delete the folder or choose another one", marker
+        ) from None
     if not isinstance(recorded, dict) or recorded.get("generator") != GENERATOR:
         raise DatasetError("this DEMO.json was not written by the goodsad-studio demo generator", marker)
     return recorded
@@ -141,21 +155,40 @@ def _existing_demo(dest: Path, settings: dict) -> bool:
     if not entries:
         return False
     if MARKER not in entries:
-        raise DatasetError("folder is not empty and holds no demo dataset; the demo is only written into an empty "
-                           "or new folder (or over an earlier demo set), so nothing here was touched", dest)
+        raise DatasetError(
+            "folder is not empty and holds no demo dataset; the demo is only written into an empty "
+            "or new folder (or over an earlier demo set), so nothing here was touched",
+            dest,
+        )
     recorded = _read_marker(dest)
     complete = recorded.pop("complete", False)
     if recorded != settings:
-        differences = [f"{key}: {recorded.get(key)!r} there, {settings.get(key)!r} asked"
-                       for key in sorted(set(recorded) | set(settings)) if recorded.get(key) != settings.get(key)]
-        raise DatasetError("already holds a demo dataset made with other settings (" + "; ".join(differences)
-                           + "); choose another folder or delete this one first", dest)
+        differences = [
+            f"{key}: {recorded.get(key)!r} there, {settings.get(key)!r} asked"
+            for key in sorted(set(recorded) | set(settings))
+            if recorded.get(key) != settings.get(key)
+        ]
+        raise DatasetError(
+            "already holds a demo dataset made with other settings ("
+            + "; ".join(differences)
+            + "); choose another folder or delete this one first",
+            dest,
+        )
     return bool(complete)
 
 
-def generate_demo(dest: str | Path, *, size: int = 512, seed: int = 0, categories: Sequence[str] | None = None,
-                  goods_per_category: int = 4, train_per_goods: int = 5, test_good_per_goods: int = 2,
-                  defective_per_goods: int = 3, progress: Callable[[int, int], None] | None = None) -> Path:
+def generate_demo(
+    dest: str | Path,
+    *,
+    size: int = 512,
+    seed: int = 0,
+    categories: Sequence[str] | None = None,
+    goods_per_category: int = 4,
+    train_per_goods: int = 5,
+    test_good_per_goods: int = 2,
+    defective_per_goods: int = 3,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
     """Write a small synthetic GoodsAD-shaped dataset to ``dest`` and return ``dest``.
 
     The same arguments give byte-identical files. ``dest`` must be new, empty, or a demo set made earlier: with the
@@ -169,8 +202,12 @@ def generate_demo(dest: str | Path, *, size: int = 512, seed: int = 0, categorie
     if isinstance(categories, str):  # one name, not its letters
         categories = [categories]
     categories = list(DEMO_CATEGORIES if categories is None else categories)
-    counts = {"goods_per_category": goods_per_category, "train_per_goods": train_per_goods,
-              "test_good_per_goods": test_good_per_goods, "defective_per_goods": defective_per_goods}
+    counts = {
+        "goods_per_category": goods_per_category,
+        "train_per_goods": train_per_goods,
+        "test_good_per_goods": test_good_per_goods,
+        "defective_per_goods": defective_per_goods,
+    }
     _check_arguments(dest, size, seed, categories, counts)
     size, seed = int(size), int(seed)
     counts = {name: int(value) for name, value in counts.items()}
@@ -185,8 +222,9 @@ def generate_demo(dest: str | Path, *, size: int = 512, seed: int = 0, categorie
     if progress is not None:
         progress(0, len(plan))
     for done, item in enumerate(plan, start=1):
-        sample = render_sample(item.category, item.goods, item.serial, None if item.defect == GOOD else item.defect,
-                               size=size, seed=seed)
+        sample = render_sample(
+            item.category, item.goods, item.serial, None if item.defect == GOOD else item.defect, size=size, seed=seed
+        )
         write_image(item.image_path(dest), sample.image)
         if sample.mask is not None:
             write_mask(item.mask_path(dest), sample.mask)

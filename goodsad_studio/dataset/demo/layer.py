@@ -14,7 +14,6 @@ import numpy as np
 
 from goodsad_studio.dataset.demo.palette import RGB, Scheme, mix, shade
 
-
 NOMINAL_HEIGHT = 0.68 * 512
 """Product height (in 1/512 of the photo) printed textures are drawn for: one texture per goods serves every photo
 of it (photos differ in scale by a few percent; the texture is resampled when it is mapped onto the product)."""
@@ -50,13 +49,23 @@ class Layer:
         return self.alpha.shape[:2]
 
     def copy(self) -> Layer:
-        return Layer(self.rgb.copy(), self.alpha.copy(), self.unit, self.surface.copy(), dict(self.points),
-                     {name: quad.copy() for name, quad in self.quads.items()})
+        return Layer(
+            self.rgb.copy(),
+            self.alpha.copy(),
+            self.unit,
+            self.surface.copy(),
+            dict(self.points),
+            {name: quad.copy() for name, quad in self.quads.items()},
+        )
 
 
 def blank_layer(height: int, width: int, unit: float) -> Layer:
-    return Layer(np.zeros((height, width, 3), np.uint8), np.zeros((height, width), np.uint8), unit,
-                 np.zeros((height, width), bool))
+    return Layer(
+        np.zeros((height, width, 3), np.uint8),
+        np.zeros((height, width), np.uint8),
+        unit,
+        np.zeros((height, width), bool),
+    )
 
 
 def px(value: float, unit: float) -> int:
@@ -102,6 +111,7 @@ def add_light(target: np.ndarray, amount: np.ndarray) -> None:
 
 # ------------------------------------------------------------------------------------------- printed patterns
 
+
 def pattern(canvas: np.ndarray, scheme: Scheme, kind: int, rng: np.random.Generator, unit: float) -> None:
     """Cover ``canvas`` with one of several printed background patterns in the product's colours."""
     h, w = canvas.shape[:2]
@@ -124,14 +134,21 @@ def pattern(canvas: np.ndarray, scheme: Scheme, kind: int, rng: np.random.Genera
         ys = base + np.sin(xs / w * 2 * np.pi * cycles + phase) * h * 0.07
         points = np.concatenate([np.stack([xs, ys], 1), [[w, h], [0, h]]])
         cv2.fillPoly(canvas, [np.round(points).astype(np.int32)], scheme.second, cv2.LINE_AA)
-        cv2.polylines(canvas, [np.round(np.stack([xs, ys - h * 0.03], 1)).astype(np.int32)], False, scheme.accent,
-                      px(4, unit), cv2.LINE_AA)
+        cv2.polylines(
+            canvas,
+            [np.round(np.stack([xs, ys - h * 0.03], 1)).astype(np.int32)],
+            False,
+            scheme.accent,
+            px(4, unit),
+            cv2.LINE_AA,
+        )
     elif kind == 3:  # dots / bubbles
         for _ in range(int(rng.integers(8, 16))):
             centre = (int(rng.uniform(0, w)), int(rng.uniform(0, h)))
             radius = int(min(w, h) * rng.uniform(0.02, 0.09))
-            cv2.circle(canvas, centre, max(radius, 1), mix(scheme.main, scheme.second, rng.uniform(0.3, 0.7)), -1,
-                       cv2.LINE_AA)
+            cv2.circle(
+                canvas, centre, max(radius, 1), mix(scheme.main, scheme.second, rng.uniform(0.3, 0.7)), -1, cv2.LINE_AA
+            )
     else:  # vertical gradient
         top, bottom = np.array(shade(scheme.main, 1.25), np.float32), np.array(scheme.main, np.float32)
         t = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
@@ -144,13 +161,15 @@ def fruit(canvas: np.ndarray, centre: tuple[float, float], radius: float, color:
     r = max(int(radius), 2)
     cv2.circle(canvas, (int(cx), int(cy)), r, shade(color, 0.75), -1, cv2.LINE_AA)
     cv2.circle(canvas, (int(cx - r * 0.08), int(cy - r * 0.08)), int(r * 0.88), color, -1, cv2.LINE_AA)
-    cv2.circle(canvas, (int(cx - r * 0.35), int(cy - r * 0.35)), max(1, int(r * 0.22)), shade(color, 1.5), -1,
-               cv2.LINE_AA)
+    cv2.circle(
+        canvas, (int(cx - r * 0.35), int(cy - r * 0.35)), max(1, int(r * 0.22)), shade(color, 1.5), -1, cv2.LINE_AA
+    )
     leaf = [(cx, cy - r * 0.9), (cx + r * 0.5, cy - r * 1.35), (cx + r * 0.15, cy - r * 0.85)]
     cv2.fillPoly(canvas, poly(leaf), (60, 140, 50), cv2.LINE_AA)
 
 
 # ------------------------------------------------------------------------------------------- cylinders
+
 
 def wrap_cylinder(texture: np.ndarray, width: int, height: int, azimuth: float, tilt: float) -> np.ndarray:
     """The part of a flat RGBA label ``texture`` (wrapped once around a cylinder) seen from the front.
@@ -169,8 +188,9 @@ def wrap_cylinder(texture: np.ndarray, width: int, height: int, azimuth: float, 
     rows = np.arange(height + bow, dtype=np.float32)[:, None]
     v = (rows - (tilt * radius * np.cos(theta))[None, :]) * (tex_h / max(height, 1))
     map_x = np.broadcast_to(u[None, :], v.shape).astype(np.float32)
-    return cv2.remap(padded, map_x, v.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                     borderValue=0)
+    return cv2.remap(
+        padded, map_x, v.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )
 
 
 def paste_rgba(layer: Layer, rgba: np.ndarray, x0: int, y0: int, *, opaque: bool = True) -> None:
@@ -180,7 +200,7 @@ def paste_rgba(layer: Layer, rgba: np.ndarray, x0: int, y0: int, *, opaque: bool
     xa, ya, xb, yb = max(x0, 0), max(y0, 0), min(x0 + w, lw), min(y0 + h, lh)
     if xa >= xb or ya >= yb:
         return
-    patch = rgba[ya - y0:yb - y0, xa - x0:xb - x0]
+    patch = rgba[ya - y0 : yb - y0, xa - x0 : xb - x0]
     weight = patch[..., 3].astype(np.float32) / 255.0
     blend_into(layer.rgb[ya:yb, xa:xb], patch[..., :3], weight)
     if opaque:
@@ -196,8 +216,8 @@ def cylinder_shading(width: int, light: float, metallic: float) -> tuple[np.ndar
     edge = np.clip(1.0 - np.abs(xs) ** 6, 0.0, 1.0)
     gain = (diffuse * (0.75 + 0.25 * edge)).astype(np.float32)
     spec_width = 0.09 + 0.08 * (1 - metallic)
-    spec = np.exp(-((theta - light * 0.6) / spec_width) ** 2) * (0.25 + 0.45 * metallic)
-    spec += np.exp(-((theta + 1.05) / 0.07) ** 2) * 0.25 * metallic  # rim light on the far side
+    spec = np.exp(-(((theta - light * 0.6) / spec_width) ** 2)) * (0.25 + 0.45 * metallic)
+    spec += np.exp(-(((theta + 1.05) / 0.07) ** 2)) * 0.25 * metallic  # rim light on the far side
     return gain, spec.astype(np.float32)
 
 
@@ -208,8 +228,9 @@ def profile_outline(cx: float, rows: np.ndarray, radii: np.ndarray) -> np.ndarra
     return np.concatenate([right, left])
 
 
-def revolve_shading(layer: Layer, cx: float, rows: np.ndarray, radii: np.ndarray, light: float,
-                    metallic: float) -> None:
+def revolve_shading(
+    layer: Layer, cx: float, rows: np.ndarray, radii: np.ndarray, light: float, metallic: float
+) -> None:
     """Shade rows ``rows`` of the layer as the surface of a body of revolution with radius ``radii[i]`` at row
     ``rows[i]``. Works on the bounding rectangle: pixels outside the outline are shaded as its rim (they are
     transparent, so nothing shows)."""
@@ -223,7 +244,7 @@ def revolve_shading(layer: Layer, cx: float, rows: np.ndarray, radii: np.ndarray
     theta = np.arcsin(rel)
     diffuse = 0.55 + 0.5 * np.clip(np.cos(theta - light), 0, 1)
     gain = diffuse * (0.75 + 0.25 * np.clip(1.0 - np.abs(rel) ** 6, 0, 1))
-    spec = np.exp(-((theta - light * 0.6) / (0.1 + 0.08 * (1 - metallic))) ** 2) * (0.3 + 0.4 * metallic)
+    spec = np.exp(-(((theta - light * 0.6) / (0.1 + 0.08 * (1 - metallic))) ** 2)) * (0.3 + 0.4 * metallic)
     region = layer.rgb[y0:y1, x0:x1]
     pixels = region.astype(np.float32) * gain[..., None]
     pixels += (255.0 - pixels) * spec[..., None]
@@ -235,8 +256,14 @@ def ridges(layer: Layer, x0: float, x1: float, y0: float, y1: float, color: RGB,
     cx, radius = (x0 + x1) / 2, (x1 - x0) / 2
     for angle in np.linspace(-1.35, 1.35, count):
         x = cx + np.sin(angle) * radius
-        cv2.line(layer.rgb, (int(round(x)), int(round(y0))), (int(round(x)), int(round(y1))), color,
-                 px(1, layer.unit), cv2.LINE_AA)
+        cv2.line(
+            layer.rgb,
+            (int(round(x)), int(round(y0))),
+            (int(round(x)), int(round(y1))),
+            color,
+            px(1, layer.unit),
+            cv2.LINE_AA,
+        )
 
 
 def warp_quad(layer: Layer, texture: np.ndarray, quad: np.ndarray, *, gain: float = 1.0) -> None:
@@ -255,8 +282,9 @@ def warp_quad(layer: Layer, texture: np.ndarray, quad: np.ndarray, *, gain: floa
     source = np.float32([[0, 0], [tw, 0], [tw, th], [0, th]])
     matrix = cv2.getPerspectiveTransform(source, quad - np.float32([x0, y0]))
     rgba = np.dstack([texture, np.full((th, tw), 255, np.uint8)])
-    warped = cv2.warpPerspective(rgba, matrix, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
-                                 borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    warped = cv2.warpPerspective(
+        rgba, matrix, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )
     if gain != 1.0:
         multiply(warped[..., :3], np.float32(gain) * np.ones(warped.shape[:2], np.float32))
     paste_rgba(layer, warped, int(x0), int(y0))

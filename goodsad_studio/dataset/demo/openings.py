@@ -17,11 +17,12 @@ INSIDE = (62, 50, 40)
 FOIL = (206, 207, 212)
 
 
-def _jagged(a: np.ndarray, b: np.ndarray, bulge: np.ndarray, rng: np.random.Generator, roughness: float,
-            steps: int = 14) -> np.ndarray:
+def _jagged(
+    a: np.ndarray, b: np.ndarray, bulge: np.ndarray, rng: np.random.Generator, roughness: float, steps: int = 14
+) -> np.ndarray:
     """Points from ``a`` to ``b`` bowing through ``bulge`` (a quadratic curve) with torn-paper jitter."""
     t = np.linspace(0, 1, steps)[:, None]
-    curve = (1 - t) ** 2 * a + 2 * (1 - t) * t * bulge + t ** 2 * b
+    curve = (1 - t) ** 2 * a + 2 * (1 - t) * t * bulge + t**2 * b
     normal = np.array([-(b - a)[1], (b - a)[0]], np.float64)
     normal /= max(np.linalg.norm(normal), 1e-6)
     jitter = rng.normal(0, roughness, (steps, 1)) * normal
@@ -29,8 +30,9 @@ def _jagged(a: np.ndarray, b: np.ndarray, bulge: np.ndarray, rng: np.random.Gene
     return curve + jitter
 
 
-def torn_corner(layer: Layer, rng: np.random.Generator, severity: float, *, face: str = "front",
-                see_through: bool = False) -> Layer:
+def torn_corner(
+    layer: Layer, rng: np.random.Generator, severity: float, *, face: str = "front", see_through: bool = False
+) -> Layer:
     """A corner of ``face`` torn off along a ragged line.
 
     Boxes show their dark inside through the hole, framed by the white torn edge of the board; a bag
@@ -84,9 +86,8 @@ def open_flap(layer: Layer, rng: np.random.Generator, severity: float) -> Layer:
     fill(out, flap, CARDBOARD)
     xs, ys = flap[:, 0], flap[:, 1]
     box = (int(xs.min()), int(ys.min()), int(np.ceil(xs.max())) + 1, int(np.ceil(ys.max())) + 1)
-    patch = out.rgb[box[1]:box[3], box[0]:box[2]]
-    gradient = np.linspace(0.85, 1.05, patch.shape[0], dtype=np.float32)[:, None] * np.ones(patch.shape[:2],
-                                                                                            np.float32)
+    patch = out.rgb[box[1] : box[3], box[0] : box[2]]
+    gradient = np.linspace(0.85, 1.05, patch.shape[0], dtype=np.float32)[:, None] * np.ones(patch.shape[:2], np.float32)
     mask = np.zeros(patch.shape[:2], np.uint8)
     cv2.fillPoly(mask, poly(flap - (box[0], box[1])), 255, cv2.LINE_AA)
     blend_into(patch, np.clip(patch.astype(np.float32) * gradient[..., None], 0, 255), mask / 255.0)
@@ -96,13 +97,18 @@ def open_flap(layer: Layer, rng: np.random.Generator, severity: float) -> Layer:
             hinge_back, hinge_front = (back_l, front_l) if side == 0 else (back_r, front_r)
             tip = (hinge_back + hinge_front) / 2 + (rng.uniform(-0.05, 0.05) * width, -lift * rng.uniform(0.4, 0.7))
             fill(out, [hinge_back, tip, hinge_front], shade(CARDBOARD, 0.8))
-    cv2.line(out.rgb, tuple(np.int32(front[0])), tuple(np.int32(front[1])), (235, 232, 225), px(2, unit),
-             cv2.LINE_AA)
+    cv2.line(out.rgb, tuple(np.int32(front[0])), tuple(np.int32(front[1])), (235, 232, 225), px(2, unit), cv2.LINE_AA)
     return out
 
 
-def open_lid(layer: Layer, rng: np.random.Generator, severity: float, *, filter_colour: RGB | None = None,
-             collar: RGB = (230, 200, 120)) -> Layer:
+def open_lid(
+    layer: Layer,
+    rng: np.random.Generator,
+    severity: float,
+    *,
+    filter_colour: RGB | None = None,
+    collar: RGB = (230, 200, 120),
+) -> Layer:
     """A cigarette pack with its hinged lid flipped open: collar, foil and filter tips show, the lid stands back."""
     front, top, side = layer.quads["front"], layer.quads["top"], layer.quads["side"]
     x0, y0 = front[0]
@@ -120,8 +126,9 @@ def open_lid(layer: Layer, rng: np.random.Generator, severity: float, *, filter_
     out.rgb[~above] = layer.rgb[~above]
     open_back = rng.uniform(0.75, 1.05) * (0.6 + 0.4 * severity)
     back_l, back_r = top[0].astype(np.float64), top[1].astype(np.float64)
-    lid_panel = np.array([back_l + (0, -lid_h * 1.6 * open_back), back_r + (0, -lid_h * 1.6 * open_back),
-                          back_r, back_l])
+    lid_panel = np.array(
+        [back_l + (0, -lid_h * 1.6 * open_back), back_r + (0, -lid_h * 1.6 * open_back), back_r, back_l]
+    )
     fill(out, lid_panel, (236, 233, 226))
     cv2.polylines(out.rgb, poly(lid_panel), True, (170, 165, 155), px(1.2, unit), cv2.LINE_AA)
     inset = (x1 - x0) * 0.04
@@ -130,8 +137,14 @@ def open_lid(layer: Layer, rng: np.random.Generator, severity: float, *, filter_
     fill(out, foil, FOIL)
     for _ in range(8):
         fx = rng.uniform(x0 + inset, x1 - inset)
-        cv2.line(out.rgb, (int(fx), int(foil_top)), (int(fx + rng.uniform(-1, 1) * inset), int(lid_y)),
-                 shade(FOIL, 0.8), px(1, unit), cv2.LINE_AA)
+        cv2.line(
+            out.rgb,
+            (int(fx), int(foil_top)),
+            (int(fx + rng.uniform(-1, 1) * inset), int(lid_y)),
+            shade(FOIL, 0.8),
+            px(1, unit),
+            cv2.LINE_AA,
+        )
     colour = filter_colour or ((205, 150, 80) if rng.random() < 0.6 else (238, 236, 228))
     count = 7
     step = (x1 - x0 - 2 * inset) / count
@@ -139,12 +152,26 @@ def open_lid(layer: Layer, rng: np.random.Generator, severity: float, *, filter_
     for i in range(count):
         centre = (int(x0 + inset + step * (i + 0.5)), int(foil_top + ry * 1.5))
         cv2.ellipse(out.rgb, centre, (max(1, int(step * 0.46)), int(ry)), 0, 0, 360, colour, -1, cv2.LINE_AA)
-        cv2.ellipse(out.rgb, centre, (max(1, int(step * 0.46)), int(ry)), 0, 0, 360, shade(colour, 0.7),
-                    px(0.8, unit), cv2.LINE_AA)
+        cv2.ellipse(
+            out.rgb,
+            centre,
+            (max(1, int(step * 0.46)), int(ry)),
+            0,
+            0,
+            360,
+            shade(colour, 0.7),
+            px(0.8, unit),
+            cv2.LINE_AA,
+        )
     collar_top = lid_y - lid_h * rng.uniform(0.35, 0.5)
-    collar_shape = [(x0 + inset * 0.5, collar_top), (x0 + (x1 - x0) * 0.3, collar_top + lid_h * 0.15),
-                    (x0 + (x1 - x0) * 0.7, collar_top + lid_h * 0.15), (x1 - inset * 0.5, collar_top),
-                    (x1 - inset * 0.5, lid_y), (x0 + inset * 0.5, lid_y)]
+    collar_shape = [
+        (x0 + inset * 0.5, collar_top),
+        (x0 + (x1 - x0) * 0.3, collar_top + lid_h * 0.15),
+        (x0 + (x1 - x0) * 0.7, collar_top + lid_h * 0.15),
+        (x1 - inset * 0.5, collar_top),
+        (x1 - inset * 0.5, lid_y),
+        (x0 + inset * 0.5, lid_y),
+    ]
     fill(out, collar_shape, collar)
     cv2.line(out.rgb, (int(x0), int(lid_y)), (int(x1), int(lid_y)), shade(collar, 0.6), px(1.2, unit), cv2.LINE_AA)
     return out

@@ -13,8 +13,16 @@ import cv2
 import numpy as np
 
 from goodsad_studio.dataset.demo.layer import Layer, blank_layer, blend_into, frozen, nominal, pattern, poly, px
-from goodsad_studio.dataset.demo.palette import FONTS, SMALL_FONT, Scheme, brand_name, flavour_word, hsv, \
-    put_text, shade
+from goodsad_studio.dataset.demo.palette import (
+    FONTS,
+    SMALL_FONT,
+    Scheme,
+    brand_name,
+    flavour_word,
+    hsv,
+    put_text,
+    shade,
+)
 
 SEAL = 0.075  # seal height / bag height
 
@@ -35,16 +43,24 @@ class PackageDesign:
 
 @dataclass(frozen=True)
 class PackageView:
-    light: float        # horizontal light position, -1..1
-    gloss: float        # position of the gloss streaks, 0..1
-    squeeze: float      # how much the body narrows under the seals
+    light: float  # horizontal light position, -1..1
+    gloss: float  # position of the gloss streaks, 0..1
+    squeeze: float  # how much the body narrows under the seals
 
 
 def design_food_package(rng: np.random.Generator) -> PackageDesign:
-    return PackageDesign(rng.uniform(0.66, 0.85), Scheme(rng), int(rng.integers(0, 5)), brand_name(rng),
-                         flavour_word(rng), int(rng.choice(FONTS[:5])), str(rng.choice(["70g", "100g", "150g", "45g"])),
-                         bool(rng.random() < 0.4), hsv(rng.uniform(0.08, 0.14), rng.uniform(0.55, 0.8),
-                                                       rng.uniform(0.8, 0.95)), int(rng.integers(0, 2**31)))
+    return PackageDesign(
+        rng.uniform(0.66, 0.85),
+        Scheme(rng),
+        int(rng.integers(0, 5)),
+        brand_name(rng),
+        flavour_word(rng),
+        int(rng.choice(FONTS[:5])),
+        str(rng.choice(["70g", "100g", "150g", "45g"])),
+        bool(rng.random() < 0.4),
+        hsv(rng.uniform(0.08, 0.14), rng.uniform(0.55, 0.8), rng.uniform(0.8, 0.95)),
+        int(rng.integers(0, 2**31)),
+    )
 
 
 @functools.lru_cache(maxsize=8)
@@ -55,13 +71,21 @@ def print_texture(d: PackageDesign, w: int, h: int, unit: float) -> np.ndarray:
     pattern(tex, d.scheme, d.pattern, rng, unit)
     s = d.scheme
     put_text(tex, d.brand, (w * 0.1, h * 0.13, w * 0.9, h * 0.32), s.text_on_main, font=d.font, weight=1.5)
-    cv2.ellipse(tex, (int(w * 0.5), int(h * 0.4)), (int(w * 0.3), int(h * 0.045)), 0, 0, 360, s.second, -1,
-                cv2.LINE_AA)
+    cv2.ellipse(tex, (int(w * 0.5), int(h * 0.4)), (int(w * 0.3), int(h * 0.045)), 0, 0, 360, s.second, -1, cv2.LINE_AA)
     put_text(tex, d.flavour, (w * 0.25, h * 0.37, w * 0.75, h * 0.43), s.text_on_second, font=FONTS[2])
     centre = (w * 0.5, h * 0.64)
     if d.window:  # a clear window showing the contents
-        cv2.ellipse(tex, (int(centre[0]), int(centre[1])), (int(w * 0.3), int(h * 0.14)), 0, 0, 360, (235, 225, 190),
-                    -1, cv2.LINE_AA)
+        cv2.ellipse(
+            tex,
+            (int(centre[0]), int(centre[1])),
+            (int(w * 0.3), int(h * 0.14)),
+            0,
+            0,
+            360,
+            (235, 225, 190),
+            -1,
+            cv2.LINE_AA,
+        )
     for _ in range(int(rng.integers(7, 12))):
         x = centre[0] + rng.normal(0, 0.13) * w
         y = centre[1] + rng.normal(0, 0.06) * h
@@ -76,8 +100,9 @@ def print_texture(d: PackageDesign, w: int, h: int, unit: float) -> np.ndarray:
     return frozen(tex)
 
 
-def draw_package(design: PackageDesign, view: PackageView, height: float, unit: float,
-                 state: dict | None = None) -> Layer:
+def draw_package(
+    design: PackageDesign, view: PackageView, height: float, unit: float, state: dict | None = None
+) -> Layer:
     """Draw the bag ``height`` pixels tall, seal to seal. Openings are added afterwards by ``openings``."""
     d = design
     bw, bh = d.width * height, height
@@ -104,10 +129,10 @@ def draw_package(design: PackageDesign, view: PackageView, height: float, unit: 
     _seals(layer, d, cx, bw, y0, y1, seal)
     _film_shading(layer, view, cx, bw, factor, y0, y1, seal)
     surface = np.zeros(layer.shape, bool)
-    inner = (np.abs(xs[None, :] - cx) < (bw / 2) * factor[:, None] * 0.8)
+    inner = np.abs(xs[None, :] - cx) < (bw / 2) * factor[:, None] * 0.8
     surface[:] = inner
     surface[: int(y0 + seal * 1.8)] = False
-    surface[int(y1 - seal * 1.8):] = False
+    surface[int(y1 - seal * 1.8) :] = False
     layer.surface = surface
     layer.quads["bag"] = np.float32([[cx - bw / 2, y0], [cx + bw / 2, y0], [cx + bw / 2, y1], [cx - bw / 2, y1]])
     return layer
@@ -118,7 +143,7 @@ def _seals(layer: Layer, d: PackageDesign, cx: float, bw: float, y0: float, y1: 
     colour = shade(d.scheme.main, 0.8)
     step = max(2.0, seal * 0.25)
     for top, outer in ((y0, y0), (y1 - seal, y1)):
-        region = layer.rgb[int(top):int(np.ceil(top + seal))]
+        region = layer.rgb[int(top) : int(np.ceil(top + seal))]
         for x in np.arange(cx - bw / 2, cx + bw / 2, step):
             cv2.line(region, (int(x), 0), (int(x), region.shape[0]), colour, max(1, int(step * 0.35)), cv2.LINE_AA)
         teeth = np.arange(cx - bw / 2, cx + bw / 2 + step, step)
@@ -128,8 +153,9 @@ def _seals(layer: Layer, d: PackageDesign, cx: float, bw: float, y0: float, y1: 
         cv2.fillPoly(layer.alpha, poly(cut), 0, cv2.LINE_AA)
 
 
-def _film_shading(layer: Layer, view: PackageView, cx: float, bw: float, factor: np.ndarray, y0: float, y1: float,
-                  seal: float) -> None:
+def _film_shading(
+    layer: Layer, view: PackageView, cx: float, bw: float, factor: np.ndarray, y0: float, y1: float, seal: float
+) -> None:
     """Rounded-pillow shading, two glossy streaks and crinkle lines near the seals."""
     lh, lw = layer.shape
     xs = np.arange(lw, dtype=np.float32)[None, :]
@@ -143,7 +169,7 @@ def _film_shading(layer: Layer, view: PackageView, cx: float, bw: float, factor:
     for offset, strength in ((view.gloss, 0.32), (view.gloss + 0.28, 0.16)):
         centre = cx - bw / 2 + bw * (offset % 1.0)
         diagonal = (xs - centre) + (rows - (y0 + y1) / 2) * 0.35
-        gloss += strength * np.exp(-(diagonal / (bw * 0.05)) ** 2)
+        gloss += strength * np.exp(-((diagonal / (bw * 0.05)) ** 2))
     out = layer.rgb.astype(np.float32) * gain[..., None]
     out += (255 - out) * gloss[..., None]
     layer.rgb[...] = np.clip(out + 0.5, 0, 255).astype(np.uint8)

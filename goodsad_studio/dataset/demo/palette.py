@@ -13,18 +13,71 @@ import numpy as np
 
 RGB = tuple[int, int, int]
 
-FONTS = (cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_TRIPLEX, cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_COMPLEX,
-         cv2.FONT_HERSHEY_DUPLEX | cv2.FONT_ITALIC, cv2.FONT_HERSHEY_SCRIPT_COMPLEX)
+FONTS = (
+    cv2.FONT_HERSHEY_DUPLEX,
+    cv2.FONT_HERSHEY_TRIPLEX,
+    cv2.FONT_HERSHEY_SIMPLEX,
+    cv2.FONT_HERSHEY_COMPLEX,
+    cv2.FONT_HERSHEY_DUPLEX | cv2.FONT_ITALIC,
+    cv2.FONT_HERSHEY_SCRIPT_COMPLEX,
+)
 """Fonts a brand name may use (Hershey fonts are the ones OpenCV draws)."""
 
 SMALL_FONT = cv2.FONT_HERSHEY_SIMPLEX
 
-_ONSETS = ("b", "c", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "cr", "fr", "gl", "pl",
-           "st", "tr", "sn", "ch", "qu")
+_ONSETS = (
+    "b",
+    "c",
+    "d",
+    "f",
+    "g",
+    "k",
+    "l",
+    "m",
+    "n",
+    "p",
+    "r",
+    "s",
+    "t",
+    "v",
+    "z",
+    "br",
+    "cr",
+    "fr",
+    "gl",
+    "pl",
+    "st",
+    "tr",
+    "sn",
+    "ch",
+    "qu",
+)
 _VOWELS = ("a", "e", "i", "o", "u", "ai", "ea", "oo", "y")
 _CODAS = ("", "", "", "n", "r", "x", "s", "l", "k", "m")
-_WORDS = ("FRESH", "CLASSIC", "ORIGINAL", "LIGHT", "ZERO", "GOLD", "NATURAL", "CRISPY", "ORANGE", "LEMON", "COLA",
-          "GREEN TEA", "BERRY", "SPICY", "HONEY", "MILK", "SOY", "CHILI", "GRAIN", "CHOCO", "MINT", "PEACH")
+_WORDS = (
+    "FRESH",
+    "CLASSIC",
+    "ORIGINAL",
+    "LIGHT",
+    "ZERO",
+    "GOLD",
+    "NATURAL",
+    "CRISPY",
+    "ORANGE",
+    "LEMON",
+    "COLA",
+    "GREEN TEA",
+    "BERRY",
+    "SPICY",
+    "HONEY",
+    "MILK",
+    "SOY",
+    "CHILI",
+    "GRAIN",
+    "CHOCO",
+    "MINT",
+    "PEACH",
+)
 
 
 def hsv(hue: float, saturation: float, value: float) -> RGB:
@@ -35,7 +88,7 @@ def hsv(hue: float, saturation: float, value: float) -> RGB:
 
 def mix(a: RGB, b: RGB, t: float) -> RGB:
     """``a`` blended towards ``b`` by ``t``."""
-    return tuple(int(round(x + (y - x) * t)) for x, y in zip(a, b))  # type: ignore[return-value]
+    return tuple(int(round(x + (y - x) * t)) for x, y in zip(a, b, strict=False))  # type: ignore[return-value]
 
 
 def shade(color: RGB, factor: float) -> RGB:
@@ -98,8 +151,16 @@ def fit_font_scale(text: str, font: int, width: float, height: float, thickness_
     return max(0.05, min(width / max(w, 1), height / max(h + base * 0.5, 1)))
 
 
-def put_text(image: np.ndarray, text: str, box: tuple[float, float, float, float], color: RGB, *,
-             font: int = cv2.FONT_HERSHEY_DUPLEX, weight: float = 1.0, align: str = "center") -> None:
+def put_text(
+    image: np.ndarray,
+    text: str,
+    box: tuple[float, float, float, float],
+    color: RGB,
+    *,
+    font: int = cv2.FONT_HERSHEY_DUPLEX,
+    weight: float = 1.0,
+    align: str = "center",
+) -> None:
     """Draw ``text`` as large as fits ``box`` (x0, y0, x1, y1), stroke weight scaling with the font size."""
     x0, y0, x1, y1 = box
     width, height = x1 - x0, y1 - y0
@@ -121,8 +182,9 @@ def put_text(image: np.ndarray, text: str, box: tuple[float, float, float, float
     cv2.putText(image, text, (int(round(x)), int(round(y))), font, scale, color, thickness, cv2.LINE_AA)
 
 
-def fine_print(image: np.ndarray, box: tuple[float, float, float, float], color: RGB, rng: np.random.Generator,
-               lines: int) -> None:
+def fine_print(
+    image: np.ndarray, box: tuple[float, float, float, float], color: RGB, rng: np.random.Generator, lines: int
+) -> None:
     """Rows of small text (ingredients, a warning) filling ``box``; rows too small to read become grey bars."""
     x0, y0, x1, y1 = box
     row = (y1 - y0) / max(lines, 1)
@@ -131,11 +193,24 @@ def fine_print(image: np.ndarray, box: tuple[float, float, float, float], color:
         length = (x1 - x0) * (rng.uniform(0.55, 1.0) if i == lines - 1 else 1.0)
         if row >= 7:
             words = " ".join(brand_name(rng).lower() for _ in range(int(rng.integers(3, 7))))
-            put_text(image, words, (x0, top + row * 0.1, x0 + length, top + row * 0.9), color, font=SMALL_FONT,
-                     weight=0.6, align="left")
+            put_text(
+                image,
+                words,
+                (x0, top + row * 0.1, x0 + length, top + row * 0.9),
+                color,
+                font=SMALL_FONT,
+                weight=0.6,
+                align="left",
+            )
         else:
-            cv2.line(image, (int(x0), int(top + row * 0.5)), (int(x0 + length), int(top + row * 0.5)), color,
-                     max(1, int(row * 0.3)), cv2.LINE_AA)
+            cv2.line(
+                image,
+                (int(x0), int(top + row * 0.5)),
+                (int(x0 + length), int(top + row * 0.5)),
+                color,
+                max(1, int(row * 0.3)),
+                cv2.LINE_AA,
+            )
 
 
 def barcode(image: np.ndarray, box: tuple[float, float, float, float], rng: np.random.Generator) -> None:

@@ -96,8 +96,9 @@ def _quantise(image: np.ndarray, noise: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.addWeighted(image, 1.0, noise, sigma, 0.0, dtype=cv2.CV_8U)
 
 
-def render_sample(category: str, goods: int, serial: int, defect: str | None = None, *, size: int = 512,
-                  seed: int = 0) -> Sample:
+def render_sample(
+    category: str, goods: int, serial: int, defect: str | None = None, *, size: int = 512, seed: int = 0
+) -> Sample:
     """Render photo ``serial`` of goods number ``goods``; with ``defect`` (a type from the category's list) the
     product shows that defect and the sample carries its exact mask."""
     spec = CATEGORIES[category]
@@ -151,9 +152,15 @@ def render_sample(category: str, goods: int, serial: int, defect: str | None = N
     raise RuntimeError(f"could not draw a visible {defect} on {category} goods {goods:03d} photo {serial:03d}")
 
 
-def _apply(broken: Layer, homography: np.ndarray, behind: np.ndarray, gain: np.ndarray,
-           noise: tuple[np.ndarray, float],
-           lit_clean: np.ndarray, image_clean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _apply(
+    broken: Layer,
+    homography: np.ndarray,
+    behind: np.ndarray,
+    gain: np.ndarray,
+    noise: tuple[np.ndarray, float],
+    lit_clean: np.ndarray,
+    image_clean: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """The defective photo and its mask: defective pixels where they differ visibly from the clean photo.
 
     ``behind`` is the background under the product's box (the defective layer has the same canvas and pose, so

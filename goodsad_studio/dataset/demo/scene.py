@@ -32,8 +32,11 @@ def shelf_background(size: int, rng: np.random.Generator) -> tuple[np.ndarray, f
     unit = size / 512
     image = np.empty((size, size, 3), np.uint8)
     wall_kind = int(rng.integers(0, 3))
-    wall = [hsv(0.58, 0.04, rng.uniform(0.75, 0.9)), hsv(rng.uniform(0.05, 0.12), 0.25, rng.uniform(0.6, 0.8)),
-            hsv(rng.uniform(0.5, 0.65), 0.12, rng.uniform(0.78, 0.92))][wall_kind]
+    wall = [
+        hsv(0.58, 0.04, rng.uniform(0.75, 0.9)),
+        hsv(rng.uniform(0.05, 0.12), 0.25, rng.uniform(0.6, 0.8)),
+        hsv(rng.uniform(0.5, 0.65), 0.12, rng.uniform(0.78, 0.92)),
+    ][wall_kind]
     image[...] = wall
     if wall_kind == 0:  # perforated pegboard
         step = size * rng.uniform(0.045, 0.06)
@@ -58,14 +61,26 @@ def shelf_background(size: int, rng: np.random.Generator) -> tuple[np.ndarray, f
     cv2.line(image, (0, front), (size, front), shade(metal, 1.3), px(2, unit), cv2.LINE_AA)
     for x in np.arange(rng.uniform(-0.2, 0.1) * size, size, size * rng.uniform(0.35, 0.5)):
         tag = (int(x), int(front + size * 0.008), int(x + size * 0.15), int(strip_bottom - size * 0.008))
-        cv2.rectangle(image, tag[:2], tag[2:], (252, 252, 248) if strip_colour != (238, 238, 232) else (255, 235, 90),
-                      -1)
-        put_text(image, f"{rng.integers(1, 40)}.{rng.integers(0, 100):02d}",
-                 (tag[0] + size * 0.06, tag[1] + size * 0.005, tag[2] - size * 0.005, tag[3] - size * 0.02),
-                 (20, 20, 20), font=cv2.FONT_HERSHEY_DUPLEX, weight=1.2, align="right")
-        put_text(image, "ITEM " + str(rng.integers(1000, 9999)), (tag[0] + size * 0.005, tag[3] - size * 0.018,
-                                                                  tag[0] + size * 0.07, tag[3] - size * 0.004),
-                 (60, 60, 60), font=SMALL_FONT, align="left")
+        cv2.rectangle(
+            image, tag[:2], tag[2:], (252, 252, 248) if strip_colour != (238, 238, 232) else (255, 235, 90), -1
+        )
+        put_text(
+            image,
+            f"{rng.integers(1, 40)}.{rng.integers(0, 100):02d}",
+            (tag[0] + size * 0.06, tag[1] + size * 0.005, tag[2] - size * 0.005, tag[3] - size * 0.02),
+            (20, 20, 20),
+            font=cv2.FONT_HERSHEY_DUPLEX,
+            weight=1.2,
+            align="right",
+        )
+        put_text(
+            image,
+            "ITEM " + str(rng.integers(1000, 9999)),
+            (tag[0] + size * 0.005, tag[3] - size * 0.018, tag[0] + size * 0.07, tag[3] - size * 0.004),
+            (60, 60, 60),
+            font=SMALL_FONT,
+            align="left",
+        )
     if rng.random() < 0.5:  # the shelf above, just in view
         upper = int(size * rng.uniform(0.02, 0.06))
         image[:upper] = shade(metal, 0.3)
@@ -81,7 +96,7 @@ def lighting(size: int, rng: np.random.Generator) -> np.ndarray:
     yy, xx = np.mgrid[0:small, 0:small].astype(np.float32) / (small - 1) * 2 - 1
     direction = rng.uniform(0, 2 * np.pi)
     gain = 1.0 + rng.uniform(0.06, 0.18) * (xx * np.cos(direction) + yy * np.sin(direction))
-    gain *= 1.0 - rng.uniform(0.12, 0.3) * (xx ** 2 + yy ** 2) / 2
+    gain *= 1.0 - rng.uniform(0.12, 0.3) * (xx**2 + yy**2) / 2
     hx, hy = rng.uniform(-0.6, 0.6, 2)
     gain += rng.uniform(0.04, 0.12) * np.exp(-((xx - hx) ** 2 + (yy - hy) ** 2) / 0.3)
     gain *= rng.uniform(0.92, 1.05)
@@ -96,7 +111,8 @@ NOISE_MARGIN = 61
 @functools.lru_cache(maxsize=2)
 def _noise_field(size: int, seed: int) -> np.ndarray:
     field = np.random.default_rng(np.random.SeedSequence([seed, 0x6E6F697365])).standard_normal(
-        (size + NOISE_MARGIN, size + NOISE_MARGIN, 3), dtype=np.float32)
+        (size + NOISE_MARGIN, size + NOISE_MARGIN, 3), dtype=np.float32
+    )
     field.flags.writeable = False
     return field
 
@@ -110,7 +126,7 @@ def sensor_noise(size: int, seed: int, rng: np.random.Generator) -> tuple[np.nda
     """
     sigma = float(rng.uniform(1.2, 3.0))
     ox, oy = (int(v) for v in rng.integers(0, NOISE_MARGIN, 2))
-    return _noise_field(size, seed)[oy:oy + size, ox:ox + size], sigma
+    return _noise_field(size, seed)[oy : oy + size, ox : ox + size], sigma
 
 
 def soften(image: np.ndarray, factor: int) -> np.ndarray:
@@ -152,8 +168,9 @@ def place(layer: Layer, homography: np.ndarray, size: int) -> Placed | None:
     shift = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], np.float64)
     matrix = shift @ homography
     rgba = premultiplied_rgba(layer)
-    out = cv2.warpPerspective(rgba, matrix, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    out = cv2.warpPerspective(
+        rgba, matrix, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )
     return _placed(out, (x0, y0, x1, y1))
 
 
@@ -177,7 +194,7 @@ def place_upright(rgba: np.ndarray, base: tuple[float, float], target: tuple[flo
     x0, y0, x1, y1 = max(left, 0), max(top, 0), min(left + w, size), min(top + h, size)
     if x1 <= x0 or y1 <= y0:
         return None
-    return _placed(rgba[y0 - top:y1 - top, x0 - left:x1 - left], (x0, y0, x1, y1))
+    return _placed(rgba[y0 - top : y1 - top, x0 - left : x1 - left], (x0, y0, x1, y1))
 
 
 def composite(background: np.ndarray, placed: Placed, gain: float = 1.0) -> None:
@@ -206,8 +223,16 @@ def cast_shadow(background: np.ndarray, placed: Placed, rng: np.random.Generator
     shadow = cv2.warpAffine(silhouette, np.float32([[1, 0, dx], [0, 1, dy]]), (small_size, small_size))
     shadow = cv2.GaussianBlur(shadow, (0, 0), max(0.8, size * 0.012 / factor))
     contact = np.zeros((small_size, small_size), np.float32)
-    cv2.ellipse(contact, (int((x0 + x1) / 2 / factor), int(shelf_y / factor)),
-                (max(1, int((x1 - x0) * 0.45 / factor)), max(1, int(size * 0.012 / factor))), 0, 0, 360, 1.0, -1)
+    cv2.ellipse(
+        contact,
+        (int((x0 + x1) / 2 / factor), int(shelf_y / factor)),
+        (max(1, int((x1 - x0) * 0.45 / factor)), max(1, int(size * 0.012 / factor))),
+        0,
+        0,
+        360,
+        1.0,
+        -1,
+    )
     contact = cv2.GaussianBlur(contact, (0, 0), max(0.7, size * 0.008 / factor))
     keep = ((1.0 - rng.uniform(0.2, 0.4) * shadow) * (1.0 - 0.5 * contact)).astype(np.float32)
     keep = cv2.resize(cv2.merge([keep, keep, keep]), (size, size), interpolation=cv2.INTER_LINEAR)

@@ -33,8 +33,9 @@ def label_image(labels: np.ndarray, opacity: float = 0.55) -> QImage:
         r, g, b = (round(c * alpha / 255) for c in (r, g, b))
         table[label] = (alpha << 24) | (r << 16) | (g << 8) | b
     pixels = np.ascontiguousarray(table[labels])
-    image = QImage(pixels.data, pixels.shape[1], pixels.shape[0], pixels.strides[0],
-                   QImage.Format.Format_ARGB32_Premultiplied)
+    image = QImage(
+        pixels.data, pixels.shape[1], pixels.shape[0], pixels.strides[0], QImage.Format.Format_ARGB32_Premultiplied
+    )
     return image.copy()
 
 
@@ -53,8 +54,15 @@ class HeatmapLayer(QGraphicsItem):
         self.show_labels = True
         self.range = (0.0, 1.0)
 
-    def set_heatmap(self, anomaly_map: np.ndarray | None, native_size: tuple[int, int], low: float, high: float,
-                    lut: np.ndarray, opacity: float) -> None:
+    def set_heatmap(
+        self,
+        anomaly_map: np.ndarray | None,
+        native_size: tuple[int, int],
+        low: float,
+        high: float,
+        lut: np.ndarray,
+        opacity: float,
+    ) -> None:
         """Show ``anomaly_map`` (any resolution) over an image of ``native_size`` (width, height); None hides it."""
         if native_size != self._size:
             self.prepareGeometryChange()

@@ -68,7 +68,8 @@ class MaskLayer(QGraphicsItem):
             self.prepareGeometryChange()
             self._image = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
             self._pixels = np.frombuffer(self._image.bits(), np.uint32).reshape(
-                height, self._image.bytesPerLine() // 4)[:, :width]
+                height, self._image.bytesPerLine() // 4
+            )[:, :width]
         self._shown = np.array(mask, dtype=bool, copy=True)
         self._write((0, 0, height, width))
         self.update()

@@ -96,8 +96,11 @@ class ShapeLayer(QGraphicsItem):
         line = QPen(OUTLINE, 1.0)
         line.setCosmetic(True)
         if self.outline_visible:
-            visible = [self._paths[id(s)][1] for s in self._shapes
-                       if self._paths[id(s)][1].controlPointRect().intersects(exposed)]
+            visible = [
+                self._paths[id(s)][1]
+                for s in self._shapes
+                if self._paths[id(s)][1].controlPointRect().intersects(exposed)
+            ]
             for pen in (halo, line):
                 painter.setPen(pen)
                 for path in visible:

@@ -61,8 +61,9 @@ class ToolLayer(QGraphicsItem):
         rows = np.round(np.arange(y0, y1 + 1) * scale + dy).astype(int) - top
         tile[:, columns[(columns >= 0) & (columns < tile.shape[1])]] = GRID_VALUE
         tile[rows[(rows >= 0) & (rows < tile.shape[0])], :] = GRID_VALUE
-        image = QImage(tile.data, tile.shape[1], tile.shape[0], tile.strides[0],
-                       QImage.Format.Format_ARGB32_Premultiplied)
+        image = QImage(
+            tile.data, tile.shape[1], tile.shape[0], tile.strides[0], QImage.Format.Format_ARGB32_Premultiplied
+        )
         painter.save()
         painter.resetTransform()
         painter.drawImage(left, top, image)

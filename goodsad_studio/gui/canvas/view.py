@@ -246,8 +246,13 @@ class Canvas(QGraphicsView):
     def shapes_changed(self) -> None:
         self.shape_layer.set_shapes(self.document.polygons if self.document is not None else [])
 
-    def edit_done(self, report: EditReport, select: int | None = None,
-                  vertex: tuple[int, int] | None = None, box: Box | None = None) -> None:
+    def edit_done(
+        self,
+        report: EditReport,
+        select: int | None = None,
+        vertex: tuple[int, int] | None = None,
+        box: Box | None = None,
+    ) -> None:
         """After a completed edit: redraw the mask (within ``box`` when the tool knows where it changed it),
         trace the outlines again, select the shape made, show the document's notes, tell the window."""
         self.mask_changed(box)
@@ -300,7 +305,8 @@ class Canvas(QGraphicsView):
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
         self.setFocus(Qt.FocusReason.MouseFocusReason)
         if event.button() == Qt.MouseButton.MiddleButton or (
-                event.button() == Qt.MouseButton.LeftButton and self._space):
+            event.button() == Qt.MouseButton.LeftButton and self._space
+        ):
             self._pan_from = event.position()
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             return
@@ -351,7 +357,7 @@ class Canvas(QGraphicsView):
                 radius = step_radius(radius, steps > 0)
             self.set_brush_radius(radius)
         else:
-            self.zoom_by(WHEEL_STEP ** steps, event.position())
+            self.zoom_by(WHEEL_STEP**steps, event.position())
         event.accept()
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt override
@@ -388,6 +394,9 @@ class Canvas(QGraphicsView):
             painter.save()
             painter.resetTransform()
             painter.setPen(QColor(200, 200, 200))
-            painter.drawText(self.viewport().rect().adjusted(40, 40, -40, -40),
-                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.placeholder)
+            painter.drawText(
+                self.viewport().rect().adjusted(40, 40, -40, -40),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                self.placeholder,
+            )
             painter.restore()

@@ -13,6 +13,15 @@ from goodsad_studio.methods.synthetic.perlin import draem_anomaly, perlin_mask, 
 from goodsad_studio.methods.synthetic.textures import augment_texture, procedural_texture
 
 __all__ = [
-    "SyntheticAnomalyError", "augment_texture", "changed_pixels", "cutpaste", "cutpaste_scar", "draem_anomaly",
-    "nsa_logistic_label", "nsa_patch_blend", "perlin_mask", "perlin_noise", "procedural_texture",
+    "SyntheticAnomalyError",
+    "augment_texture",
+    "changed_pixels",
+    "cutpaste",
+    "cutpaste_scar",
+    "draem_anomaly",
+    "nsa_logistic_label",
+    "nsa_patch_blend",
+    "perlin_mask",
+    "perlin_noise",
+    "procedural_texture",
 ]

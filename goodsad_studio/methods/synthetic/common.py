@@ -18,8 +18,9 @@ class SyntheticAnomalyError(StudioError, ValueError):
 def check_image(image: np.ndarray, what: str, min_side: int = 8) -> np.ndarray:
     """``image`` as contiguous uint8 ``HxWx3`` (grayscale expanded); raise :class:`SyntheticAnomalyError`."""
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
-        raise SyntheticAnomalyError(f"{what}: expected a uint8 numpy image, got "
-                                    f"{getattr(image, 'dtype', type(image).__name__)}")
+        raise SyntheticAnomalyError(
+            f"{what}: expected a uint8 numpy image, got {getattr(image, 'dtype', type(image).__name__)}"
+        )
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     if image.ndim == 2:
@@ -27,8 +28,9 @@ def check_image(image: np.ndarray, what: str, min_side: int = 8) -> np.ndarray:
     if image.ndim != 3 or image.shape[2] != 3:
         raise SyntheticAnomalyError(f"{what}: expected an HxWx3 RGB image, got shape {image.shape}")
     if min(image.shape[:2]) < min_side:
-        raise SyntheticAnomalyError(f"{what}: image of {image.shape[1]}x{image.shape[0]} px is too small "
-                                    f"(at least {min_side} px a side)")
+        raise SyntheticAnomalyError(
+            f"{what}: image of {image.shape[1]}x{image.shape[0]} px is too small (at least {min_side} px a side)"
+        )
     return np.ascontiguousarray(image)
 
 
@@ -37,8 +39,9 @@ def changed_pixels(original: np.ndarray, augmented: np.ndarray) -> np.ndarray:
     return np.any(original != augmented, axis=2)
 
 
-def restrict_to_changes(original: np.ndarray, augmented: np.ndarray, region: np.ndarray
-                        ) -> tuple[np.ndarray, np.ndarray]:
+def restrict_to_changes(
+    original: np.ndarray, augmented: np.ndarray, region: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Keep the augmentation only inside ``region``; the mask is the region's pixels that actually changed."""
     out = original.copy()
     out[region] = augmented[region]

@@ -17,8 +17,7 @@ import math
 import cv2
 import numpy as np
 
-from goodsad_studio.methods.synthetic.common import MAX_TRIES, SyntheticAnomalyError, check_image, \
-    restrict_to_changes
+from goodsad_studio.methods.synthetic.common import MAX_TRIES, SyntheticAnomalyError, check_image, restrict_to_changes
 
 AREA_RATIO = (0.02, 0.15)
 ASPECT_RATIO = 0.3
@@ -63,12 +62,12 @@ def cutpaste(image: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, n
     for _ in range(MAX_TRIES):
         cut_h, cut_w = _cut_box(height, width, rng)
         y0, x0 = int(rng.integers(0, height - cut_h + 1)), int(rng.integers(0, width - cut_w + 1))
-        patch = color_jitter(image[y0:y0 + cut_h, x0:x0 + cut_w], rng)
+        patch = color_jitter(image[y0 : y0 + cut_h, x0 : x0 + cut_w], rng)
         y1, x1 = int(rng.integers(0, height - cut_h + 1)), int(rng.integers(0, width - cut_w + 1))
         pasted = image.copy()
-        pasted[y1:y1 + cut_h, x1:x1 + cut_w] = patch
+        pasted[y1 : y1 + cut_h, x1 : x1 + cut_w] = patch
         region = np.zeros((height, width), bool)
-        region[y1:y1 + cut_h, x1:x1 + cut_w] = True
+        region[y1 : y1 + cut_h, x1 : x1 + cut_w] = True
         out, mask = restrict_to_changes(image, pasted, region)
         if mask.any():
             return out, mask
@@ -84,14 +83,14 @@ def cutpaste_scar(image: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarr
         scar_w = int(np.clip(round(rng.uniform(*SCAR_WIDTH) * scale), 1, width // 2))
         scar_h = int(np.clip(round(rng.uniform(*SCAR_LENGTH) * scale), 2, height // 2))
         y0, x0 = int(rng.integers(0, height - scar_h + 1)), int(rng.integers(0, width - scar_w + 1))
-        patch = color_jitter(image[y0:y0 + scar_h, x0:x0 + scar_w], rng)
+        patch = color_jitter(image[y0 : y0 + scar_h, x0 : x0 + scar_w], rng)
         # rotate the strip inside a square canvas large enough to hold it at any angle
         side = int(math.ceil(math.hypot(scar_h, scar_w))) + 2
         canvas = np.zeros((side, side, 3), np.uint8)
         inside = np.zeros((side, side), np.uint8)
         oy, ox = (side - scar_h) // 2, (side - scar_w) // 2
-        canvas[oy:oy + scar_h, ox:ox + scar_w] = patch
-        inside[oy:oy + scar_h, ox:ox + scar_w] = 255
+        canvas[oy : oy + scar_h, ox : ox + scar_w] = patch
+        inside[oy : oy + scar_h, ox : ox + scar_w] = 255
         matrix = cv2.getRotationMatrix2D((side / 2, side / 2), float(rng.uniform(-SCAR_ROTATION, SCAR_ROTATION)), 1)
         canvas = cv2.warpAffine(canvas, matrix, (side, side), flags=cv2.INTER_NEAREST)
         inside = cv2.warpAffine(inside, matrix, (side, side), flags=cv2.INTER_NEAREST) > 127
@@ -101,9 +100,9 @@ def cutpaste_scar(image: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarr
         y1, x1 = int(rng.integers(0, height - ch + 1)), int(rng.integers(0, width - cw + 1))
         pasted = image.copy()
         region = np.zeros((height, width), bool)
-        window = pasted[y1:y1 + ch, x1:x1 + cw]
+        window = pasted[y1 : y1 + ch, x1 : x1 + cw]
         window[inside] = canvas[inside]
-        region[y1:y1 + ch, x1:x1 + cw] = inside
+        region[y1 : y1 + ch, x1 : x1 + cw] = inside
         out, mask = restrict_to_changes(image, pasted, region)
         if mask.any():
             return out, mask

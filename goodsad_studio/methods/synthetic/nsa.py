@@ -15,8 +15,8 @@ the pixels whose mean absolute channel difference exceeds ``tol`` (1 grey level,
 ``x0 = 24`` — the reference's setting for bottles and cables). Changes the mask leaves out (at most ``tol`` grey
 levels) are reverted so that, as for every generator here, all pixels outside the mask equal the input.
 Deviations: the reference restricts patches to the object in some categories ("skip_background" with a per-class
-background colour); this generator places them anywhere. The label's median filter is a square of radius 5 px at 256 px (11x11),
-scaled with the image side, instead of a disk of radius 5 px at every size.
+background colour); this generator places them anywhere. The label's median filter is a square of radius 5 px at 256 px
+(11x11), scaled with the image side, instead of a disk of radius 5 px at every size.
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from goodsad_studio.methods.synthetic.common import MAX_TRIES, SyntheticAnomalyError, check_image, \
-    restrict_to_changes
+from goodsad_studio.methods.synthetic.common import MAX_TRIES, SyntheticAnomalyError, check_image, restrict_to_changes
 
 HALF_WIDTH_BOUNDS = (0.03, 0.4)
 GAMMA_PARAMS = (2.0, 0.05, 0.03)  # shape, scale, loc
@@ -43,14 +42,15 @@ def _side(length: int, rng: np.random.Generator) -> int:
     return min(max(2 * int(round(half * length)), 3), length)
 
 
-def _blend_one(target: np.ndarray, source: np.ndarray, rng: np.random.Generator, clone_mode: int
-               ) -> tuple[np.ndarray, np.ndarray]:
+def _blend_one(
+    target: np.ndarray, source: np.ndarray, rng: np.random.Generator, clone_mode: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Blend one resized source patch into ``target``; returns the blended image and the patch rectangle."""
     height, width = target.shape[:2]
     patch_h, patch_w = _side(source.shape[0], rng), _side(source.shape[1], rng)
     sy = int(rng.integers(0, source.shape[0] - patch_h + 1))
     sx = int(rng.integers(0, source.shape[1] - patch_w + 1))
-    patch = source[sy:sy + patch_h, sx:sx + patch_w]
+    patch = source[sy : sy + patch_h, sx : sx + patch_w]
     factor = float(np.clip(rng.normal(1.0, 0.5), *RESIZE_BOUNDS))
     # seamlessClone needs the rectangle at least one pixel inside the image on every side
     new_h = int(np.clip(round(patch_h * factor), 3, height - 2))
@@ -58,17 +58,23 @@ def _blend_one(target: np.ndarray, source: np.ndarray, rng: np.random.Generator,
     patch = cv2.resize(patch, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
     y, x = int(rng.integers(1, height - new_h)), int(rng.integers(1, width - new_w))
     canvas = target.copy()
-    canvas[y:y + new_h, x:x + new_w] = patch
+    canvas[y : y + new_h, x : x + new_w] = patch
     rect = np.zeros((height, width), np.uint8)
-    rect[y:y + new_h, x:x + new_w] = 255
+    rect[y : y + new_h, x : x + new_w] = 255
     centre = (x + new_w // 2, y + new_h // 2)
     blended = cv2.seamlessClone(canvas, target, rect, centre, clone_mode)
     return blended, rect > 0
 
 
-def nsa_patch_blend(image: np.ndarray, rng: np.random.Generator, source: np.ndarray | None = None, *,
-                    max_patches: int = 3, tol: float = TOL, mixed: bool = False
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def nsa_patch_blend(
+    image: np.ndarray,
+    rng: np.random.Generator,
+    source: np.ndarray | None = None,
+    *,
+    max_patches: int = 3,
+    tol: float = TOL,
+    mixed: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
     """NSA anomaly: ``(augmented uint8, bool mask of the changed pixels)``; ``source`` defaults to ``image``."""
     image = check_image(image, "NSA anomaly", 16)
     source = image if source is None else check_image(source, "NSA source image", 16)
@@ -87,16 +93,19 @@ def nsa_patch_blend(image: np.ndarray, rng: np.random.Generator, source: np.ndar
         out, mask = restrict_to_changes(image, out, visible)
         if mask.any():
             return out, mask
-    raise SyntheticAnomalyError(f"NSA blending changed no pixel by more than {tol} grey levels in {MAX_TRIES} draws "
-                                f"(source and target too alike?)")
+    raise SyntheticAnomalyError(
+        f"NSA blending changed no pixel by more than {tol} grey levels in {MAX_TRIES} draws "
+        f"(source and target too alike?)"
+    )
 
 
 def _mean_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.abs(a.astype(np.float32) - b.astype(np.float32)).mean(axis=2)
 
 
-def nsa_logistic_label(original: np.ndarray, augmented: np.ndarray, mask: np.ndarray, k: float = LOGISTIC_K,
-                       x0: float = LOGISTIC_X0) -> np.ndarray:
+def nsa_logistic_label(
+    original: np.ndarray, augmented: np.ndarray, mask: np.ndarray, k: float = LOGISTIC_K, x0: float = LOGISTIC_X0
+) -> np.ndarray:
     """NSA's "logistic-intensity" pixel label: ``1 / (1 + exp(-k (d - x0)))`` of the median-filtered mean absolute
     channel difference ``d`` (grey levels), zero outside ``mask``; float32 ``HxW`` in [0, 1]."""
     diff = np.where(mask, _mean_difference(original, augmented), 0)

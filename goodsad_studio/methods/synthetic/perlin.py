@@ -16,8 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from goodsad_studio.methods.synthetic.common import MAX_TRIES, SyntheticAnomalyError, check_image, \
-    restrict_to_changes
+from goodsad_studio.methods.synthetic.common import MAX_TRIES, SyntheticAnomalyError, check_image, restrict_to_changes
 from goodsad_studio.methods.synthetic.textures import augment_texture, procedural_texture
 
 PERLIN_SCALE_EXP = (0, 6)
@@ -27,7 +26,7 @@ BETA_MAX = 0.8
 
 
 def _fade(t: np.ndarray) -> np.ndarray:
-    return 6 * t ** 5 - 15 * t ** 4 + 10 * t ** 3
+    return 6 * t**5 - 15 * t**4 + 10 * t**3
 
 
 def perlin_noise(shape: tuple[int, int], res: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
@@ -69,8 +68,9 @@ def perlin_mask(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     raise SyntheticAnomalyError(f"no Perlin mask with any pixel above {THRESHOLD} in {MAX_TRIES} draws")
 
 
-def draem_anomaly(image: np.ndarray, rng: np.random.Generator, texture: np.ndarray | None = None
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def draem_anomaly(
+    image: np.ndarray, rng: np.random.Generator, texture: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """One DRAEM pseudo-anomaly on ``image``: ``(augmented uint8, bool mask of the changed pixels)``.
 
     ``texture`` is the anomaly source (any size, resized to the image); by default a procedural texture.
@@ -78,8 +78,11 @@ def draem_anomaly(image: np.ndarray, rng: np.random.Generator, texture: np.ndarr
     image = check_image(image, "DRAEM anomaly")
     height, width = image.shape[:2]
     for _ in range(MAX_TRIES):
-        source = procedural_texture((height, width), rng) if texture is None else \
-            cv2.resize(check_image(texture, "DRAEM texture", 2), (width, height), interpolation=cv2.INTER_LINEAR)
+        source = (
+            procedural_texture((height, width), rng)
+            if texture is None
+            else cv2.resize(check_image(texture, "DRAEM texture", 2), (width, height), interpolation=cv2.INTER_LINEAR)
+        )
         source = augment_texture(source, rng)
         region = perlin_mask((height, width), rng)
         beta = float(rng.random() * BETA_MAX)

@@ -28,9 +28,9 @@ def _value_noise(shape: tuple[int, int], rng: np.random.Generator, octaves: int 
     total = np.zeros(shape, np.float32)
     base = int(rng.integers(2, 9))
     for octave in range(octaves):
-        cells = base * 2 ** octave
+        cells = base * 2**octave
         grid = rng.random((cells + 1, cells + 1)).astype(np.float32)
-        total += cv2.resize(grid, (width, height), interpolation=cv2.INTER_CUBIC) / 2 ** octave
+        total += cv2.resize(grid, (width, height), interpolation=cv2.INTER_CUBIC) / 2**octave
     return _normalise(total)
 
 
@@ -41,7 +41,7 @@ def _normalise(array: np.ndarray) -> np.ndarray:
 
 def _coords(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     """Pixel coordinates projected on a random direction."""
-    yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
     theta = rng.uniform(0, np.pi)
     return xx * np.cos(theta) + yy * np.sin(theta)
 
@@ -146,7 +146,15 @@ def _rotation(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 AUGMENTATIONS: tuple[Callable[[np.ndarray, np.random.Generator], np.ndarray], ...] = (
-    _gamma, _brightness, _sharpness, _hue_saturation, _solarize, _posterize, _invert, _autocontrast, _equalize,
+    _gamma,
+    _brightness,
+    _sharpness,
+    _hue_saturation,
+    _solarize,
+    _posterize,
+    _invert,
+    _autocontrast,
+    _equalize,
     _rotation,
 )
 

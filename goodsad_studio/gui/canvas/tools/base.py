@@ -65,8 +65,13 @@ class ToolHost(Protocol):
 
     def shapes_changed(self) -> None: ...
 
-    def edit_done(self, report: EditReport, select: int | None = None,
-                  vertex: tuple[int, int] | None = None, box: Box | None = None) -> None: ...
+    def edit_done(
+        self,
+        report: EditReport,
+        select: int | None = None,
+        vertex: tuple[int, int] | None = None,
+        box: Box | None = None,
+    ) -> None: ...
 
     def overlay_changed(self, rect: QRectF | None = None) -> None: ...
 

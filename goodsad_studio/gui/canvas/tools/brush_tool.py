@@ -69,11 +69,23 @@ class BrushTool(Tool):
         self._last = centre
         self._stroke.add(centre)
         reach = self._stroke.radius + 1
-        box = (math.floor(min(start[1], centre[1]) - reach), math.floor(min(start[0], centre[0]) - reach),
-               math.ceil(max(start[1], centre[1]) + reach) + 1, math.ceil(max(start[0], centre[0]) + reach) + 1)
+        box = (
+            math.floor(min(start[1], centre[1]) - reach),
+            math.floor(min(start[0], centre[0]) - reach),
+            math.ceil(max(start[1], centre[1]) + reach) + 1,
+            math.ceil(max(start[0], centre[0]) + reach) + 1,
+        )
         self.host.mask_changed(box)
-        self._box = box if self._box is None else (min(self._box[0], box[0]), min(self._box[1], box[1]),
-                                                   max(self._box[2], box[2]), max(self._box[3], box[3]))
+        self._box = (
+            box
+            if self._box is None
+            else (
+                min(self._box[0], box[0]),
+                min(self._box[1], box[1]),
+                max(self._box[2], box[2]),
+                max(self._box[3], box[3]),
+            )
+        )
 
     def release(self, event: PointerEvent) -> None:
         if self._stroke is None:

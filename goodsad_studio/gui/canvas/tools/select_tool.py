@@ -106,8 +106,12 @@ class SelectTool(Tool):
         to = self.vertex_point(event)
         report = self._drag.move(to)
         minx, miny, maxx, maxy = self._drag_box
-        box = (int(min(miny, to[1])) - 1, int(min(minx, to[0])) - 1, int(max(maxy, to[1])) + 2,
-               int(max(maxx, to[0])) + 2)
+        box = (
+            int(min(miny, to[1])) - 1,
+            int(min(minx, to[0])) - 1,
+            int(max(maxy, to[1])) + 2,
+            int(max(maxx, to[0])) + 2,
+        )
         self.host.mask_changed(box)
         self.host.shapes_changed()
         vertex = (self._drag.ring, self._drag.vertex)
