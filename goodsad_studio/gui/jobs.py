@@ -3,7 +3,9 @@
 A :class:`Job` runs one callable on a ``QThreadPool`` thread. The callable receives ``progress`` (a function taking
 the engine's :class:`~goodsad_studio.engine.jobs.Progress`) and ``cancel`` (a ``threading.Event``); the engine checks
 the event between batches and raises ``Cancelled``. Progress and the outcome travel back to the UI thread as Qt
-signals (queued across threads), so the event loop never waits on a job.
+signals (queued across threads), so the event loop never waits on a job. The public signals ``progressed`` and
+``finished`` are emitted on the UI thread, after the job's own fields (``stage``, ``done``, ``state``...) took the
+new values: every listener, and every widget it updates, sees the same job in the same event-loop turn.
 
 The engine's own jobs (fit, predict, evaluate of built-in methods) do not compute on that thread: their callable
 waits there for the studio's worker process (:mod:`goodsad_studio.engine.job_process`), which does the torch work;
@@ -20,28 +22,18 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from goodsad_studio.engine.progress_meter import StageMeter
+
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
-
-
-def eta_seconds(done: int, total: int, elapsed: float) -> float | None:
-    """Seconds left at the pace so far (None before the first item is done)."""
-    if done <= 0 or total <= 0 or done >= total:
-        return None if done < total or total <= 0 else 0.0
-    return elapsed / done * (total - done)
-
-
-def format_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "ETA —"
-    seconds = round(seconds)
-    return f"ETA {seconds // 60}:{seconds % 60:02d}"
 
 
 class Job(QObject):
     """One background job; see the module docstring. ``result``/``error`` hold the outcome once finished."""
 
-    progressed = Signal(object)  # the engine's Progress
-    finished = Signal(object)  # the job itself
+    progressed = Signal(object)  # the engine's Progress, on the UI thread once the job's fields show it
+    finished = Signal(object)  # the job itself, on the UI thread once ``state`` is final and ``on_done`` ran
+    _reported = Signal(object)  # from the pool thread: a Progress
+    _ended = Signal(object)  # from the pool thread: the work returned or raised
 
     def __init__(self, title: str, work: Callable[..., Any], parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -54,13 +46,13 @@ class Job(QObject):
         self.done = self.total = 0
         self.result: Any = None
         self.error: BaseException | None = None
-        self._stage_started = 0.0
+        self._meter = StageMeter()  # the stage's pace and time left (tqdm), drawn by the job list, not here
         self.started = 0.0
         self.seconds = 0.0  # how long it ran, once finished
         self._outcome = QUEUED
         self.on_done: list[Callable[[Job], None]] = []
-        self.progressed.connect(self._on_progress)
-        self.finished.connect(self._settle)
+        self._reported.connect(self._on_progress)  # queued: the job lives in the UI thread
+        self._ended.connect(self._settle)
 
     @property
     def running(self) -> bool:
@@ -70,28 +62,33 @@ class Job(QObject):
         self.cancel_event.set()
 
     def eta(self) -> float | None:
-        return eta_seconds(self.done, self.total, time.monotonic() - self._stage_started)
+        """Seconds left in the current stage at its smoothed pace (None until the pace is known)."""
+        return self._meter.remaining()
 
     def _settle(self, _job) -> None:
-        """On the UI thread: the state changes and the callbacks run in one step, so nobody sees a finished job
-        whose results have not been delivered yet."""
+        """On the UI thread: the state changes, the callbacks run and ``finished`` is emitted in one step, so
+        nobody sees a finished job whose results have not been delivered yet, nor a job row that still says it
+        runs (each queued slot of a cross-thread signal is a separate event, and events may run in between)."""
         self.state = self._outcome
+        self._meter.close()
         for callback in self.on_done:
             callback(self)
+        self.finished.emit(self)
 
     def _on_progress(self, progress) -> None:
         if not self.running:
             return
-        if progress.stage != self.stage:
-            self.stage, self._stage_started = progress.stage, time.monotonic()
+        self._meter(progress)
+        self.stage = progress.stage
         self.state = RUNNING
         self.done, self.total, self.detail = progress.done, progress.total, progress.detail
+        self.progressed.emit(progress)
 
     def _run(self) -> None:  # on the pool thread
-        self.started = self._stage_started = time.monotonic()
+        self.started = time.monotonic()
         self.state = RUNNING
         try:
-            self.result = self.work(progress=self.progressed.emit, cancel=self.cancel_event)
+            self.result = self.work(progress=self._reported.emit, cancel=self.cancel_event)
             outcome = DONE
         except BaseException as exc:  # noqa: BLE001 - shown to the user, never lost
             from goodsad_studio.methods.base import Cancelled
@@ -99,9 +96,9 @@ class Job(QObject):
             self.error = exc
             outcome = CANCELLED if isinstance(exc, Cancelled) or self.cancel_event.is_set() else FAILED
         self.seconds = time.monotonic() - self.started
-        self._outcome = outcome  # becomes ``state`` when the UI thread receives ``finished``
+        self._outcome = outcome  # becomes ``state`` when the UI thread receives ``_ended``
         try:
-            self.finished.emit(self)
+            self._ended.emit(self)
         except RuntimeError:  # the window is gone
             pass
 

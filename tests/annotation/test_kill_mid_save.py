@@ -72,7 +72,7 @@ def test_sigkill_during_saves_always_leaves_a_valid_old_or_new_png(tmp_path):
         try:
             assert child.stdout.readline().strip() == "ready"
             if mode == "slow":  # wait until a write is under way, then kill at a random moment inside it
-                deadline = time.monotonic() + 5
+                deadline = time.monotonic() + 60  # generous: the poll ends once a write is under way
                 while not any(p.name.endswith(".tmp") for p in path.parent.iterdir()) and time.monotonic() < deadline:
                     time.sleep(0.002)
                 time.sleep(float(pick.uniform(0.0, 0.03)))

@@ -15,7 +15,7 @@ from goodsad_studio.gui.gui_thread_gc import restore_automatic_collection
 from goodsad_studio.gui.main_window import MainWindow
 from goodsad_studio.gui.settings import StudioSettings
 
-from .helpers import ScriptedPrompts, pattern, write_rgb
+from .helpers import UI_WAIT_MS, ScriptedPrompts, pattern, write_rgb
 
 
 @pytest.fixture(scope="package", autouse=True)
@@ -47,13 +47,13 @@ def make_window(qtbot, settings):
         if size is not None:
             window.resize(*size)
         window.show()
-        qtbot.waitExposed(window)
+        qtbot.waitExposed(window, timeout=UI_WAIT_MS)
         window.activateWindow()
         if root is not None:
             assert window.open_dataset(root)
         if select is not None:
             assert window.select_image(select)
-        assert window.wait_until_loaded(10000)
+        assert window.wait_until_loaded(UI_WAIT_MS)
         return window
 
     return make

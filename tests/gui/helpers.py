@@ -13,6 +13,13 @@ from PySide6.QtWidgets import QApplication
 from goodsad_studio.gui.main_window import MainWindow
 from goodsad_studio.gui.prompts import DISCARD, Prompts
 
+# How long a test waits for the condition it checks (qtbot.waitUntil, never a fixed time). A wait ends as soon as its
+# condition holds, so a long limit costs nothing on a quick machine; on a loaded one a worker process takes 5-15 s
+# to start and a fit 10-30 s.
+UI_WAIT_MS = 60_000  # a background decode, summary, autosave, relayout or garbage collection
+JOB_WAIT_MS = 180_000  # a background job: the worker's start, a fit and a predict
+SUBPROCESS_S = 300  # a studio started in a subprocess (Python, Qt and torch imports, then settling)
+
 L, R, M = Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton, Qt.MouseButton.MiddleButton
 NONE = Qt.MouseButton.NoButton
 
@@ -56,6 +63,11 @@ def write_rgb(path: Path, image: np.ndarray) -> np.ndarray:
 def pattern(height: int, width: int, seed: int = 0) -> np.ndarray:
     """A random RGB picture (lossless in PNG) whose neighbouring pixels differ."""
     return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+def loaded(window: MainWindow) -> None:
+    """Wait until the window has the full image, its thumbnails and the validation pass (fails if they never come)."""
+    assert window.wait_until_loaded(UI_WAIT_MS)
 
 
 # ------------------------------------------------------------------------------------------------ mouse and keys

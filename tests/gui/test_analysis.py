@@ -1,6 +1,7 @@
 """GUI part 2 through the window: fit and predict PatchCore on a tiny demo category as background jobs, the
 heatmap overlay and per-image metrics against the engine's numbers, live TP/FP/FN while editing, propose-mask,
-evaluation tables, reopening with cached heatmaps, cancelling, and exports."""
+evaluation tables, reopening with cached heatmaps, cancelling, and exports. The second test finds what the first
+leaves on disk (a model, its heatmaps, an evaluation); run alone or first, it has the engine make them."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from goodsad_studio.gui.jobs import CANCELLED, DONE
 from goodsad_studio.gui.stall import StallMeter
 from goodsad_studio.metrics.per_image import per_image_metrics
 from goodsad_studio.metrics.report import format_value
+from gui.helpers import JOB_WAIT_MS, UI_WAIT_MS
 
 DEFECTIVE = "drink_can/test/surface_damage/001006"
+SPEC = MethodSpec("patchcore", {"coreset_ratio": 0.1})
 
 
 @pytest.fixture(scope="module")
@@ -37,18 +40,33 @@ def demo_root(tmp_path_factory):
     return dest
 
 
+@pytest.fixture
+def evaluated(demo_root):
+    """The demo set with what the first test leaves there (SPEC fitted, the test split predicted and evaluated),
+    whichever test runs first: the engine makes them here only when they are not on disk yet."""
+    from goodsad_studio.dataset.index import scan_dataset
+    from goodsad_studio.engine.evaluations import load_outcomes
+    from goodsad_studio.engine.job_requests import JobRequest, run_job
+    from goodsad_studio.engine.jobs import Workspace
+
+    workspace = Workspace(scan_dataset(demo_root))
+    if not any(outcome.method == SPEC.method for outcome in load_outcomes(workspace.state_dir)):
+        run_job(workspace, JobRequest.make("evaluate", workspace, SPEC, "drink_can"))
+    return demo_root
+
+
 def _ready(qtbot, window):
     ui = window.analysis_ui
-    qtbot.waitUntil(lambda: ui.methods.description is not None, timeout=90000)
+    qtbot.waitUntil(lambda: ui.methods.description is not None, timeout=JOB_WAIT_MS)
     return ui
 
 
-def _wait_job(qtbot, job, timeout=150000):
-    qtbot.waitUntil(lambda: not job.running, timeout=timeout)
+def _wait_job(qtbot, job):
+    qtbot.waitUntil(lambda: not job.running, timeout=JOB_WAIT_MS)
 
 
 def _settle(qtbot, ui):
-    qtbot.waitUntil(lambda: not ui.busy, timeout=30000)
+    qtbot.waitUntil(lambda: not ui.busy, timeout=UI_WAIT_MS)
 
 
 def test_predict_in_background_shows_heatmap_and_engine_metrics(qtbot, make_window, demo_root, tmp_path):
@@ -79,7 +97,7 @@ def test_predict_in_background_shows_heatmap_and_engine_metrics(qtbot, make_wind
     assert layer.has_heatmap
     result = ui.analysis.result(window.current)
     workspace = ui.analysis.workspace  # the engine's own answer, for the same model (loaded, not refitted)
-    model = workspace.fit(MethodSpec("patchcore", {"coreset_ratio": 0.1}), "drink_can")
+    model = workspace.fit(SPEC, "drink_can")
     engine = workspace.predict(model, [window.current], use_cache=False)[window.current.key]
     assert engine.score == pytest.approx(result.score, rel=1e-4)
     threshold = ui.controls.threshold()
@@ -146,7 +164,7 @@ def test_predict_in_background_shows_heatmap_and_engine_metrics(qtbot, make_wind
 
     # compare view: GT + the method, one shared scale
     ui.show_compare()
-    qtbot.waitUntil(lambda: len(ui.compare.panes) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: len(ui.compare.panes) == 2, timeout=UI_WAIT_MS)
     assert ui.compare.panes[1].heat.range == ui.compare.ranges["patchcore"]
     ui.compare.panes[0].setTransform(ui.compare.panes[0].transform().scale(2, 2))
     ui.compare.panes[0].view_changed.emit(ui.compare.panes[0])
@@ -155,7 +173,8 @@ def test_predict_in_background_shows_heatmap_and_engine_metrics(qtbot, make_wind
     window.close()
 
 
-def test_reopening_shows_cached_heatmaps_and_cancel_stops_a_job(qtbot, make_window, demo_root, tmp_path):
+def test_reopening_shows_cached_heatmaps_and_cancel_stops_a_job(qtbot, make_window, evaluated, tmp_path):
+    demo_root = evaluated
     window = make_window(demo_root, select=DEFECTIVE)
     ui = window.analysis_ui
     _settle(qtbot, ui)
@@ -170,9 +189,9 @@ def test_reopening_shows_cached_heatmaps_and_cancel_stops_a_job(qtbot, make_wind
     assert job.state == CANCELLED
     assert "cancel" in str(job.error)
     models = list((demo_root / ".goodsad-studio" / "models" / "drink_can" / "all").iterdir())
-    assert len(models) == 1  # only the first test's model was saved
+    assert len(models) == 1  # only the model of SPEC (the first test's) was saved
     assert math.isfinite(ui.metrics.inspection.score)
-    saved = ui.analysis.outcomes[("drink_can", "patchcore")]  # the evaluation of the first test, from disk
+    saved = ui.analysis.outcomes[("drink_can", "patchcore")]  # the evaluation of SPEC, from disk
     ui.show_metrics()
     assert ui.metrics_view.table.item(0, 3).text() == format_value(saved.rows[0].result.image_auroc)
     assert len(saved.rows[0].result.curves["image_roc"].x) > 2

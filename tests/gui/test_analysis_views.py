@@ -8,6 +8,7 @@ judges the masks as they are being edited."""
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from goodsad_studio.engine.inspect import propose_mask
 from goodsad_studio.engine.jobs import MethodSpec, Workspace
 from goodsad_studio.gui.canvas.heatmap_layer import colourise
 from goodsad_studio.metrics.per_image import per_image_metrics
+from gui.helpers import JOB_WAIT_MS, UI_WAIT_MS
 
 SPECS = (MethodSpec("patchcore", {"coreset_ratio": 0.1}), MethodSpec("padim"))
 
@@ -45,6 +47,15 @@ def predicted_root(tmp_path_factory):
     return root
 
 
+@pytest.fixture
+def release():
+    """Holds a test's job until the test sets it, or at the latest until the test ends (passed or failed): no job
+    thread outlives its test."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
 def _category_range(analysis, method):
     summary = analysis.summary("drink_can", method).values()
     return min(s.low for s in summary), max(s.high for s in summary)
@@ -54,13 +65,13 @@ def test_each_method_is_drawn_on_its_own_range_of_the_shared_scale(qtbot, make_w
     defective = next(r.key for r in scan_dataset(predicted_root).filter(split="test", anomalous=True))
     window = make_window(predicted_root, select=defective)
     ui = window.analysis_ui
-    qtbot.waitUntil(lambda: not ui.busy and len(ui.analysis.summary("drink_can", "padim")) == 6, timeout=30000)
-    qtbot.waitUntil(lambda: len(ui.analysis.summary("drink_can", "patchcore")) == 6, timeout=30000)
+    qtbot.waitUntil(lambda: not ui.busy and len(ui.analysis.summary("drink_can", "padim")) == 6, timeout=UI_WAIT_MS)
+    qtbot.waitUntil(lambda: len(ui.analysis.summary("drink_can", "patchcore")) == 6, timeout=UI_WAIT_MS)
     ui.controls.mode.setCurrentIndex(ui.controls.mode.findData("category"))
     qtbot.keyClick(window, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)  # Analysis > Compare methods
     compare = ui.compare
     assert compare.isVisible()
-    qtbot.waitUntil(lambda: len(compare.panes) == 3, timeout=5000)
+    qtbot.waitUntil(lambda: len(compare.panes) == 3, timeout=UI_WAIT_MS)
     assert compare.chosen() == ["padim", "patchcore"]
     ranges = {method: _category_range(ui.analysis, method) for method in ("padim", "patchcore")}
     assert compare.ranges == ranges
@@ -78,7 +89,7 @@ def test_each_method_is_drawn_on_its_own_range_of_the_shared_scale(qtbot, make_w
 
     # per image: each pane spans exactly its own map
     ui.controls.mode.setCurrentIndex(ui.controls.mode.findData("image"))
-    qtbot.waitUntil(lambda: len(compare.panes) == 3, timeout=5000)
+    qtbot.waitUntil(lambda: len(compare.panes) == 3, timeout=UI_WAIT_MS)
     for pane in compare.panes[1:]:
         result = ui.analysis.result(window.current, pane.method)
         assert pane.heat.range == (float(result.anomaly_map.min()), float(result.anomaly_map.max()))
@@ -87,7 +98,7 @@ def test_each_method_is_drawn_on_its_own_range_of_the_shared_scale(qtbot, make_w
     ui.controls.low.setValue(2.0)
     ui.controls.high.setValue(30.0)
     ui.controls.mode.setCurrentIndex(ui.controls.mode.findData("fixed"))
-    qtbot.waitUntil(lambda: len(compare.panes) == 3 and compare.panes[1].heat.range == (2.0, 30.0), timeout=5000)
+    qtbot.waitUntil(lambda: len(compare.panes) == 3 and compare.panes[1].heat.range == (2.0, 30.0), timeout=UI_WAIT_MS)
     assert compare.panes[2].heat.range == (2.0, 30.0)
     assert (compare.bar_low.text(), compare.bar_high.text()) == ("2", "30")
 
@@ -103,12 +114,12 @@ def test_triage_judges_unsaved_edits_not_the_saved_mask(qtbot, make_window, pred
     defective = index.filter(split="test", anomalous=True)[0]
     window = make_window(predicted_root, select=defective.key)
     ui = window.analysis_ui
-    qtbot.waitUntil(lambda: not ui.busy and len(ui.analysis.summary("drink_can")) == 6, timeout=30000)
+    qtbot.waitUntil(lambda: not ui.busy and len(ui.analysis.summary("drink_can")) == 6, timeout=UI_WAIT_MS)
     ui.analysis.set_method("patchcore")
 
     def triage_values():
         job = ui.triage.start()
-        qtbot.waitUntil(lambda: not job.running, timeout=30000)
+        qtbot.waitUntil(lambda: not job.running, timeout=JOB_WAIT_MS)
         return {item.key: item.value for item in ui.triage.items}
 
     saved = triage_values()
@@ -126,68 +137,91 @@ def test_triage_judges_unsaved_edits_not_the_saved_mask(qtbot, make_window, pred
     window.close()
 
 
-def test_a_queued_job_says_so_until_it_starts(qtbot, make_window):
-    import threading
-
+def test_a_queued_job_says_so_until_it_starts(qtbot, make_window, release):
     window = make_window()
     ui = window.analysis_ui
-    release = threading.Event()
-    first = ui.analysis.runner.start("first", lambda progress, cancel: release.wait(30))
+    first = ui.analysis.runner.start("first", lambda progress, cancel: release.wait(JOB_WAIT_MS / 1000))
     second = ui.analysis.runner.start("second", lambda progress, cancel: 42)
     rows = {row.job.title: row for row in ui.methods.jobs.rows}
-    qtbot.waitUntil(lambda: first.state == "running", timeout=5000)
+    qtbot.waitUntil(lambda: first.state == "running", timeout=UI_WAIT_MS)
     rows["first"].refresh()
     assert second.state == "queued"
     assert (rows["second"].bar.format(), rows["second"].eta.text()) == ("queued", "waiting")
     assert rows["first"].bar.format() != "queued"
     release.set()
-    qtbot.waitUntil(lambda: not second.running, timeout=10000)
+    qtbot.waitUntil(lambda: not second.running, timeout=UI_WAIT_MS)
     assert second.result == 42 and rows["second"].bar.format() == "done"
     window.close()
 
 
-def test_the_status_bar_follows_the_running_job_and_opens_the_job_list(qtbot, make_window):
-    import threading
+def test_listeners_of_a_job_see_it_and_its_row_as_they_are_now(qtbot, make_window, release):
+    """``progressed`` and ``finished`` come on the GUI thread once the job and its row in the job list show them,
+    however a listener is connected: nobody (nor a test waiting for ``not job.running``) reads a stale row."""
+    from goodsad_studio.engine.jobs import Progress
 
+    window = make_window()
+    ui = window.analysis_ui
+
+    def work(progress, cancel):
+        progress(Progress("predict", 2, 5, ""))
+        release.wait(JOB_WAIT_MS / 1000)
+        return 7
+
+    job = ui.analysis.runner.start("Quick", work)
+    row = next(row for row in ui.methods.jobs.rows if row.job is job)
+    seen = []
+
+    def look(what):
+        on_gui = threading.current_thread() is threading.main_thread()
+        seen.append((what, on_gui, job.state, job.done, row.bar.format(), row.title.text()))
+
+    direct = Qt.ConnectionType.DirectConnection
+    job.progressed.connect(lambda _p: look("progressed"), direct)
+    job.finished.connect(lambda _j: look("finished"), direct)
+    qtbot.waitUntil(lambda: job.done == 2, timeout=UI_WAIT_MS)
+    assert seen == [("progressed", True, "running", 2, "predict %v/%m", "Quick")]
+    release.set()
+    qtbot.waitUntil(lambda: not job.running, timeout=UI_WAIT_MS)
+    assert seen[1:] == [("finished", True, "done", 2, "done", "Quick — done")]
+    assert job.result == 7
+    window.close()
+
+
+def test_the_status_bar_follows_the_running_job_and_opens_the_job_list(qtbot, make_window, release):
     from goodsad_studio.engine.jobs import Progress
 
     window = make_window()
     ui = window.analysis_ui
     assert ui.job_status.isHidden()
-    release = threading.Event()
 
     def work(progress, cancel):
         progress(Progress("fit", 3, 10, "x"))
-        release.wait(30)
+        release.wait(JOB_WAIT_MS / 1000)
 
     first = ui.analysis.runner.start("Fit demo", work)
     ui.analysis.runner.start("Predict demo", lambda progress, cancel: None)
-    qtbot.waitUntil(lambda: first.done == 3, timeout=5000)
-    ui.job_status.refresh()
-    assert ui.job_status.isVisible()
+    qtbot.waitUntil(lambda: first.done == 3, timeout=UI_WAIT_MS)
+    assert ui.job_status.isVisible()  # refreshed in the same event-loop turn as the job took the progress
     assert ui.job_status.label.text().startswith("Fit demo: fit 3/10")
     assert "(+1 queued)" in ui.job_status.label.text()
     assert (ui.job_status.bar.value(), ui.job_status.bar.maximum()) == (3, 10)
     qtbot.mouseClick(ui.job_status, Qt.MouseButton.LeftButton)
     assert ui.methods_dock.isVisible()
     release.set()
-    qtbot.waitUntil(lambda: not ui.analysis.runner.busy, timeout=10000)
-    qtbot.waitUntil(lambda: ui.job_status.isHidden(), timeout=5000)
+    qtbot.waitUntil(lambda: not ui.analysis.runner.busy, timeout=UI_WAIT_MS)
+    qtbot.waitUntil(lambda: ui.job_status.isHidden(), timeout=UI_WAIT_MS)
     window.close()
 
 
 def test_a_job_that_ends_after_another_dataset_opened_leaves_the_new_one_alone(
-    qtbot, make_window, predicted_root, goods_root, monkeypatch
+    qtbot, make_window, predicted_root, goods_root, monkeypatch, release
 ):
-    import threading
-
     import goodsad_studio.gui.analysis as analysis_module
 
-    release = threading.Event()
     real_run_job = analysis_module.run_job
 
     def slow_run_job(*args, **kwargs):
-        release.wait(30)
+        release.wait(JOB_WAIT_MS / 1000)
         return real_run_job(*args, **kwargs)
 
     monkeypatch.setattr(analysis_module, "run_job", slow_run_job)
@@ -198,7 +232,7 @@ def test_a_job_that_ends_after_another_dataset_opened_leaves_the_new_one_alone(
     assert window.open_dataset(goods_root)  # also a drink_can category
     assert ui.analysis.result_set("drink_can", "patchcore") is None
     release.set()
-    qtbot.waitUntil(lambda: not job.running, timeout=30000)
+    qtbot.waitUntil(lambda: not job.running, timeout=JOB_WAIT_MS)
     assert job.state == "done", job.error
     assert ui.analysis.result_set("drink_can", "patchcore") is None  # the old dataset's results stay with it
     window.close()

@@ -12,7 +12,7 @@ import pytest
 
 from goodsad_studio.gui.badges import BADGES_ROLE
 from goodsad_studio.gui.tree_filter import MISSING_MASK
-from gui.helpers import key
+from gui.helpers import SUBPROCESS_S, UI_WAIT_MS, key, loaded
 
 
 def isolated_env(tmp_path) -> dict:
@@ -99,7 +99,7 @@ def test_thumbnail_strip_shows_the_goods_and_selects(qtbot, make_window, goods_r
         "drink_can/train/good/002000",
         "drink_can/test/scratch/002001",
     ]
-    qtbot.waitUntil(lambda: strip.loaded_count() == 2, timeout=5000)
+    qtbot.waitUntil(lambda: strip.loaded_count() == 2, timeout=UI_WAIT_MS)
     strip.itemClicked.emit(strip.item(0))
     assert window.current.key == "drink_can/train/good/002000"
     assert window.tree.current_key() == "drink_can/train/good/002000"
@@ -115,11 +115,11 @@ def test_unreadable_image_and_bad_mask_are_reported(make_window, goods_root):
     assert "001002.png" in window.statusBar().currentMessage()
     assert window.canvas.display is None
     window.select_image("drink_can/test/scratch/002001")
-    window.wait_until_loaded()
+    loaded(window)
     assert any("002001_mask.png" in text for text in window.prompts.warnings)
     assert window.canvas.display is not None and window.canvas.document is None  # shown, not editable
     assert window.select_image("drink_can/train/good/001000")
-    window.wait_until_loaded()
+    loaded(window)
     assert window.canvas.document is not None and window.canvas.image_layer.is_full_resolution
 
 
@@ -163,7 +163,7 @@ def test_screenshot_command_renders_a_png(tmp_path, goods_root):
         ],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=SUBPROCESS_S,
         env=isolated_env(tmp_path),
     )
     assert result.returncode == 0, result.stderr
@@ -197,7 +197,7 @@ def test_screenshot_of_real_data(tmp_path, shared_data):
         ],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=SUBPROCESS_S,
         env=isolated_env(tmp_path),
     )
     assert result.returncode == 0, result.stderr

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 
-from gui.helpers import M, drag, hover, key, mouse, pattern, wheel, write_rgb, zoom_on
+from gui.helpers import UI_WAIT_MS, M, drag, hover, key, mouse, pattern, wheel, write_rgb, zoom_on
 
 KEY = "drink_can/test/scratch/001003"
 
@@ -36,7 +36,7 @@ def test_big_image_shows_a_preview_then_full_resolution(qtbot, make_window, good
     display = window.canvas.display
     assert not display.full and display.levels[0].image.width() <= 750  # a reduced decode, shown at once
     assert display.size == (1600, 1200)  # ... over the native image rectangle
-    qtbot.waitUntil(lambda: window.canvas.image_layer.is_full_resolution, timeout=10000)
+    qtbot.waitUntil(lambda: window.canvas.image_layer.is_full_resolution, timeout=UI_WAIT_MS)
     full = window.canvas.display
     assert full.levels[0].image.width() == 1600 and [lv.image.width() for lv in full.levels] == [1600, 800]
     assert full.pixel(1599, 1199) is not None and full.pixel(1600, 0) is None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import threading
 
+from gui.helpers import UI_WAIT_MS
+
 
 def test_cyclic_garbage_is_collected_on_the_gui_thread_not_on_workers(qtbot, make_window):
     make_window()
@@ -30,4 +32,4 @@ def test_cyclic_garbage_is_collected_on_the_gui_thread_not_on_workers(qtbot, mak
     worker.start()
     worker.join()
     assert collected_on == []
-    qtbot.waitUntil(lambda: collected_on == [True], timeout=5000)  # the GUI thread's timer collects it
+    qtbot.waitUntil(lambda: collected_on == [True], timeout=UI_WAIT_MS)  # the GUI thread's timer collects it

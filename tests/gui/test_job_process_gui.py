@@ -22,6 +22,7 @@ from goodsad_studio.gui.jobs import CANCELLED, DONE, FAILED
 from goodsad_studio.gui.stall import StallMeter
 from goodsad_studio.methods import registry
 from goodsad_studio.methods.base import Cancelled
+from gui.helpers import JOB_WAIT_MS, UI_WAIT_MS
 
 
 @pytest.fixture(scope="module")
@@ -45,13 +46,13 @@ def studio(qtbot, demo_root, engine):
     jobs = JobList(analysis.runner)
     qtbot.addWidget(jobs)
     yield analysis, jobs
-    qtbot.waitUntil(lambda: not analysis.runner.busy and not analysis._pool.busy, timeout=30000)
+    qtbot.waitUntil(lambda: not analysis.runner.busy and not analysis._pool.busy, timeout=JOB_WAIT_MS)
     analysis.runner.shutdown()  # not analysis.shutdown(): that would stop the module's worker
     analysis._pool.shutdown()
 
 
-def _wait(qtbot, job, timeout=120000):
-    qtbot.waitUntil(lambda: not job.running, timeout=timeout)
+def _wait(qtbot, job):
+    qtbot.waitUntil(lambda: not job.running, timeout=JOB_WAIT_MS)
 
 
 def _ours(pid) -> bool:
@@ -71,7 +72,7 @@ def test_predict_runs_in_the_worker_and_its_heatmaps_show(qtbot, studio, engine)
     assert jobs.rows[-1].title.text().endswith("done")
     result_set = analysis.result_set(CATEGORY, "patchcore")
     assert result_set is not None and result_set.key == job.result.key
-    qtbot.waitUntil(lambda: len(analysis.summary(CATEGORY, "patchcore")) == len(records), timeout=20000)
+    qtbot.waitUntil(lambda: len(analysis.summary(CATEGORY, "patchcore")) == len(records), timeout=UI_WAIT_MS)
     shown = analysis.result(records[-1], "patchcore")  # read from the cache the worker wrote
     assert shown is not None and shown.anomaly_map.ndim == 2 and np.isfinite(shown.score)
 
@@ -82,9 +83,9 @@ def test_cancel_in_the_job_list_stops_the_workers_fit(qtbot, studio, engine):
     models = analysis.workspace.models_dir / CATEGORY / "all"
     before = sorted(models.glob("*"))
     job = analysis.fit(SLOW, CATEGORY)
-    qtbot.waitUntil(lambda: job.stage == "fit" or not job.running, timeout=60000)  # the worker is fitting
+    qtbot.waitUntil(lambda: job.stage == "fit" or not job.running, timeout=JOB_WAIT_MS)  # the worker is fitting
     jobs.rows[-1].cancel.click()
-    _wait(qtbot, job, 30000)
+    _wait(qtbot, job)
     assert job.state == CANCELLED and isinstance(job.error, Cancelled)
     assert "cancelled" in jobs.rows[-1].title.text()
     assert engine.pid == pid  # the worker was not killed for it
@@ -98,9 +99,9 @@ def test_a_killed_worker_fails_the_job_with_a_message_and_the_next_job_works(qtb
     failed = []
     analysis.job_failed.connect(failed.append)
     job = analysis.fit(SLOW, CATEGORY)
-    qtbot.waitUntil(lambda: job.stage == "fit" or not job.running, timeout=60000)
+    qtbot.waitUntil(lambda: job.stage == "fit" or not job.running, timeout=JOB_WAIT_MS)
     os.kill(pid, signal.SIGKILL)  # what the kernel's out-of-memory killer does
-    _wait(qtbot, job, 30000)
+    _wait(qtbot, job)
     assert job.state == FAILED and failed == [job]
     assert "the worker process stopped unexpectedly (exit code -9" in jobs.rows[-1].title.text()
     assert not _ours(pid)
@@ -124,7 +125,7 @@ def test_a_method_registered_at_run_time_runs_in_a_thread(qtbot, studio, engine,
     assert engine.last_job_pid == before  # the worker never saw it
     assert analysis.result_set(CATEGORY, MeanImageDistance.name).key == job.result.key
     assert analysis.result(records[0], MeanImageDistance.name) is not None
-    qtbot.waitUntil(lambda: len(analysis.summary(CATEGORY, MeanImageDistance.name)) == len(records), timeout=20000)
+    qtbot.waitUntil(lambda: len(analysis.summary(CATEGORY, MeanImageDistance.name)) == len(records), timeout=UI_WAIT_MS)
 
 
 def test_closing_the_window_ends_the_worker_and_its_job(qtbot, make_window, demo_root, engine):
@@ -133,8 +134,8 @@ def test_closing_the_window_ends_the_worker_and_its_job(qtbot, make_window, demo
     analysis.engine = engine  # the module's worker, already started, instead of starting another
     pid = engine.about().pid
     job = analysis.fit(SLOW, CATEGORY)
-    qtbot.waitUntil(lambda: job.stage == "fit" or not job.running, timeout=60000)
+    qtbot.waitUntil(lambda: job.stage == "fit" or not job.running, timeout=JOB_WAIT_MS)
     window.close()
-    _wait(qtbot, job, 10000)
+    _wait(qtbot, job)
     assert job.state == CANCELLED
     assert engine.pid is None and not _ours(pid)

@@ -12,7 +12,7 @@ import pytest
 from goodsad_studio.dataset.imageio import read_mask
 from goodsad_studio.gui.badges import BADGES_ROLE
 from goodsad_studio.gui.prompts import DISCARD, KEEP, SAVE
-from gui.helpers import ScriptedPrompts, drag, key, zoom_on
+from gui.helpers import UI_WAIT_MS, ScriptedPrompts, drag, key, loaded, zoom_on
 
 KEY = "drink_can/test/scratch/001003"
 
@@ -44,7 +44,7 @@ def test_autosave_then_recovery_after_a_crash(qtbot, make_window, goods_root):
     crashed = make_window(goods_root, other, autosave_ms=50)
     expected = paint_line(qtbot, crashed)
     assert crashed.status.state.text().strip() == "unsaved"
-    qtbot.waitUntil(lambda: crashed.status.state.text().startswith(" autosaved"), timeout=3000)
+    qtbot.waitUntil(lambda: crashed.status.state.text().startswith(" autosaved"), timeout=UI_WAIT_MS)
     assert np.array_equal(read_mask(mask_file(goods_root, "002001")), original())  # the file is untouched
     # the studio dies here (no close, no save); a new session opens the same dataset
     prompts = ScriptedPrompts()
@@ -53,7 +53,7 @@ def test_autosave_then_recovery_after_a_crash(qtbot, make_window, goods_root):
     assert "recover" in [badge.text for badge in reopened.tree.item_for(other).data(1, BADGES_ROLE)]
     assert prompts.recovery_asked == 0
     reopened.select_image(other)
-    reopened.wait_until_loaded()
+    loaded(reopened)
     assert prompts.recovery_asked == 1
     assert np.array_equal(reopened.canvas.document.mask, expected)
     assert reopened.status.state.text().strip() == "unsaved"
@@ -110,9 +110,9 @@ def test_edits_on_other_images_survive_navigation_with_their_history(qtbot, make
     window = make_window(goods_root, KEY)
     expected = paint_line(qtbot, window)
     window.select_image("drink_can/test/scratch/002001")
-    window.wait_until_loaded()
+    loaded(window)
     window.select_image(KEY)
-    window.wait_until_loaded()
+    loaded(window)
     assert np.array_equal(window.canvas.document.mask, expected)
     key(qtbot, window, "Ctrl+Z")
     assert np.array_equal(window.canvas.document.mask, original())
@@ -163,7 +163,7 @@ def test_mark_good_and_a_new_defect_type(qtbot, make_window, goods_root):
     prompts = ScriptedPrompts()
     window = make_window(goods_root, KEY, prompts=prompts)
     key(qtbot, window, "Ctrl+G")
-    window.wait_until_loaded()
+    loaded(window)
     assert window.current.key == "drink_can/test/good/001003"
     assert not mask_file(goods_root).exists()
     assert list((goods_root / ".goodsad-studio" / "trash").rglob("001003_mask.png"))  # kept, not deleted
@@ -174,7 +174,7 @@ def test_mark_good_and_a_new_defect_type(qtbot, make_window, goods_root):
     assert (goods_root / "drink_can" / "ground_truth" / "crushed").is_dir()
     assert window.panel.filters.defect.findData("crushed") >= 0
     window.select_image("drink_can/train/good/001000")
-    window.wait_until_loaded()
+    loaded(window)
     prompts.defect = "dent"
     window.mark_defective()  # a train image cannot be marked: the core says why, nothing moves
     assert "only test images" in prompts.warnings[-1]
