@@ -1,44 +1,19 @@
-"""The engine's subcommands: ``methods``, ``fit``, ``predict`` and ``evaluate`` (headless, with progress bars)."""
+"""The engine's subcommands: ``methods``, ``fit``, ``predict`` and ``evaluate`` (headless, progress from tqdm)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 from goodsad_studio.errors import StudioError
 
 
-class ProgressBar:
-    """A one-line progress bar on stderr with an ETA; silent when stderr is not a terminal, except stage ends."""
+def _progress():
+    """The engine's progress on stderr: tqdm's live bar on a terminal, plain lines in a log or a pipe."""
+    from goodsad_studio.engine.progress_meter import StageMeter
 
-    def __init__(self, stream=sys.stderr):
-        self.stream = stream
-        self.interactive = stream.isatty()
-        self._stage = None
-        self._started = time.perf_counter()
-
-    def __call__(self, progress) -> None:
-        if (progress.stage, progress.detail.split(" ")[0]) != self._stage:
-            self._stage = (progress.stage, progress.detail.split(" ")[0])
-            self._started = time.perf_counter()
-        total = max(progress.total, 1)
-        elapsed = time.perf_counter() - self._started
-        eta = elapsed / progress.done * (total - progress.done) if progress.done else 0.0
-        width = 30
-        filled = int(width * progress.done / total)
-        line = (
-            f"\r{progress.stage:<8} [{'#' * filled}{'.' * (width - filled)}] {progress.done}/{progress.total} "
-            f"{elapsed:5.1f}s eta {eta:5.1f}s {progress.detail[:40]}"
-        )
-        if self.interactive:
-            self.stream.write(line.ljust(110))
-            if progress.done >= progress.total:
-                self.stream.write("\n")
-            self.stream.flush()
-        elif progress.done >= progress.total:
-            self.stream.write(line.strip() + "\n")
+    return StageMeter(sys.stderr)
 
 
 def _add_method_options(parser: argparse.ArgumentParser) -> None:
@@ -162,7 +137,7 @@ def cmd_methods(args: argparse.Namespace) -> int:
 def cmd_fit(args: argparse.Namespace) -> int:
     workspace = _workspace(args.root)
     spec = _spec(args.method, args)
-    bar = ProgressBar()
+    bar = _progress()
     for category in args.category or workspace.index.categories:
         groups = [None] if args.scope == "category" else workspace.index.goods_ids(category)
         for group in groups:
@@ -180,7 +155,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     workspace = _workspace(args.root)
     spec = _spec(args.method, args)
-    bar = ProgressBar()
+    bar = _progress()
     model = workspace.fit(spec, args.category, progress=bar)
     records = workspace.index.filter(category=args.category, split=args.split, goods_id=args.goods)
     results = workspace.predict(model, records, progress=bar)
@@ -208,7 +183,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         protocol=args.protocol,
         scope=args.scope,
         out_dir=args.out,
-        progress=ProgressBar(),
+        progress=_progress(),
     )
     if args.scope == "category":  # the studio's Dataset metrics window shows these when the dataset is opened
         for outcome in outcomes:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from goodsad_studio.gui.jobs import CANCELLED, DONE, FAILED, QUEUED, Job, JobRunner, format_eta
+from goodsad_studio.engine.progress_meter import format_eta
+from goodsad_studio.gui.jobs import CANCELLED, DONE, FAILED, QUEUED, Job, JobRunner
 
 
 class JobRow(QWidget):

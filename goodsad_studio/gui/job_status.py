@@ -8,7 +8,8 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
-from goodsad_studio.gui.jobs import QUEUED, Job, JobRunner, format_eta
+from goodsad_studio.engine.progress_meter import format_eta
+from goodsad_studio.gui.jobs import QUEUED, Job, JobRunner
 
 
 class JobStatus(QWidget):
