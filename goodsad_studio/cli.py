@@ -58,8 +58,14 @@ def add_gui_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class _StudioParser(argparse.ArgumentParser):
+    """The top-level parser; ``commands`` names its subcommands (``main`` routes a bare root to ``gui``)."""
+
+    commands: frozenset[str] = frozenset()
+
+
+def build_parser() -> _StudioParser:
+    parser = _StudioParser(
         prog="goodsad-studio",
         description="Anomaly detection on supermarket goods. With no command it opens "
         "the studio; the commands do the work headless.",
@@ -71,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(sub)
     add_engine_commands(sub)
     add_dataset_commands(sub)
-    parser.commands = frozenset(sub.choices)  # type: ignore[attr-defined]
+    parser.commands = frozenset(sub.choices)
     return parser
 
 

@@ -58,7 +58,7 @@ def stroke_footprint(
     if len(points) == 0:
         return None
     pairs = [(points[0], points[0])] if len(points) == 1 else list(zip(points[:-1], points[1:], strict=True))
-    pieces = [piece for a, b in pairs if (piece := segment_footprint(a, b, radius, shape)) is not None]
+    pieces = [found for a, b in pairs if (found := segment_footprint(a, b, radius, shape)) is not None]
     if not pieces:
         return None
     y0 = min(box[0] for box, _ in pieces)

@@ -13,10 +13,11 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 from shapely.geometry import Polygon
-from shapely.geometry.base import BaseGeometry
+from shapely.geometry.base import BaseGeometry, BaseMultipartGeometry
 
 from goodsad_studio.annotation import shapes as ops
 from goodsad_studio.annotation.brush import segment_footprint
@@ -67,7 +68,7 @@ class MaskDocument:
     # ------------------------------------------------------------------------------------ reading
     @property
     def shape(self) -> tuple[int, int]:
-        return self._mask.shape  # type: ignore[return-value]
+        return self._mask.shape
 
     @property
     def mask(self) -> np.ndarray:
@@ -281,8 +282,10 @@ def _parts(geom: BaseGeometry | None) -> list[Polygon]:
     if geom is None or geom.is_empty:
         return []
     if geom.geom_type == "Polygon":
-        return [geom]
-    return [p for p in geom.geoms if p.geom_type == "Polygon" and not p.is_empty]
+        return [cast(Polygon, geom)]  # its geom_type says it is one
+    # Otherwise a multi-part geometry or a collection: the polygons among its parts.
+    multi = cast("BaseMultipartGeometry[BaseGeometry]", geom)
+    return [cast(Polygon, p) for p in multi.geoms if p.geom_type == "Polygon" and not p.is_empty]
 
 
 class Stroke:

@@ -22,8 +22,11 @@ the result is valid by construction.
 
 from __future__ import annotations
 
+from typing import cast
+
 import cv2
 import numpy as np
+import numpy.typing as npt
 import shapely
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
@@ -39,6 +42,9 @@ _STRAIGHT_OR_NONE = np.zeros(16, bool)
 _STRAIGHT_OR_NONE[[0, 15, 3, 12, 5, 10]] = True
 _PINCH_CODES = (6, 9)
 
+# What _trace_rings hands to _assemble: (ring order, ring starts), entry vertex, entry direction, vertex x, vertex y.
+_Traced = tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
 
 def _polygon_parts(geom: BaseGeometry) -> np.ndarray:
     """The polygons of a polygonal geometry or collection (lines and points carry no area and are dropped)."""
@@ -50,10 +56,11 @@ def _polygon_parts(geom: BaseGeometry) -> np.ndarray:
             break
         parts = np.concatenate([parts[~nested], shapely.get_parts(parts[nested])])
     polygons = parts[shapely.get_type_id(parts) == 3]
-    return polygons[~shapely.is_empty(polygons)]
+    non_empty: np.ndarray = polygons[~shapely.is_empty(polygons)]
+    return non_empty
 
 
-def rasterize(geom: BaseGeometry, shape: tuple[int, int]) -> np.ndarray:
+def rasterize(geom: BaseGeometry | None, shape: tuple[int, int]) -> np.ndarray:
     """Pixels ``(H, W)`` whose centres lie inside ``geom`` (pixel-centre rule, top-left tie-break).
 
     ``geom`` is a Polygon, MultiPolygon or GeometryCollection in image coordinates; parts outside the image are
@@ -68,9 +75,12 @@ def rasterize(geom: BaseGeometry, shape: tuple[int, int]) -> np.ndarray:
     return out
 
 
-def rasterize_region(geom: BaseGeometry, shape: tuple[int, int]) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+def rasterize_region(
+    geom: BaseGeometry | None, shape: tuple[int, int]
+) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """Like :func:`rasterize`, but only the box ``(y0, x0, y1, x1)`` holding the inside pixels and that region;
-    None when no pixel centre is inside. Editing code uses it to touch only the part of a big mask that changes."""
+    None when no pixel centre is inside (or ``geom`` is None or empty). Editing code uses it to touch only the
+    part of a big mask that changes."""
     height, width = int(shape[0]), int(shape[1])
     if geom is None or geom.is_empty or height <= 0 or width <= 0:
         return None
@@ -154,7 +164,10 @@ def trace(mask: np.ndarray) -> MultiPolygon:
     if mask.ndim != 2:
         raise ValueError(f"a mask must be 2-D, got shape {mask.shape}")
     polygons = trace_polygons(mask)
-    return shapely.multipolygons(polygons) if len(polygons) else MultiPolygon()
+    if not len(polygons):
+        return MultiPolygon()
+    # A 1-D array of polygons with no indices makes one MultiPolygon (the stubs also allow an array result).
+    return cast(MultiPolygon, shapely.multipolygons(polygons))
 
 
 def trace_polygons(mask: np.ndarray, x_offset: int = 0, y_offset: int = 0) -> np.ndarray:
@@ -219,7 +232,7 @@ def _trace_box(mask: np.ndarray, box: tuple[int, int, int, int], x_offset: int, 
     return _assemble(_trace_rings(padded, labels), labels, x_offset=x0 + x_offset, y_offset=y0 + y_offset)
 
 
-def _trace_rings(padded: np.ndarray, labels: np.ndarray):
+def _trace_rings(padded: np.ndarray, labels: np.ndarray) -> _Traced:
     """Corner vertices of every boundary ring, walked in order (foreground on the right of travel)."""
     tl, tr, bl, br = padded[:-1, :-1], padded[:-1, 1:], padded[1:, :-1], padded[1:, 1:]
     code = tl | (tr << 1) | (bl << 2) | (br << 3)
@@ -281,7 +294,7 @@ def _walk_cycles(following: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(order, np.int64), np.asarray(starts, np.int64)
 
 
-def _assemble(traced, labels: np.ndarray, *, x_offset: int, y_offset: int) -> np.ndarray:
+def _assemble(traced: _Traced, labels: np.ndarray, *, x_offset: int, y_offset: int) -> np.ndarray:
     """Shapely polygons (shell first, then its holes) from the walked rings of one box."""
     (order, starts), entry_vertex, entry_dir, vx, vy = traced
     vertex = entry_vertex[order]
@@ -308,7 +321,8 @@ def _assemble(traced, labels: np.ndarray, *, x_offset: int, y_offset: int) -> np
     rank[ring_order] = np.arange(len(starts))
     point_order = np.argsort(rank[ring_id], kind="stable")
     coords = np.column_stack([xs[point_order], ys[point_order]]).astype(np.float64)
-    ring_objects = shapely.linearrings(coords, indices=rank[ring_id][point_order])
+    # With ``indices``, shapely builds one geometry per index and returns them as an array (never a scalar).
+    ring_objects = cast("npt.NDArray[np.object_]", shapely.linearrings(coords, indices=rank[ring_id][point_order]))
     region_sorted = region[ring_order]
     _, polygon_index = np.unique(region_sorted, return_inverse=True)
-    return shapely.polygons(ring_objects, indices=polygon_index)
+    return cast("npt.NDArray[np.object_]", shapely.polygons(ring_objects, indices=polygon_index))

@@ -29,7 +29,7 @@ def ring_coords(polygon: Polygon, ring: int) -> list[Point]:
         coords = polygon.interiors[ring - 1].coords
     else:
         raise ShapeEditError(f"ring {ring} does not exist (the polygon has {len(polygon.interiors)} holes)")
-    return [tuple(c[:2]) for c in coords[:-1]]
+    return [(c[0], c[1]) for c in coords[:-1]]
 
 
 def _with_ring(polygon: Polygon, ring: int, coords: Sequence[Point]) -> Polygon:

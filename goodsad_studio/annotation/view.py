@@ -13,7 +13,9 @@ elsewhere (authored ones included) are kept as they are.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from shapely.geometry import Polygon
@@ -44,11 +46,11 @@ def pixel_box(geom: BaseGeometry, shape: tuple[int, int]) -> Box | None:
     return y0, x0, y1, x1
 
 
-def union_box(boxes) -> Box | None:
-    boxes = [b for b in boxes if b is not None]
-    if not boxes:
+def union_box(boxes: Iterable[Box | None]) -> Box | None:
+    found = [b for b in boxes if b is not None]
+    if not found:
         return None
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+    return (min(b[0] for b in found), min(b[1] for b in found), max(b[2] for b in found), max(b[3] for b in found))
 
 
 def overlaps(a: Box | None, b: Box | None) -> bool:
@@ -72,7 +74,7 @@ def raster_in(geom: BaseGeometry, shape: tuple[int, int], area: Box) -> np.ndarr
 class ShapeView:
     """Shapes of a mask of ``shape`` (height, width), kept in step with it (see the module docstring)."""
 
-    def __init__(self, shape: tuple[int, int], shapes=(), dirty=()) -> None:
+    def __init__(self, shape: tuple[int, int], shapes: Iterable[Polygon] = (), dirty: Iterable[Box] = ()) -> None:
         self.image_shape = (int(shape[0]), int(shape[1]))
         self._shapes: list[Polygon] = list(shapes)
         self._dirty: list[Box] = list(dirty)
@@ -113,6 +115,7 @@ class ShapeView:
         boxes = [pixel_box(s, self.image_shape) for s in self._shapes]
         affected = {i for i, b in enumerate(boxes) if any(overlaps(b, g) for g in grown)}
         area = union_box(grown + [boxes[i] for i in affected])
+        assert area is not None  # _refresh runs only with dirty boxes, so grown holds at least one box
         y0, x0, y1, x1 = area
         pixels = mask[y0:y1, x0:x1].copy()
         kept = []
@@ -145,7 +148,7 @@ class ShapeView:
                 shape_box = pixel_box(shape, self.image_shape)
                 if overlaps(shape_box, box) and (raster_in(shape, self.image_shape, box) & region).any():
                     merged_with.append(i)
-        if merged_with:
+        if added_pixels is not None and merged_with:  # shapes are merged only with added pixels
             group = [current[i] for i in merged_with]
             parts = self._merge(parts, group, added_pixels)
             position = min([position] + merged_with)
@@ -160,6 +163,7 @@ class ShapeView:
 
         geoms = parts + group
         area = union_box([pixel_box(g, self.image_shape) for g in geoms])
+        assert area is not None  # the group's shapes overlap the added pixels, so they have boxes
         expected = np.zeros((area[2] - area[0], area[3] - area[1]), bool)
         (ay0, ax0, ay1, ax1), region = added
         expected[ay0 - area[0] : ay1 - area[0], ax0 - area[1] : ax1 - area[1]] |= region
@@ -177,7 +181,7 @@ class ShapeView:
         out: list[Polygon] = []
         for shape in current:
             box = pixel_box(shape, self.image_shape)
-            if not overlaps(box, cut_box) or not shape.intersects(cutter):
+            if box is None or not overlaps(box, cut_box) or not shape.intersects(cutter):
                 out.append(shape)
                 continue
             y0, x0, y1, x1 = box
@@ -195,5 +199,5 @@ def _polygons_of(geom: BaseGeometry) -> list[Polygon]:
     if geom.is_empty:
         return []
     if geom.geom_type == "Polygon":
-        return [geom]
+        return [cast(Polygon, geom)]  # its geom_type says it is one
     return [p for p in getattr(geom, "geoms", []) if p.geom_type == "Polygon" and not p.is_empty]

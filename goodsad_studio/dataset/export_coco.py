@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -50,7 +51,7 @@ Progress = Callable[[int, int], None]
 @dataclass
 class CocoExportResult:
     path: Path | None
-    coco: dict
+    coco: dict[str, Any]
     cancelled: bool = False
 
     @property
@@ -94,7 +95,7 @@ def mask_regions(mask: np.ndarray) -> list[Region]:
     return regions
 
 
-def encode_region(region: Region, shape: tuple[int, int]) -> dict:
+def encode_region(region: Region, shape: tuple[int, int]) -> dict[str, Any]:
     """COCO RLE (``counts`` as a str, JSON-ready) of one region of an image of ``shape`` (height, width).
 
     Same bytes as ``mask.encode`` of the Fortran-ordered full-size uint8 mask, but the runs are counted over the
@@ -116,7 +117,7 @@ def encode_region(region: Region, shape: tuple[int, int]) -> dict:
             runs.append(after)
         else:
             runs[-1] += after
-    rle = mask_utils.frPyObjects({"size": [height, width], "counts": runs}, height, width)
+    rle: dict[str, Any] = mask_utils.frPyObjects({"size": [height, width], "counts": runs}, height, width)
     rle["counts"] = rle["counts"].decode("ascii")
     return rle
 
@@ -150,7 +151,7 @@ def build_coco(
     polygons: bool = False,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
-) -> tuple[dict, bool]:
+) -> tuple[dict[str, Any], bool]:
     """The COCO dict of ``selection`` and whether it was cancelled (then it holds the images done so far).
 
     Masks are read with their image's size checked; a mask that is not binary or not the image's size raises
@@ -158,8 +159,8 @@ def build_coco(
     """
     records = selection.apply(index)
     category_ids = _categories(index, selection, records)
-    images: list[dict] = []
-    annotations: list[dict] = []
+    images: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
     cancelled = False
     for number, record in enumerate(records, start=1):
         if cancel is not None and cancel.is_set():
@@ -209,10 +210,10 @@ def build_coco(
 
 def _annotation(
     number: int, image_id: int, category_id: int, region: Region, shape: tuple[int, int], polygons: bool
-) -> dict:
+) -> dict[str, Any]:
     rle = encode_region(region, shape)
     x, y, w, h = (float(v) for v in mask_utils.toBbox(rle))
-    annotation = {
+    annotation: dict[str, Any] = {
         "id": number,
         "image_id": image_id,
         "category_id": category_id,

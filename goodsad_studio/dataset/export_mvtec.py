@@ -62,7 +62,7 @@ class ExportedFile:
     source_size: tuple[int, int]  # (width, height)
     size: tuple[int, int]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, str | int]:
         return {
             "kind": self.kind,
             "source": str(self.source),
@@ -122,7 +122,7 @@ def _mkdir(path: Path) -> None:
         raise StudioError(f"cannot create the folder: {exc.strerror}", path) from None
 
 
-def _place(target: Path, write: Callable[[Path], None], source: Path) -> None:
+def _place(target: Path, write: Callable[[Path], object], source: Path) -> None:
     """Write ``target`` through a temporary name (``write(tmp)``), then rename: never a half-written file.
 
     No fsync per file: a whole export is flushed once (``os.sync``) before its manifest is written, which is

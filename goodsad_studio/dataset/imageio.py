@@ -10,6 +10,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import cv2
 import numpy as np
@@ -72,7 +73,8 @@ def _to_uint8(image: np.ndarray) -> np.ndarray:
         return (image >> 8).astype(np.uint8)
     if np.issubdtype(image.dtype, np.floating):
         return np.clip(image * 255.0, 0, 255).astype(np.uint8)
-    return np.clip(image, 0, 255).astype(np.uint8)
+    clipped: np.ndarray = np.clip(image, 0, 255)
+    return clipped.astype(np.uint8)
 
 
 def read_image(path: str | Path, *, gray: bool = False) -> np.ndarray:
@@ -184,7 +186,7 @@ def probe_image(path: str | Path) -> ImageInfo:
     return info
 
 
-def _parse_header(head: bytes, handle) -> ImageInfo | None:
+def _parse_header(head: bytes, handle: BinaryIO) -> ImageInfo | None:
     if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
         width, height = struct.unpack(">II", head[16:24])
         color_type = head[25]
@@ -204,7 +206,7 @@ def _parse_header(head: bytes, handle) -> ImageInfo | None:
 _SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 
 
-def _parse_jpeg(head: bytes, handle) -> ImageInfo | None:
+def _parse_jpeg(head: bytes, handle: BinaryIO) -> ImageInfo | None:
     data = head
     pos = 2
     while True:
@@ -297,7 +299,8 @@ def read_mask(
                 "binarise it explicitly to use it",
                 path,
             )
-        return raw == 255
+        mask: np.ndarray = raw == 255
+        return mask
     return raw > threshold
 
 

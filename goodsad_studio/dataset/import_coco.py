@@ -45,15 +45,15 @@ from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
 __all__ = ["AnnotationFileError", "ImportReport", "import_coco", "plan_coco_import", "apply_plan"]
 
 
-def _require_list(data: dict, key: str, path: Path) -> list:
+def _require_list(data: dict[str, Any], key: str, path: Path) -> list[Any]:
     value = data.get(key)
     if not isinstance(value, list):
         raise AnnotationFileError(f"not a COCO instances file: no '{key}' list", path)
     return value
 
 
-def _image_entries(images: list, path: Path) -> dict[Any, dict]:
-    entries: dict[Any, dict] = {}
+def _image_entries(images: list[Any], path: Path) -> dict[Any, dict[str, Any]]:
+    entries: dict[Any, dict[str, Any]] = {}
     for position, image in enumerate(images):
         if (
             not isinstance(image, dict)
@@ -65,7 +65,7 @@ def _image_entries(images: list, path: Path) -> dict[Any, dict]:
     return entries
 
 
-def _rle_part(segmentation: dict, label: str, shape: tuple[int, int], image: Path, path: Path) -> Part:
+def _rle_part(segmentation: dict[str, Any], label: str, shape: tuple[int, int], image: Path, path: Path) -> Part:
     height, width = shape
     size = segmentation.get("size")
     counts = segmentation.get("counts")
@@ -93,7 +93,9 @@ def _rle_part(segmentation: dict, label: str, shape: tuple[int, int], image: Pat
     return Part(label, rle=rle)
 
 
-def _polygon_part(rings: list, label: str, shape: tuple[int, int], report: ImportReport, path: Path) -> Part | None:
+def _polygon_part(
+    rings: list[Any], label: str, shape: tuple[int, int], report: ImportReport, path: Path
+) -> Part | None:
     polygons = []
     for number, ring in enumerate(rings):
         if not isinstance(ring, list) or len(ring) % 2 or not all(isinstance(v, (int, float)) for v in ring):
@@ -107,7 +109,7 @@ def _polygon_part(rings: list, label: str, shape: tuple[int, int], report: Impor
 
 
 def _annotation_part(
-    annotation: dict, shape: tuple[int, int], image: Path, report: ImportReport, path: Path
+    annotation: dict[str, Any], shape: tuple[int, int], image: Path, report: ImportReport, path: Path
 ) -> Part | None:
     label = f"annotation {annotation.get('id', '?')}"
     segmentation = annotation.get("segmentation")
@@ -149,7 +151,7 @@ def plan_coco_import(index: DatasetIndex, json_path: str | Path) -> ImportReport
         info = probe_image(record.image_path)
         check_size(image.get("width"), image.get("height"), info, record.image_path, path)
         shapes[image_id] = (info.height, info.width)
-    by_image: dict[Any, list[dict]] = defaultdict(list)
+    by_image: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     for position, annotation in enumerate(annotations):
         if not isinstance(annotation, dict) or not isinstance(annotation.get("image_id"), (int, str)):
             raise AnnotationFileError(f"annotations[{position}] is not an object with an 'image_id'", path)

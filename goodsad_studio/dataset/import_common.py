@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -37,11 +37,12 @@ class AnnotationFileError(StudioError):
     images."""
 
 
-def decode_rle(rle: dict) -> np.ndarray:
+def decode_rle(rle: dict[str, Any]) -> np.ndarray:
     """pycocotools' decode as a bool array, quiet about the numpy-2 deprecation warning pycocotools 2.0.x raises."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "__array__ implementation", DeprecationWarning)
-        return mask_utils.decode(rle).astype(bool)
+        decoded: np.ndarray = mask_utils.decode(rle).astype(bool)  # pycocotools has no type information
+        return decoded
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class Part:
     """One annotation's contribution to a mask: a COCO RLE (exact) or a cleaned shapely geometry."""
 
     source: str
-    rle: dict | None = None
+    rle: dict[str, Any] | None = None
     geometry: BaseGeometry | None = None
 
     def render(self, shape: tuple[int, int]) -> np.ndarray:
@@ -192,7 +193,7 @@ def check_size(width: Any, height: Any, info: ImageInfo, image: Path, path: Path
 
 
 def clean_geometry(
-    polygons: list[BaseGeometry], shape: tuple[int, int], label: str, report: ImportReport, path: Path
+    polygons: Sequence[BaseGeometry], shape: tuple[int, int], label: str, report: ImportReport, path: Path
 ) -> BaseGeometry | None:
     """Repair invalid polygons (``shapely.make_valid``) and clip them to the image, noting each change.
 

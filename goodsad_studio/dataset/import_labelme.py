@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from shapely.geometry import Point, Polygon, box
@@ -64,7 +65,7 @@ def labelme_files(paths: str | Path | Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def _points(shape: dict, label: str, path: Path) -> np.ndarray:
+def _points(shape: dict[str, Any], label: str, path: Path) -> np.ndarray:
     points = shape.get("points")
     try:
         array = np.asarray(points, dtype=float)
@@ -75,7 +76,7 @@ def _points(shape: dict, label: str, path: Path) -> np.ndarray:
     return array
 
 
-def _shape_polygon(shape: dict, label: str, report: ImportReport, path: Path) -> Polygon | None:
+def _shape_polygon(shape: dict[str, Any], label: str, report: ImportReport, path: Path) -> Polygon | None:
     """The polygon a labelme shape stands for, or None (reported) for shapes that are skipped."""
     kind = shape.get("shape_type") or "polygon"
     if kind in NO_AREA_TYPES:
@@ -104,7 +105,7 @@ def _shape_polygon(shape: dict, label: str, report: ImportReport, path: Path) ->
     return Polygon(points)
 
 
-def _find_image(data: dict, path: Path, matcher: ImageMatcher) -> tuple[ImageRecord | None, str]:
+def _find_image(data: dict[str, Any], path: Path, matcher: ImageMatcher) -> tuple[ImageRecord | None, str]:
     image_path = data.get("imagePath")
     if isinstance(image_path, str) and image_path:
         record = matcher.by_path(path.parent / image_path.replace("\\", "/"))

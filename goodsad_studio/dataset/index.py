@@ -181,7 +181,7 @@ class DatasetIndex:
         return new
 
 
-def _scandir(path: Path) -> list[os.DirEntry]:
+def _scandir(path: Path) -> list[os.DirEntry[str]]:
     try:
         with os.scandir(path) as entries:
             return sorted(entries, key=lambda entry: entry.name)
@@ -352,6 +352,6 @@ def _scan_category(
     styles[category] = MASK_STYLE_SAME if masks and suffix_style * 2 < len(masks) else MASK_STYLE_SUFFIX
 
 
-def count_by(records: Iterable[ImageRecord], *fields: str) -> Counter:
+def count_by(records: Iterable[ImageRecord], *fields: str) -> Counter[tuple[object, ...]]:
     """Counts of records by the tuple of the named attributes."""
     return Counter(tuple(getattr(record, name) for name in fields) for record in records)

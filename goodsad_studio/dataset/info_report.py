@@ -77,7 +77,7 @@ def info_text(
     return "\n\n".join(parts)
 
 
-def info_json(index: DatasetIndex, report: ValidationReport) -> dict:
+def info_json(index: DatasetIndex, report: ValidationReport) -> dict[str, object]:
     """Everything of ``info`` as plain data."""
     data = summary_dict(index)
     data["findings"] = [finding.to_dict() for finding in report.findings]

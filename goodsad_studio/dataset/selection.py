@@ -8,7 +8,7 @@ list of names it has, so a typo never produces a silently empty export.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
@@ -122,7 +122,7 @@ class Selection:
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> Selection:
+    def from_json(cls, data: Mapping[str, Iterable[str] | None]) -> Selection:
         return cls.of(**{name: data.get(name) for name in ("categories", "goods_ids", "defects", "splits")})
 
 

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-from goodsad_studio.dataset.index import DatasetIndex
+from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
 from goodsad_studio.dataset.names import GOOD
 
 
@@ -23,9 +24,9 @@ class GroupCounts:
     goods_types: int
 
 
-def _counts(records, category: str, goods_id: str | None) -> GroupCounts:
+def _counts(records: Iterable[ImageRecord], category: str, goods_id: str | None) -> GroupCounts:
     train_good = test_good = test_defective = with_mask = 0
-    groups = set()
+    groups: set[str] = set()
     for record in records:
         groups.add(record.group)
         if record.split == "train":
@@ -52,12 +53,12 @@ def goods_table(index: DatasetIndex) -> list[GroupCounts]:
     return rows
 
 
-def split_defect_counts(index: DatasetIndex) -> Counter:
+def split_defect_counts(index: DatasetIndex) -> Counter[tuple[str, str, str]]:
     """Counts by (category, split, defect)."""
     return Counter((record.category, record.split, record.defect) for record in index.records)
 
 
-def summary_dict(index: DatasetIndex) -> dict:
+def summary_dict(index: DatasetIndex) -> dict[str, object]:
     """Everything ``goodsad-studio info --json`` prints about counts."""
     return {
         "root": str(index.root),

@@ -33,7 +33,7 @@ class Finding:
     def __str__(self) -> str:
         return f"[{self.severity}] {self.path}: {self.message}"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, str]:
         data = asdict(self)
         data["path"] = str(self.path)
         return data

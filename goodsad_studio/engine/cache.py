@@ -17,6 +17,7 @@ import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -28,7 +29,7 @@ MAX_STORED_SIDE = 512
 CACHE_FORMAT = 1
 
 
-def model_key(config: dict) -> str:
+def model_key(config: dict[str, Any]) -> str:
     """A short stable hash of everything that determines a model's outputs."""
     text = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
@@ -69,7 +70,7 @@ def shrink_map(anomaly_map: np.ndarray, max_side: int = MAX_STORED_SIDE) -> np.n
 class ResultsCache:
     """Results of one model (identified by ``key``) under ``directory``."""
 
-    def __init__(self, directory: str | Path, key: str, description: dict | None = None):
+    def __init__(self, directory: str | Path, key: str, description: dict[str, Any] | None = None):
         self.directory = Path(directory) / key
         self.key = key
         if description is not None and not (self.directory / "model.json").exists():
@@ -109,7 +110,7 @@ class ResultsCache:
             format=np.int64(CACHE_FORMAT),
         )
         atomic_write_bytes(self._path(record), buffer.getvalue())
-        return CachedResult(float(score), stored.astype(np.float32), tuple(native_shape))
+        return CachedResult(float(score), stored.astype(np.float32), (native_shape[0], native_shape[1]))
 
     def __contains__(self, record: ImageRecord) -> bool:
         return self.get(record) is not None

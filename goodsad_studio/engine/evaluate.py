@@ -13,6 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from goodsad_studio.dataset.imageio import read_mask
 from goodsad_studio.dataset.index import ImageRecord
 from goodsad_studio.engine.jobs import MethodSpec, Progress, ProgressFn, Workspace, check_cancel
@@ -42,7 +45,8 @@ def _groups(workspace: Workspace, category: str, scope: str) -> list[str | None]
     if scope == "category":
         return [None]
     if scope == "goods":
-        return workspace.index.goods_ids(category)
+        groups: list[str | None] = list(workspace.index.goods_ids(category))
+        return groups
     raise StudioError(f"unknown scope {scope!r}: use {' or '.join(SCOPES)}")
 
 
@@ -113,7 +117,7 @@ def evaluate_category(
     )
 
 
-def _mask_of(record: ImageRecord, native_shape: tuple[int, int]):
+def _mask_of(record: ImageRecord, native_shape: tuple[int, int]) -> npt.NDArray[np.bool_] | None:
     if record.mask_path is None:
         return None
     return read_mask(record.mask_path, shape=native_shape)

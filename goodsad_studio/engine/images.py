@@ -8,7 +8,8 @@ the GIL) while the model works on the current ones.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import overload
 
 import numpy as np
 
@@ -24,7 +25,7 @@ def load_for_model(record: ImageRecord, image_size: int) -> np.ndarray:
     return image
 
 
-class LazyImages(Sequence):
+class LazyImages(Sequence[np.ndarray]):
     """A sequence of the records' images, decoded on access; iteration reads ahead in two threads."""
 
     def __init__(self, records: Sequence[ImageRecord], image_size: int):
@@ -34,16 +35,24 @@ class LazyImages(Sequence):
     def __len__(self) -> int:
         return len(self.records)
 
-    def __getitem__(self, position):  # type: ignore[override]
+    @overload
+    def __getitem__(self, position: int) -> np.ndarray: ...
+    @overload
+    def __getitem__(self, position: slice) -> LazyImages: ...
+    def __getitem__(self, position: int | slice) -> np.ndarray | LazyImages:
         if isinstance(position, slice):
             return LazyImages(self.records[position], self.image_size)
         return load_for_model(self.records[position], self.image_size)
 
     def __iter__(self) -> Iterator[np.ndarray]:
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="decode") as pool:
-            pending = [pool.submit(load_for_model, record, self.image_size) for record in self.records[:READ_AHEAD]]
+            pending: list[Future[np.ndarray] | None] = [
+                pool.submit(load_for_model, record, self.image_size) for record in self.records[:READ_AHEAD]
+            ]
             for position in range(len(self.records)):
-                image = pending[position].result()
+                future = pending[position]
+                assert future is not None  # only positions already handed out are cleared
+                image = future.result()
                 ahead = position + READ_AHEAD
                 if ahead < len(self.records):
                     pending.append(pool.submit(load_for_model, self.records[ahead], self.image_size))

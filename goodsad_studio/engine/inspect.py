@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -20,6 +21,10 @@ from goodsad_studio.dataset.imageio import read_mask
 from goodsad_studio.dataset.index import ImageRecord
 from goodsad_studio.engine.cache import CachedResult, ResultsCache
 from goodsad_studio.metrics.per_image import ImageMetrics, per_image_metrics
+
+if TYPE_CHECKING:
+    from goodsad_studio.engine.job_requests import FittedSummary
+    from goodsad_studio.engine.jobs import FittedModel
 
 NORMALISATIONS = ("image", "category", "fixed")
 
@@ -73,7 +78,7 @@ def saved_result_sets(cache_dir: str | Path) -> list[ResultSet]:
     return [item for _, item in sorted(found, key=lambda pair: -pair[0])]
 
 
-def result_set_for(model, cache_dir: str | Path, method: str) -> ResultSet:
+def result_set_for(model: FittedModel | FittedSummary, cache_dir: str | Path, method: str) -> ResultSet:
     """The :class:`ResultSet` of a :class:`~goodsad_studio.engine.jobs.FittedModel`."""
     return ResultSet(model.key, method, model.label, model.category, model.goods_id, Path(cache_dir))
 
@@ -106,7 +111,12 @@ class ImageInspection:
 
 
 def inspect_image(
-    result: CachedResult, gt_mask: np.ndarray | None, threshold: float, category_scores: Sequence[float], *, name=None
+    result: CachedResult,
+    gt_mask: np.ndarray | None,
+    threshold: float,
+    category_scores: Sequence[float],
+    *,
+    name: str | Path | None = None,
 ) -> ImageInspection:
     """Metrics of one image at ``threshold`` against ``gt_mask`` (the mask being edited, or None for a good image),
     at the image's native resolution."""

@@ -30,12 +30,18 @@ import sys
 import threading
 import traceback
 from dataclasses import dataclass
-from typing import Any
+from multiprocessing.connection import Connection
+from multiprocessing.context import SpawnContext
+from multiprocessing.synchronize import Event as ProcessEvent
+from typing import Any, Literal, cast
 
 from goodsad_studio import errors
 from goodsad_studio.engine.job_requests import JobRequest, run_job
 from goodsad_studio.engine.jobs import ProgressFn
 from goodsad_studio.errors import StudioError
+
+WorkerRequest = JobRequest | Literal["about"]
+"""What the studio sends the worker: a job, or ``"about"`` to ask for its :class:`WorkerInfo`."""
 
 POLL_SECONDS = 0.05  # how often a waiting job looks at its cancel event
 STOP_SECONDS = 1.0  # how long stop() lets an idle child leave on its own before terminating it
@@ -75,7 +81,7 @@ def worker_threads(cores: int | None = None) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------- child side
-def worker_main(requests, replies, cancel) -> None:
+def worker_main(requests: Connection, replies: Connection, cancel: ProcessEvent) -> None:
     """The worker process: run requests from ``requests`` one after the other until ``None`` or the pipe closes,
     sending ``("progress" | "done" | "error", job id, payload)`` to ``replies``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -108,7 +114,7 @@ def worker_main(requests, replies, cancel) -> None:
     os._exit(0)
 
 
-def _execute(request, job_id: int, replies, cancel):
+def _execute(request: WorkerRequest, job_id: int, replies: Connection, cancel: ProcessEvent) -> object:
     if request == "about":
         import torch
 
@@ -122,10 +128,12 @@ def _execute(request, job_id: int, replies, cancel):
         else:
             os.environ[name] = value
     workspace = Workspace(scan_dataset(request.root), request.state_dir)
-    return run_job(workspace, request, lambda progress: replies.send(("progress", job_id, progress)), cancel)
+    # the engine only asks ``cancel.is_set()``, which a process event answers as a thread event does
+    cancel_event = cast(threading.Event, cancel)
+    return run_job(workspace, request, lambda progress: replies.send(("progress", job_id, progress)), cancel_event)
 
 
-def _send(replies, reply) -> None:
+def _send(replies: Connection, reply: tuple[str, int, object]) -> None:
     try:
         replies.send(reply)
     except OSError:
@@ -162,7 +170,7 @@ def _rebuild(kind: str, message: str, path: str | None, details: str) -> BaseExc
 class _Worker:
     """One child process with its two pipes and its cancel event."""
 
-    def __init__(self, context) -> None:
+    def __init__(self, context: SpawnContext) -> None:
         request_reader, self.requests = context.Pipe(duplex=False)
         self.replies, reply_writer = context.Pipe(duplex=False)
         self.cancel = context.Event()
@@ -218,7 +226,8 @@ class EngineProcess:
 
     def about(self) -> WorkerInfo:
         """Start the worker if needed and ask it about itself."""
-        return self._call("about", None, None)
+        info: WorkerInfo = self._call("about", None, None)
+        return info
 
     def run(
         self, request: JobRequest, progress: ProgressFn | None = None, cancel: threading.Event | None = None
@@ -228,7 +237,7 @@ class EngineProcess:
         :class:`WorkerStopped` when the worker process ended meanwhile."""
         return self._call(request, progress, cancel)
 
-    def _call(self, request, progress, cancel):
+    def _call(self, request: WorkerRequest, progress: ProgressFn | None, cancel: threading.Event | None) -> Any:
         if cancel is not None and cancel.is_set():  # cancelled while queued: no worker needs to start for it
             from goodsad_studio.methods.base import Cancelled
 

@@ -18,9 +18,14 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from goodsad_studio.dataset.index import ImageRecord
 from goodsad_studio.engine.jobs import FittedModel, MethodSpec, ProgressFn, Workspace
 from goodsad_studio.errors import StudioError
+
+if TYPE_CHECKING:
+    from goodsad_studio.engine.evaluate import CategoryOutcome
 
 JOB_KINDS = ("fit", "predict", "evaluate")
 
@@ -93,7 +98,7 @@ def runs_in_worker(method: str) -> bool:
 
 def run_job(
     workspace: Workspace, request: JobRequest, progress: ProgressFn | None = None, cancel: threading.Event | None = None
-):
+) -> FittedSummary | tuple[CategoryOutcome, FittedSummary]:
     """Run ``request`` on ``workspace`` (the dataset it names); returns a :class:`FittedSummary`, or for an
     evaluation ``(outcome, summary)`` after saving the outcome beside the models."""
     from goodsad_studio.engine.evaluate import evaluate_category
@@ -117,7 +122,7 @@ def run_job(
     raise ValueError(f"unknown job kind {request.kind!r}: use one of {', '.join(JOB_KINDS)}")
 
 
-def _record(workspace: Workspace, key: str):
+def _record(workspace: Workspace, key: str) -> ImageRecord:
     record = workspace.index.get(key)
     if record is None:
         raise StudioError(f"image {key} is no longer in the dataset (was it moved or deleted?)", workspace.index.root)

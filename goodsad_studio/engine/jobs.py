@@ -16,15 +16,18 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from goodsad_studio.dataset.imageio import probe_image
 from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
 from goodsad_studio.dataset.names import GOOD
-from goodsad_studio.engine.cache import ResultsCache, file_signature, model_key
+from goodsad_studio.engine.cache import CachedResult, ResultsCache, file_signature, model_key
 from goodsad_studio.engine.images import LazyImages
 from goodsad_studio.errors import StudioError
 from goodsad_studio.paths import dataset_state_dir
+
+if TYPE_CHECKING:
+    from goodsad_studio.methods.base import AnomalyMethod
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class MethodSpec:
     weights: str = "auto"
     device: str = "auto"
 
-    def create(self):
+    def create(self) -> AnomalyMethod:
         from goodsad_studio.methods.registry import create_method
 
         return create_method(
@@ -62,7 +65,7 @@ class MethodSpec:
 class FittedModel:
     """A fitted method with its key (for the cache), where it is saved, and what fitting it cost."""
 
-    method: Any
+    method: AnomalyMethod
     key: str
     directory: Path
     category: str
@@ -108,7 +111,9 @@ class Workspace:
     def test_records(self, category: str, goods_id: str | None = None) -> list[ImageRecord]:
         return self.index.filter(category=category, split="test", goods_id=goods_id)
 
-    def _identity(self, method, category: str, goods_id: str | None, records: Sequence[ImageRecord]) -> dict:
+    def _identity(
+        self, method: AnomalyMethod, category: str, goods_id: str | None, records: Sequence[ImageRecord]
+    ) -> dict[str, Any]:
         training = [(record.key, file_signature(record.image_path)) for record in records]
         return {"config": method.config(), "category": category, "goods_id": goods_id, "training": training}
 
@@ -150,8 +155,9 @@ class Workspace:
         method.fit(images, progress=on_progress, cancel=cancel)
         seconds = time.perf_counter() - started
         method.save(directory)
-        if getattr(method, "checkpoint_dir", None) is not None:
-            shutil.rmtree(method.checkpoint_dir, ignore_errors=True)  # the saved model supersedes them
+        checkpoint_dir = getattr(method, "checkpoint_dir", None)
+        if checkpoint_dir is not None:
+            shutil.rmtree(checkpoint_dir, ignore_errors=True)  # the saved model supersedes them
         return FittedModel(method, key, directory, category, goods_id, len(records), seconds, False)
 
     def cache_for(self, model: FittedModel) -> ResultsCache:
@@ -170,11 +176,11 @@ class Workspace:
         progress: ProgressFn | None = None,
         cancel: threading.Event | None = None,
         use_cache: bool = True,
-    ) -> dict[str, CachedResult]:  # noqa: F821
+    ) -> dict[str, CachedResult]:
         """Score and map every record, reading the cache first; returns results by record key."""
         cache = self.cache_for(model)
-        results = {}
-        todo = []
+        results: dict[str, CachedResult] = {}
+        todo: list[ImageRecord] = []
         for record in records:
             cached = cache.get(record) if use_cache else None
             if cached is not None:
@@ -199,5 +205,5 @@ class Workspace:
         return results
 
 
-def _image_size(method) -> int:
+def _image_size(method: AnomalyMethod) -> int:
     return int(getattr(method, "hparams", {}).get("image_size") or 224)

@@ -8,6 +8,7 @@ reason in ``problem``, so the user sees why instead of a disabled button.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from goodsad_studio.errors import StudioError
 from goodsad_studio.methods.params import ParamSpec
@@ -36,7 +37,12 @@ def device_words(device: str) -> str:
 
 
 def describe_method(
-    name: str, *, backbone: str = "auto", weights: str = "auto", device: str = "auto", params: dict | None = None
+    name: str,
+    *,
+    backbone: str = "auto",
+    weights: str = "auto",
+    device: str = "auto",
+    params: dict[str, Any] | None = None,
 ) -> MethodDescription:
     """What the form shows for method ``name`` with these requests (see the module docstring)."""
     from goodsad_studio.methods.backbones import available_backbones

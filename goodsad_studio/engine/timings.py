@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from goodsad_studio.fsutil import atomic_write_text
 
+if TYPE_CHECKING:
+    from goodsad_studio.engine.evaluate import CategoryOutcome
 
-def timings_markdown(outcomes: Sequence) -> str:
+
+def timings_markdown(outcomes: Sequence[CategoryOutcome]) -> str:
     lines = [
         "| category | method | weights | train images | test images | fit s | predict ms/img |",
         "|---|---|---|---:|---:|---:|---:|",
@@ -24,7 +28,7 @@ def timings_markdown(outcomes: Sequence) -> str:
     )
 
 
-def write_timings(outcomes: Sequence, directory: str | Path) -> str:
+def write_timings(outcomes: Sequence[CategoryOutcome], directory: str | Path) -> str:
     """Write ``timings.md`` into ``directory`` and return its text."""
     text = "# Timings\n\n" + timings_markdown(outcomes)
     atomic_write_text(Path(directory) / "timings.md", text)

@@ -71,6 +71,12 @@ class Analysis(QObject):
             self.method = method
             self.method_changed.emit(method)
 
+    def _open_workspace(self) -> Workspace:
+        """The workspace of the open dataset: result sets and jobs exist only once :meth:`set_index` ran (the
+        window asks for a dataset before it starts a job)."""
+        assert self.workspace is not None, "no dataset is open"
+        return self.workspace
+
     def methods_with_results(self, category: str) -> list[str]:
         return sorted(method for (cat, method) in self.sets if cat == category)
 
@@ -98,7 +104,7 @@ class Analysis(QObject):
         return self.summaries.get(result_set.key, {}) if result_set is not None else {}
 
     def _summarise(self, category: str, method: str) -> None:
-        result_set, workspace = self.sets[(category, method)], self.workspace
+        result_set, workspace = self.sets[(category, method)], self._open_workspace()
         records = workspace.test_records(category)
 
         def done(found, error) -> None:
@@ -109,7 +115,7 @@ class Analysis(QObject):
         self._pool.submit(lambda: summarise(result_set, records), done)
 
     def _adopt(self, spec: MethodSpec, model: FittedSummary) -> None:
-        result_set = result_set_for(model, self.workspace.cache_dir, spec.method)
+        result_set = result_set_for(model, self._open_workspace().cache_dir, spec.method)
         self.sets[(model.category, spec.method)] = result_set
         self._summarise(model.category, spec.method)
 
@@ -120,7 +126,7 @@ class Analysis(QObject):
         return self.child_jobs and runs_in_worker(spec.method)
 
     def _start(self, title: str, request: JobRequest, adopt) -> Job:
-        workspace, engine = self.workspace, self.engine
+        workspace, engine = self._open_workspace(), self.engine
         if self.in_worker(request.spec):
 
             def work(progress, cancel):
@@ -134,12 +140,12 @@ class Analysis(QObject):
 
     def fit(self, spec: MethodSpec, category: str) -> Job:
         """Fit (or reuse the saved model of) ``spec`` on ``category`` in the background."""
-        request = JobRequest.make("fit", self.workspace, spec, category)
+        request = JobRequest.make("fit", self._open_workspace(), spec, category)
         return self._start(f"Fit {spec.method} on {category}", request, lambda model: self._adopt(spec, model))
 
     def predict(self, spec: MethodSpec, category: str, records: Sequence[ImageRecord], what: str) -> Job:
         """Fit (or reuse) and predict ``records`` (all of one category); results land in the cache."""
-        request = JobRequest.make("predict", self.workspace, spec, category, [record.key for record in records])
+        request = JobRequest.make("predict", self._open_workspace(), spec, category, [record.key for record in records])
         return self._start(f"Predict {spec.method} on {what}", request, lambda model: self._adopt(spec, model))
 
     def evaluate(self, spec: MethodSpec, category: str) -> Job:
@@ -151,7 +157,7 @@ class Analysis(QObject):
             self.outcomes[(category, spec.method)] = outcome
             self.outcome_ready.emit(outcome)
 
-        request = JobRequest.make("evaluate", self.workspace, spec, category)
+        request = JobRequest.make("evaluate", self._open_workspace(), spec, category)
         return self._start(f"Evaluate {spec.method} on {category}", request, adopt)
 
     def _after(self, job: Job, adopt, workspace: Workspace) -> None:

@@ -4,6 +4,8 @@ behind the Analysis menu (compare view, dataset metrics, export; the menu itself
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
@@ -18,6 +20,9 @@ from goodsad_studio.gui.methods_panel import MethodsPanel
 from goodsad_studio.gui.metrics_view import MetricsView
 from goodsad_studio.gui.overlay import Overlay
 from goodsad_studio.gui.triage_panel import TriagePanel
+
+if TYPE_CHECKING:
+    from goodsad_studio.gui.main_window import MainWindow
 
 
 def _dock(window: QMainWindow, title: str, name: str, widget: QWidget) -> QDockWidget:
@@ -35,7 +40,7 @@ def _dock(window: QMainWindow, title: str, name: str, widget: QWidget) -> QDockW
 class AnalysisUI:
     """See the module docstring; ``window`` is the :class:`MainWindow`."""
 
-    def __init__(self, window: QMainWindow) -> None:
+    def __init__(self, window: MainWindow) -> None:
         from goodsad_studio.methods.registry import available_methods
 
         self.window = window
@@ -100,7 +105,8 @@ class AnalysisUI:
         """Bring the Methods dock forward, scrolled to its job list."""
         self.methods_dock.show()
         self.methods_dock.raise_()
-        self.methods_dock.widget().ensureWidgetVisible(self.methods.jobs)
+        scroll = cast(QScrollArea, self.methods_dock.widget())  # _dock wraps every panel in a QScrollArea
+        scroll.ensureWidgetVisible(self.methods.jobs)
 
     def show_compare(self) -> None:
         self.compare.show()

@@ -8,7 +8,7 @@ every pane. Only the "fixed range" normalisation shares raw values (``engine.ins
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import (
     QFrame,
@@ -59,8 +59,9 @@ class ComparePane(QGraphicsView):
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.image, self.mask, self.heat = ImageLayer(), MaskLayer(), HeatmapLayer()
-        for item in (self.image, self.heat, self.mask):
+        # not ``self.mask``: that would shadow QWidget.mask()
+        self.image, self.mask_layer, self.heat = ImageLayer(), MaskLayer(), HeatmapLayer()
+        for item in (self.image, self.heat, self.mask_layer):
             self.scene().addItem(item)
         for bar in (self.horizontalScrollBar(), self.verticalScrollBar()):
             bar.valueChanged.connect(lambda _v: self.view_changed.emit(self))
@@ -108,7 +109,7 @@ class ComparePane(QGraphicsView):
         self.view_changed.emit(self)
         event.accept()
 
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 - Qt override
+    def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:  # noqa: N802 - Qt override
         painter.save()
         painter.resetTransform()
         painter.fillRect(0, 0, painter.fontMetrics().horizontalAdvance(self.title) + 12, 22, QColor(0, 0, 0, 170))
@@ -208,7 +209,7 @@ class CompareView(QWidget):
         gt = ComparePane("ground truth")
         document = self.window_.canvas.document
         if document is not None:
-            gt.mask.set_mask(document.mask)
+            gt.mask_layer.set_mask(document.mask)
         self.panes.append(gt)
         lut = self.controls.lut()
         for name, result in results.items():

@@ -145,9 +145,9 @@ class DatasetTree(QTreeWidget):
             self._items[record.key] = item
 
     def _on_expanded(self, item: QTreeWidgetItem) -> None:
-        for group, goods_item in self._groups.items():
-            if goods_item is item and group[1] is not None:
-                self._fill_group(group)  # type: ignore[arg-type]
+        for (category, goods), goods_item in self._groups.items():
+            if goods_item is item and goods is not None:  # a goods row (category rows have no goods id)
+                self._fill_group((category, goods))
                 return
 
     def _decorate(self, item: QTreeWidgetItem, record: ImageRecord) -> None:

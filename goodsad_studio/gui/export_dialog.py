@@ -71,6 +71,8 @@ def export_work(
 
 
 class ExportDialog(QDialog):
+    size: QSpinBox  # type: ignore[assignment]  # shadows QWidget.size(); the tests drive the spin box by this name
+
     def __init__(self, analysis, category: str | None, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export")

@@ -15,6 +15,7 @@ class FilterBar(QWidget):
     a short pause in typing)."""
 
     filter_changed = Signal(object)
+    mask: QComboBox  # type: ignore[assignment]  # shadows QWidget.mask(); the tests drive the combo by this name
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable
 from concurrent.futures import CancelledError, Future
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -91,7 +92,8 @@ class ImageLoader(QObject):
         future = self._decode.submit(
             lambda: DisplayImage.load_full(path), lambda result, error: self._full_done(path, result, error)
         )
-        self._pending[path] = future
+        if future is not None:  # None: the loader was shut down, nothing runs
+            self._pending[path] = future
 
     def _full_done(self, path: Path, image: DisplayImage | None, error: BaseException | None) -> None:
         self._pending.pop(path, None)
@@ -100,6 +102,7 @@ class ImageLoader(QObject):
         if error is not None:
             self.load_failed.emit(str(path), error)
             return
+        assert image is not None  # no error: load_full returned the image
         self._store(image)
         self.full_ready.emit(str(path))
 
@@ -128,10 +131,12 @@ class ImageLoader(QObject):
             need_document = path not in self._documents
             if not need_image and not need_document:
                 continue
-            self._prefetching[path] = self._prefetch.submit(
-                lambda p=path, r=record, i=need_image, d=need_document: self._prefetch_job(index, r, p, i, d),
-                lambda result, error, p=path: self._prefetch_done(p, result, error),
+            submitted = self._prefetch.submit(
+                partial(self._prefetch_job, index, record, path, need_image, need_document),
+                partial(self._prefetch_done, path),
             )
+            if submitted is not None:  # None: the loader was shut down, nothing runs
+                self._prefetching[path] = submitted
 
     @staticmethod
     def _prefetch_job(

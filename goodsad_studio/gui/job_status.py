@@ -44,7 +44,7 @@ class JobStatus(QWidget):
         """The job that runs now (else the next queued one)."""
         waiting = [job for job in self.runner.jobs if job.running]
         started = [job for job in waiting if job.state != QUEUED]
-        return (started or waiting or [None])[0]
+        return next(iter(started or waiting), None)
 
     def refresh(self) -> None:
         job = self.current()

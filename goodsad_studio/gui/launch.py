@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:  # Qt is imported only once a platform is chosen (choose_platform)
     from PySide6.QtGui import QIcon
@@ -114,7 +114,8 @@ def launch(root: Path | None, *, select: str | None = None, screenshot: Path | N
     from goodsad_studio.gui.main_window import MainWindow
     from goodsad_studio.gui.settings import StudioSettings
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    # an existing instance is a QApplication: the studio (or the tests' qapp) only ever makes that kind
+    app = cast("QApplication | None", QApplication.instance()) or QApplication(sys.argv[:1])
     configure_application(app)
     settings = StudioSettings()
     if root is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QElapsedTimer, Qt, QThread, QTimer
-from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow
+from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow, QWidget
 
 from goodsad_studio.annotation.recovery import RecoveryJournal
 from goodsad_studio.dataset.index import DatasetIndex, ImageRecord, scan_dataset
@@ -65,7 +65,7 @@ class MainWindow(QMainWindow):
         self.tree.flags_for = self._flags
         self.tree.tooltip_for = self._tooltip
         self.thumbnails = ThumbnailStrip(self.loader, self)
-        self._dock("Dataset", "dataset-dock", self.panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        dataset_dock = self._dock("Dataset", "dataset-dock", self.panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("Goods", "thumbnails-dock", self.thumbnails, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.status = StudioStatusBar(self)
         self.setStatusBar(self.status)
@@ -76,13 +76,14 @@ class MainWindow(QMainWindow):
         self.analysis_ui = AnalysisUI(self)  # methods, heatmaps, metrics, compare, export (GUI part 2)
         self._connect()
         self._apply_settings()
-        self.resizeDocks([self.findChild(QDockWidget, "dataset-dock")], [400], Qt.Orientation.Horizontal)
+        self.resizeDocks([dataset_dock], [400], Qt.Orientation.Horizontal)
 
-    def _dock(self, title: str, name: str, widget, area: Qt.DockWidgetArea) -> None:
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
+        return dock
 
     def _handlers(self) -> dict:
         return {
@@ -107,7 +108,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.tree.image_selected.connect(self.show_record)
         self.panel.filters.filter_changed.connect(lambda _f: self._after_filter())
-        self.thumbnails.image_selected.connect(lambda key: self.tree.select_key(key) or self.show_record(key))
+        self.thumbnails.image_selected.connect(self._thumbnail_chosen)
         self.loader.full_ready.connect(self._on_full_image)
         self.loader.load_failed.connect(self._on_load_failed)
         self.loader.document_ready.connect(self._on_document)
@@ -115,6 +116,10 @@ class MainWindow(QMainWindow):
         self.canvas.zoom_changed.connect(self.status.show_zoom)
         self.canvas.message.connect(lambda text: self.status.showMessage(text, 8000))
         self.canvas.document_changed.connect(self._on_edit)
+
+    def _thumbnail_chosen(self, key: str) -> None:
+        if not self.tree.select_key(key):
+            self.show_record(key)
 
     def _apply_settings(self) -> None:
         self.prefs.bind(self.controls, self.actions_by_id)
@@ -186,7 +191,7 @@ class MainWindow(QMainWindow):
         self.tree.refresh_all()
 
     def _flags(self, record: ImageRecord) -> RecordFlags:
-        problems = len(self.findings.get(record.image_path, [])) + len(self.findings.get(record.mask_path, []))
+        problems = sum(len(self.findings.get(path, [])) for path in _paths(record))
         store = self.store
         if store is None:
             return RecordFlags(problems=problems)
@@ -199,7 +204,7 @@ class MainWindow(QMainWindow):
 
     def _tooltip(self, record: ImageRecord) -> str:
         lines = [str(record.image_path)] + ([f"mask: {record.mask_path}"] if record.mask_path else [])
-        for path in (record.image_path, record.mask_path):
+        for path in _paths(record):
             lines += self.findings.get(path, [])
         return "\n".join(lines)
 
@@ -224,8 +229,9 @@ class MainWindow(QMainWindow):
         return True
 
     def show_record(self, key: str) -> None:
-        record = self.index.get(key) if self.index is not None else None
-        if record is None or self.store is None:
+        index, store = self.index, self.store
+        record = index.get(key) if index is not None else None
+        if index is None or record is None or store is None:
             return
         clock = self._shown_at = QElapsedTimer()
         clock.start()
@@ -238,12 +244,12 @@ class MainWindow(QMainWindow):
             self.status.showMessage(str(exc), 20000)
             self.status.show_state(None)
             return
-        ready = self.store.get(key) or self.loader.take_document(record)
+        ready = store.get(key) or self.loader.take_document(record)
         if ready is not None:  # open already, or prefetched: image and mask appear together
             self.canvas.set_content(display, self._adopt(ready))
         else:  # the image shows now, the mask follows from a worker
             self.canvas.set_content(display, None)
-            self.loader.request_document(self.index, record)
+            self.loader.request_document(index, record)
         if not display.full:
             self.loader.request_full(record.image_path)
         if display.full:  # the thumbnails and the neighbours wait for the paint, or for the full decode
@@ -283,11 +289,13 @@ class MainWindow(QMainWindow):
 
     def _prefetch_neighbours(self, key: str) -> None:
         keys = self.tree.visible_keys()
-        if key not in keys:
+        index = self.index
+        if key not in keys or index is None:  # the tree shows keys only once a dataset is open
             return
         at = keys.index(key)
         near = [keys[i] for i in (at + 1, at - 1, at + 2) if 0 <= i < len(keys)]
-        self.loader.prefetch(self.index, [self.index.get(k) for k in near])
+        records = [index.get(k) for k in near]
+        self.loader.prefetch(index, [record for record in records if record is not None])
 
     def step(self, offset: int) -> None:
         """Show the next (1) or previous (-1) image of the tree."""
@@ -301,9 +309,13 @@ class MainWindow(QMainWindow):
 
     def _on_full_image(self, path: str) -> None:
         if self.current is not None and Path(path) == self.current.image_path:
-            self.canvas.set_display(self.loader.cached(self.current.image_path))
+            image = self.loader.cached(self.current.image_path)
+            assert image is not None  # full_ready is emitted right after the image was cached
+            self.canvas.set_display(image)
+            display = self.canvas.display
+            assert display is not None  # set_content showed this image's preview before its full decode
             self.status.showMessage(
-                f"{self.current.key}  {self.canvas.display.width}x{self.canvas.display.height}"
+                f"{self.current.key}  {display.width}x{display.height}"
                 f"  (full resolution in {self._shown_at.elapsed()} ms)",
                 0,
             )
@@ -335,6 +347,8 @@ class MainWindow(QMainWindow):
         return self.store is not None and all([self._save(key) for key in self.store.modified_keys()])
 
     def _save(self, key: str) -> bool:
+        # callers check that an image is shown or that edits exist: both need an open dataset
+        assert self.store is not None and self.index is not None
         try:
             record = self.store.save(key)
         except StudioError as exc:
@@ -343,7 +357,7 @@ class MainWindow(QMainWindow):
         self.loader.forget_documents()
         if self.current is not None and self.current.key == key:
             self.current = record
-        self.findings.update({p: [] for p in (record.image_path, record.mask_path)})
+        self.findings.update({p: [] for p in _paths(record)})
         self.findings.update(record_actions.check_records(self.index, [record]))
         self.tree.refresh_record(key)
         self.status.showMessage(f"Saved {record.mask_path or key}", 8000)
@@ -356,19 +370,20 @@ class MainWindow(QMainWindow):
         self._mark(record_actions.mark_record_defective)
 
     def _mark(self, action) -> None:
-        if self.current is None or self.store is None:
+        index = self.index
+        if self.current is None or self.store is None or index is None:  # a store exists only with an index
             return
         old = self.current
         try:
-            new = action(self.index, self.store, self.loader, self.prompts, old)
+            new = action(index, self.store, self.loader, self.prompts, old)
         except StudioError as exc:
             self.report(exc)
             return
         if new is None or new == old:
             return
-        self.findings.update(record_actions.check_records(self.index, [new]))
+        self.findings.update(record_actions.check_records(index, [new]))
         self.panel.filters.set_defects(
-            sorted({d for c in self.index.categories for d in self.index.defects(c)}, key=lambda d: (d != "good", d))
+            sorted({d for c in index.categories for d in index.defects(c)}, key=lambda d: (d != "good", d))
         )
         self.current = None
         self.tree.rebuild()
@@ -413,12 +428,11 @@ class MainWindow(QMainWindow):
         """Process events until the full image, its thumbnails and the validation pass are in (or timeout)."""
         clock = QElapsedTimer()
         clock.start()
-        app = QApplication.instance()
         while clock.elapsed() < timeout_ms:
-            app.processEvents()
+            QApplication.processEvents()
             full = self.current is None or self.canvas.image_layer.is_full_resolution or self.canvas.display is None
             if full and not self.loader.busy and not self._checks.busy:
-                app.processEvents()
+                QApplication.processEvents()
                 return True
             QThread.msleep(10)
         return False
@@ -430,14 +444,14 @@ class MainWindow(QMainWindow):
         clock.start()
         if not self.wait_until_loaded(timeout_ms):
             return False
-        ui, app = self.analysis_ui, QApplication.instance()
+        ui = self.analysis_ui
         while clock.elapsed() < timeout_ms:
-            app.processEvents()
+            QApplication.processEvents()
             if ui.methods.description is not None and not ui.busy:
                 settle = QElapsedTimer()
                 settle.start()
                 while settle.elapsed() < 100:  # layouts ripple up one event-loop round per level
-                    app.processEvents()
+                    QApplication.processEvents()
                     QThread.msleep(5)
                 return True
             QThread.msleep(10)
@@ -451,3 +465,8 @@ class MainWindow(QMainWindow):
             return 2
         print(f"screenshot saved to {path}")
         return 0
+
+
+def _paths(record: ImageRecord) -> list[Path]:
+    """The files of ``record`` that validation findings can name: its image, and its mask when it has one."""
+    return [record.image_path] + ([record.mask_path] if record.mask_path is not None else [])

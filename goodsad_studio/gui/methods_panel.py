@@ -149,6 +149,7 @@ class MethodsPanel(QWidget):
         if error is not None:
             self.info.setText(f"cannot describe {request[0]}: {error}")
             return
+        assert found is not None  # no error: describe_cached returned a description
         keep = self.form.raw_values() if self.description is not None and self.description.name == found.name else None
         self.description = found
         if self.backbone.count() <= 1:

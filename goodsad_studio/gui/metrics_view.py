@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QTableWidget, QTableWidgetItem, QWidget
 
 from goodsad_studio.engine.inspect import score_table
-from goodsad_studio.metrics.report import format_value
+from goodsad_studio.metrics.report import ReportRow, format_value
 
 COLUMNS = (
     ("image_auroc", "I-AUROC"),
@@ -41,7 +41,7 @@ class MetricsView(QWidget):
         self.images.verticalHeader().hide()
         self.images.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.images.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.images.cellClicked.connect(lambda row, _c: self.open_image.emit(self.images.item(row, 0).text()))
+        self.images.cellClicked.connect(self._open_image_row)
         self.roc, self.pr, self.hist = (pg.PlotWidget(background="w") for _ in range(3))
         for plot, title, x, y in (
             (self.roc, "Image ROC", "false positive rate", "true positive rate"),
@@ -67,10 +67,15 @@ class MetricsView(QWidget):
         grid.addWidget(self.note, 2, 0, 1, 3)
         grid.setRowStretch(0, 2)
         grid.setRowStretch(1, 3)
-        self.rows: list[tuple[str, str, object]] = []
+        self.rows: list[tuple[str, str, ReportRow]] = []
         self.points: list[str] = []
         analysis.outcome_ready.connect(lambda _o: self.refresh())
         self.resize(1300, 800)
+
+    def _open_image_row(self, row: int, _column: int) -> None:
+        item = self.images.item(row, 0)
+        assert item is not None  # _histogram fills every cell of the rows it sets
+        self.open_image.emit(item.text())
 
     def refresh(self) -> None:
         """Rebuild the table from every evaluation outcome of the session and show the first row."""
@@ -132,7 +137,12 @@ class MetricsView(QWidget):
             size=8,
             brush=[pg.mkBrush(*(DEFECTIVE if a else GOOD)) for a in table.anomalous],
         )
-        points.sigClicked.connect(lambda _item, spots, _ev: spots and self.open_image.emit(spots[0].data()))
+
+        def open_spot(_item: object, spots: list, _ev: object) -> None:
+            if spots:
+                self.open_image.emit(spots[0].data())
+
+        points.sigClicked.connect(open_spot)
         self.hist.addItem(points)
         if math.isfinite(threshold):
             self.hist.addItem(

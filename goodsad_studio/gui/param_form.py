@@ -7,7 +7,7 @@ the spec itself, so the form accepts exactly what the engine accepts, and names 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLineEdit, QSpinBox, QWidget
 
@@ -88,7 +88,7 @@ class ParamForm(QWidget):
             elif isinstance(editor, QSpinBox):
                 values[spec.name] = editor.value()
             else:
-                text = editor.text().strip()
+                text = cast(QLineEdit, editor).text().strip()  # _editor's only other kind of editor
                 values[spec.name] = None if (spec.optional and not text) else text
         return values
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import cast
 
 from PySide6.QtCore import QByteArray, QSettings
 
@@ -36,7 +38,8 @@ class StudioSettings:
         value = self.store.value("recent/datasets", [])
         if isinstance(value, str):
             value = [value]
-        return [Path(v) for v in (value or []) if isinstance(v, str) and v]
+        # QSettings hands back a str (one entry), a list of str, or None when the key is missing
+        return [Path(v) for v in cast("Iterable[object]", value or []) if isinstance(v, str) and v]
 
     def add_recent(self, root: Path) -> list[Path]:
         root = Path(root).resolve()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
-from goodsad_studio.engine.inspect import cached_results, triage
+from goodsad_studio.engine.inspect import TriageItem, cached_results, triage
 from goodsad_studio.gui.jobs import DONE
 
 
@@ -27,7 +27,7 @@ class TriagePanel(QWidget):
         layout.addWidget(self.button)
         layout.addWidget(self.note)
         layout.addWidget(self.list, 1)
-        self.items = []
+        self.items: list[TriageItem] = []
 
     def start(self):
         record = self.window_.current

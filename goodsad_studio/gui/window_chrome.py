@@ -53,13 +53,18 @@ def build_menus(window: QMainWindow, actions: dict[str, QAction]) -> QMenu:
                 menu.addSeparator()
             menu.addAction(actions[command.id])
         window.addActions(menu.actions())
+    assert recent is not None  # the File group always holds "quit"
     return recent
 
 
 def fill_recent(menu: QMenu, recent: list[Path], open_root: Callable[[Path], object]) -> None:
     menu.clear()
     for root in recent:
-        menu.addAction(str(root), lambda r=root: open_root(r))
+
+        def open_recent(r: Path = root) -> object:
+            return open_root(r)
+
+        menu.addAction(str(root), open_recent)
     menu.setEnabled(bool(recent))
 
 

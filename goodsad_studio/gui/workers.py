@@ -62,8 +62,12 @@ class WorkerPool:
                 result, error = None, exc
             self._emit((finish, result, error))
 
+        def report_cancelled(f: Future) -> None:
+            if f.cancelled():
+                self._emit((finish, None, _cancelled()))
+
         future = self._executor.submit(run)
-        future.add_done_callback(lambda f: f.cancelled() and self._emit((finish, None, _cancelled())))
+        future.add_done_callback(report_cancelled)
         return future
 
     def _emit(self, payload) -> None:

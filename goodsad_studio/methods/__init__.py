@@ -5,6 +5,8 @@ it. See ``base.py`` for the interface, ``backbones.py``/``weights.py`` for featu
 weights come from, ``preprocess.py`` for the shared image pre-processing.
 """
 
+from pathlib import Path
+
 from goodsad_studio.methods.base import (
     AnomalyMethod,
     Cancelled,
@@ -45,6 +47,6 @@ __all__ = [
 ]
 
 
-def load_method(directory, *, device: str = "auto", weights: str | None = None) -> AnomalyMethod:
+def load_method(directory: str | Path, *, device: str = "auto", weights: str | None = None) -> AnomalyMethod:
     """Load any saved method folder (the class is read from its ``method.json``)."""
     return AnomalyMethod.load(directory, device=device, weights=weights)

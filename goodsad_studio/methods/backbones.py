@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import torch
-import torchvision
+import torchvision  # type: ignore[import-untyped]  # torchvision ships no py.typed marker
 from torch import nn
 
 from goodsad_studio.errors import StudioError
@@ -177,7 +177,9 @@ class FeatureExtractor(nn.Module):
         unknown = [r for r in roles if r not in ROLES]
         if unknown:
             raise BackboneError(f"unknown tap role(s) {unknown}; roles are {ROLES}")
-        from torchvision.models.feature_extraction import create_feature_extractor
+        from torchvision.models.feature_extraction import (  # type: ignore[import-untyped]  # no py.typed marker
+            create_feature_extractor,
+        )
 
         self.spec = spec
         self.roles = tuple(roles)
@@ -191,7 +193,7 @@ class FeatureExtractor(nn.Module):
         return dict(self.body(batch.to(self.device, non_blocking=True)))
 
 
-_EXTRACTORS: OrderedDict[tuple, FeatureExtractor] = OrderedDict()
+_EXTRACTORS: OrderedDict[tuple[str, str, tuple[str, ...], str], FeatureExtractor] = OrderedDict()
 _EXTRACTORS_LOCK = threading.Lock()
 _EXTRACTORS_KEPT = 4
 

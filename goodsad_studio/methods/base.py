@@ -16,10 +16,10 @@ import json
 import secrets
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import numpy as np
 
@@ -183,12 +183,14 @@ class AnomalyMethod(ABC):
             )
         instance._load_state_arrays(arrays, directory / STATE_FILE)
         instance._save_id = saved.get("save_id")
-        return instance
+        return cast(M, instance)  # method_cls is cls or a subclass of it (checked above)
 
     @staticmethod
     def _images_total(images: Iterable[np.ndarray]) -> int:
+        if not isinstance(images, Sized):  # e.g. a generator
+            return 0
         try:
-            return len(images)  # type: ignore[arg-type]
+            return len(images)
         except TypeError:
             return 0
 

@@ -71,6 +71,8 @@ class AllInOneCoupling(nn.Module):
     """One conditional affine coupling block with global affine and a fixed soft permutation (FrEIA's
     ``AllInOneBlock`` with ``global_affine_type='SOFTPLUS', permute_soft=True``) for vectors ``N x C``."""
 
+    w_perm: torch.Tensor  # a buffer
+
     def __init__(self, channels: int, condition: int, clamp: float = 1.9):
         super().__init__()
         self.clamp = clamp
@@ -118,6 +120,8 @@ def log_likelihood_per_dim(z: torch.Tensor, log_jac: torch.Tensor) -> torch.Tens
 
 
 class CflowModel(nn.Module):
+    reference_logp: torch.Tensor  # a buffer
+
     def __init__(self, channels: dict[str, int], condition: int, blocks: int, clamp: float):
         super().__init__()
         self.flows = nn.ModuleDict({r: ConditionalFlow(c, condition, blocks, clamp) for r, c in channels.items()})
@@ -125,7 +129,7 @@ class CflowModel(nn.Module):
 
 
 @register_method
-class Cflow(TrainedMethod):
+class Cflow(TrainedMethod[CflowModel]):
     name = "cflow"
     description = "conditional normalizing flows on multi-scale encoder features with positional encoding"
     roles = _ROLES
@@ -145,18 +149,18 @@ class Cflow(TrainedMethod):
             raise ParamError(f"parameter 'condition_dim' must be a multiple of 4, got {self.hparams['condition_dim']}")
         self._encodings: dict[tuple[int, int], torch.Tensor] = {}
 
-    def build_model(self) -> nn.Module:
+    def build_model(self) -> CflowModel:
         p = self.hparams
         return CflowModel(
             {r: self.backbone_spec.channels[r] for r in _ROLES}, p["condition_dim"], p["coupling_blocks"], p["clamp"]
         )
 
-    def build_optimizers(self, model: nn.Module) -> dict[str, torch.optim.Optimizer]:
+    def build_optimizers(self, model: CflowModel) -> dict[str, torch.optim.Optimizer]:
         return {"adam": torch.optim.Adam(model.flows.parameters(), lr=self.hparams["lr"])}
 
     def lr_at(self, step: int, total: int) -> float:
         """Cosine decay over 25 meta-epochs to lr * 0.1^3 with a linear warm-up from lr / 10 over the first 2."""
-        lr = self.hparams["lr"]
+        lr: float = self.hparams["lr"]
         meta_epochs = 25
         eta_min = lr * 0.1**3
         fraction = step / max(total, 1)
@@ -187,7 +191,7 @@ class Cflow(TrainedMethod):
             cond.permute(0, 2, 3, 1).reshape(-1, cond.shape[1]),
         )
 
-    def training_step(self, state: TrainState, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+    def training_step(self, state: TrainState[CflowModel], batch: dict[str, torch.Tensor]) -> dict[str, float]:
         optimizer = state.optimizers["adam"]
         set_learning_rate(optimizer, self.lr_at(state.step, state.total_steps))
         total_loss, fibers = 0.0, 0
@@ -201,13 +205,13 @@ class Cflow(TrainedMethod):
                 z, log_jac = state.model.flows[role](vectors[index], conds[index])
                 loss = -F.logsigmoid(log_likelihood_per_dim(z, log_jac)).mean()
                 optimizer.zero_grad()
-                loss.backward()
+                torch.autograd.backward(loss)  # loss.backward(), which torch leaves untyped
                 optimizer.step()
                 total_loss += loss.item()
                 fibers += 1
         return {"loss": total_loss / fibers}
 
-    def _log_likelihoods(self, model: nn.Module, features: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    def _log_likelihoods(self, model: CflowModel, features: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         out = {}
         for role in _ROLES:
             b, _, h, w = features[role].shape
@@ -221,7 +225,7 @@ class Cflow(TrainedMethod):
             out[role] = logp.reshape(b, h, w)
         return out
 
-    def finish_training(self, model: nn.Module, data: dict[str, torch.Tensor]) -> None:
+    def finish_training(self, model: CflowModel, data: dict[str, torch.Tensor]) -> None:
         n = len(data[_ROLES[0]])
         maxima = torch.full((len(_ROLES),), -float("inf"), device=self.device)
         for begin in range(0, n, 16):
@@ -230,7 +234,7 @@ class Cflow(TrainedMethod):
                 maxima[i] = torch.maximum(maxima[i], logps[role].max())
         model.reference_logp.copy_(maxima)
 
-    def predict_batch(self, model: nn.Module, batch: torch.Tensor) -> tuple[None, np.ndarray]:
+    def predict_batch(self, model: CflowModel, batch: torch.Tensor) -> tuple[None, np.ndarray]:
         logps = self._log_likelihoods(model, self.backbone_features(batch))
         size = batch.shape[-2:]
         total = torch.zeros(batch.shape[0], *size, device=self.device)

@@ -26,7 +26,7 @@ schedule runs over steps.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -59,6 +59,9 @@ class CutPasteModel(nn.Module):
     """Backbone trunk -> global average pooling (the representation) -> projection head -> 3-way classifier; the
     fitted Gaussian (mean, precision) is kept in buffers so it is saved with the weights."""
 
+    gde_mean: torch.Tensor  # buffers
+    gde_precision: torch.Tensor
+
     def __init__(self, trunk: nn.Module, dim: int, head_width: int = 512, embed: int = 128):
         super().__init__()
         self.trunk = trunk
@@ -87,13 +90,13 @@ class CutPasteModel(nn.Module):
 
 def _trunk(name: str, network: nn.Module) -> tuple[nn.Module, int]:
     if name == "mobilenet_v2":
-        return network.features, 1280
+        return cast(nn.Module, network.features), 1280  # torchvision's MobileNetV2.features: an nn.Sequential
     children = list(network.children())[:-2]  # ResNets: drop avgpool and fc
     return nn.Sequential(*children), get_backbone(name).channels["s32"]
 
 
 @register_method
-class CutPaste(TrainedMethod):
+class CutPaste(TrainedMethod[CutPasteModel]):
     name = "cutpaste"
     description = "CNN fine-tuned to tell CutPaste/scar augmentations apart; Gaussian density score, GradCAM map"
     roles = ("s32",)
@@ -109,12 +112,12 @@ class CutPaste(TrainedMethod):
             backbone = "resnet18" if weights == "random" or get_backbone("resnet18").has_weights() else "mobilenet_v2"
         super().__init__(backbone=backbone, weights=weights, **kwargs)
 
-    def build_model(self) -> nn.Module:
+    def build_model(self) -> CutPasteModel:
         network = build_network(self.backbone_spec, self.weights_source)
         trunk, dim = _trunk(self.backbone_spec.name, network)
         return CutPasteModel(trunk, dim, self.hparams["head_width"])
 
-    def build_optimizers(self, model: nn.Module) -> dict[str, torch.optim.Optimizer]:
+    def build_optimizers(self, model: CutPasteModel) -> dict[str, torch.optim.Optimizer]:
         p = self.hparams
         return {
             "sgd": torch.optim.SGD(
@@ -139,7 +142,7 @@ class CutPaste(TrainedMethod):
                 labels.append(label if augment is None else label_here)
         return np.stack(views), np.asarray(labels, np.int64)
 
-    def training_step(self, state: TrainState, batch: np.ndarray) -> dict[str, float]:
+    def training_step(self, state: TrainState[CutPasteModel], batch: np.ndarray) -> dict[str, float]:
         p = self.hparams
         lr = p["lr"] * 0.5 * (1 + math.cos(math.pi * state.step / max(state.total_steps, 1)))
         optimizer = state.optimizers["sgd"]
@@ -149,12 +152,12 @@ class CutPaste(TrainedMethod):
         target = torch.from_numpy(labels).to(self.device)
         loss = F.cross_entropy(logits, target)
         optimizer.zero_grad()
-        loss.backward()
+        torch.autograd.backward(loss)  # loss.backward(), which torch leaves untyped
         optimizer.step()
         accuracy = (logits.argmax(1) == target).float().mean().item()
         return {"loss": loss.item(), "accuracy": accuracy, "lr": lr}
 
-    def finish_training(self, model: nn.Module, data: np.ndarray) -> None:
+    def finish_training(self, model: CutPasteModel, data: np.ndarray) -> None:
         """Fit the Gaussian density on the pooled representations of the training images."""
         chunks = []
         for begin in range(0, len(data), 32):
@@ -166,7 +169,7 @@ class CutPaste(TrainedMethod):
         covariance += 1e-6 * torch.eye(len(covariance), dtype=covariance.dtype, device=covariance.device)
         model.gde_precision.copy_(torch.linalg.inv(covariance).float())
 
-    def predict_batch(self, model: nn.Module, batch: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    def predict_batch(self, model: CutPasteModel, batch: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         with torch.enable_grad():
             fmap = model.trunk(batch).detach().requires_grad_(True)
             scores = model.mahalanobis(fmap.mean((2, 3)))

@@ -78,7 +78,8 @@ class ReconstructiveSubNetwork(nn.Module):
             x = block(x if i == 0 else F.max_pool2d(x, 2))
         for up, block in zip(self.ups, self.blocks, strict=False):
             x = block(up(x))
-        return self.out(x)
+        reconstruction: torch.Tensor = self.out(x)
+        return reconstruction
 
 
 class DiscriminativeSubNetwork(nn.Module):
@@ -109,7 +110,8 @@ class DiscriminativeSubNetwork(nn.Module):
             skips.append(x)
         for up, block, skip in zip(self.ups, self.blocks, reversed(skips[:-1]), strict=False):
             x = block(torch.cat([up(x), skip], dim=1))
-        return self.out(x)
+        logits: torch.Tensor = self.out(x)
+        return logits
 
 
 class DraemModel(nn.Module):
@@ -176,7 +178,7 @@ def rotate_image(image: np.ndarray, degrees: float) -> np.ndarray:
 
 
 @register_method
-class Draem(TrainedMethod):
+class Draem(TrainedMethod[DraemModel]):
     name = "draem"
     description = "reconstructive + discriminative networks trained on Perlin-noise texture anomalies"
     roles = ()
@@ -211,10 +213,10 @@ class Draem(TrainedMethod):
         ),
     ]
 
-    def build_model(self) -> nn.Module:
+    def build_model(self) -> DraemModel:
         return DraemModel(self.hparams["rec_width"], self.hparams["disc_width"])
 
-    def build_optimizers(self, model: nn.Module) -> dict[str, torch.optim.Optimizer]:
+    def build_optimizers(self, model: DraemModel) -> dict[str, torch.optim.Optimizer]:
         return {"adam": torch.optim.Adam(model.parameters(), lr=self.hparams["lr"])}
 
     def synthesize(self, images: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -237,7 +239,7 @@ class Draem(TrainedMethod):
             masks.append(mask)
         return np.stack(normals), np.stack(augmented), np.stack(masks)
 
-    def training_step(self, state: TrainState, batch: np.ndarray) -> dict[str, float]:
+    def training_step(self, state: TrainState[DraemModel], batch: np.ndarray) -> dict[str, float]:
         total = state.total_steps
         decays = sum(state.step >= int(total * m) for m in (0.8, 0.9))
         optimizer = state.optimizers["adam"]
@@ -250,11 +252,11 @@ class Draem(TrainedMethod):
         segment = focal_loss(torch.softmax(logits, dim=1), torch.from_numpy(masks).to(self.device))
         loss = l2 + ssim_loss + segment
         optimizer.zero_grad()
-        loss.backward()
+        torch.autograd.backward(loss)  # loss.backward(), which torch leaves untyped
         optimizer.step()
         return {"loss": loss.item(), "l2": l2.item(), "ssim": ssim_loss.item(), "focal": segment.item()}
 
-    def predict_batch(self, model: nn.Module, batch: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    def predict_batch(self, model: DraemModel, batch: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         _, logits = model(batch)
         anomalous = torch.softmax(logits, dim=1)[:, 1:]
         k = self.hparams["score_window"]

@@ -58,7 +58,8 @@ class Generator(nn.Module):
         self.body = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.body(self.project(z).view(len(z), self.start, 4, 4))
+        image: torch.Tensor = self.body(self.project(z).view(len(z), self.start, 4, 4))
+        return image
 
 
 class ConvStack(nn.Module):
@@ -91,7 +92,7 @@ class FAnoGanModel(nn.Module):
 
 
 @register_method
-class FAnoGan(TrainedMethod):
+class FAnoGan(TrainedMethod[FAnoGanModel]):
     name = "fanogan"
     description = "WGAN-GP on normal images, then an izi_f encoder; score = residual + critic-feature residual"
     roles = ()
@@ -122,11 +123,11 @@ class FAnoGan(TrainedMethod):
                 f"architecture doubles 4x4 maps), got {size}"
             )
 
-    def build_model(self) -> nn.Module:
+    def build_model(self) -> FAnoGanModel:
         p = self.hparams
         return FAnoGanModel(p["latent_dim"], p["width"], p["image_size"])
 
-    def build_optimizers(self, model: nn.Module) -> dict[str, torch.optim.Optimizer]:
+    def build_optimizers(self, model: FAnoGanModel) -> dict[str, torch.optim.Optimizer]:
         lr, betas = self.hparams["lr"], (0.0, 0.9)
         return {
             "generator": torch.optim.Adam(model.generator.parameters(), lr=lr, betas=betas),
@@ -135,18 +136,19 @@ class FAnoGan(TrainedMethod):
         }
 
     def gan_steps(self, total: int) -> int:
-        return min(max(1, round(total * self.hparams["gan_fraction"])), max(total - 1, 1))
+        fraction: float = self.hparams["gan_fraction"]
+        return min(max(1, round(total * fraction)), max(total - 1, 1))
 
     def _scaled(self, batch: np.ndarray) -> torch.Tensor:
         return self.to_input(batch) * 2 - 1
 
-    def training_step(self, state: TrainState, batch: np.ndarray) -> dict[str, float]:
+    def training_step(self, state: TrainState[FAnoGanModel], batch: np.ndarray) -> dict[str, float]:
         x = self._scaled(np.asarray(batch))
         if state.step < self.gan_steps(state.total_steps):
             return self._gan_step(state, x)
         return self._encoder_step(state, x)
 
-    def _gan_step(self, state: TrainState, x: torch.Tensor) -> dict[str, float]:
+    def _gan_step(self, state: TrainState[FAnoGanModel], x: torch.Tensor) -> dict[str, float]:
         p, model = self.hparams, state.model
         z = torch.randn(len(x), p["latent_dim"], device=self.device)
         fake = model.generator(z).detach()
@@ -170,7 +172,7 @@ class FAnoGan(TrainedMethod):
             losses["generator"] = g_loss.item()
         return losses
 
-    def _residuals(self, model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _residuals(self, model: FAnoGanModel, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Per image: pixel residual term, feature residual term, and the residual image ``B x 3 x S x S``."""
         reconstruction = model.generator(model.encoder(x)[0])
         _, f_real = model.critic(x)
@@ -178,7 +180,7 @@ class FAnoGan(TrainedMethod):
         residual = x - reconstruction
         return (residual**2).flatten(1).mean(1), ((f_real - f_fake) ** 2).mean(1), residual
 
-    def _encoder_step(self, state: TrainState, x: torch.Tensor) -> dict[str, float]:
+    def _encoder_step(self, state: TrainState[FAnoGanModel], x: torch.Tensor) -> dict[str, float]:
         model = state.model
         model.generator.eval()  # frozen: batch-norm statistics are not updated any more
         for module in (model.generator, model.critic):
@@ -194,7 +196,7 @@ class FAnoGan(TrainedMethod):
                 module.requires_grad_(True)
         return {"loss": loss.item(), "pixel": pixel.mean().item(), "feature": feature.mean().item(), "phase": 1.0}
 
-    def predict_batch(self, model: nn.Module, batch: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    def predict_batch(self, model: FAnoGanModel, batch: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         x = batch * 2 - 1
         pixel, feature, residual = self._residuals(model, x)
         scores = pixel + self.hparams["kappa"] * feature

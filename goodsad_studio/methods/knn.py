@@ -15,6 +15,7 @@ index is cloned to the GPU; otherwise the CPU is used (faiss-cpu has no GPU code
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import faiss
 import numpy as np
@@ -55,26 +56,29 @@ class PatchIndex:
         self.kind = kind
         self.use_gpu = use_gpu and faiss_has_gpu()
         self._gpu_resources = faiss.StandardGpuResources() if self.use_gpu else None
-        self._index = None
+        self._index: faiss.Index | None = None
         self._ivf_centroids: np.ndarray | None = None
         state = state or {}
         if kind == "ivf":
-            self._index = self._build_ivf(state.get("ivf_centroids"))
-            self._index.nprobe = nprobe
+            ivf = self._build_ivf(state.get("ivf_centroids"))
+            self._index = ivf
+            ivf.nprobe = nprobe
         elif kind == "hnsw":
-            self._index = self._load_hnsw(state["hnsw_index"]) if "hnsw_index" in state else self._build_hnsw()
-            self._index.hnsw.efSearch = ef_search
+            hnsw = self._load_hnsw(state["hnsw_index"]) if "hnsw_index" in state else self._build_hnsw()
+            self._index = hnsw
+            hnsw.hnsw.efSearch = ef_search
 
     @property
     def dim(self) -> int:
-        return self.bank.shape[1]
+        return int(self.bank.shape[1])
 
     def __len__(self) -> int:
-        return self.bank.shape[0]
+        return int(self.bank.shape[0])
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         """Bank rows as float32."""
-        return self.bank[np.asarray(ids)].astype(np.float32)
+        rows: np.ndarray = self.bank[np.asarray(ids)].astype(np.float32)
+        return rows
 
     def search(self, queries: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` nearest bank rows of each query: (squared distances, indices), both ``m x k``."""
@@ -100,20 +104,23 @@ class PatchIndex:
             order = np.argsort(both_d, axis=1, kind="stable")[:, :k]
             best_d = np.take_along_axis(both_d, order, 1)
             best_i = np.take_along_axis(both_i, order, 1)
-        return best_d, best_i  # type: ignore[return-value]
+        assert best_d is not None and best_i is not None  # the bank is not empty: the loop ran
+        return best_d, best_i
 
     def state_arrays(self) -> dict[str, np.ndarray]:
         """What must be saved, besides the bank, to rebuild this exact index."""
         if self.kind == "ivf":
-            return {"ivf_centroids": self._ivf_centroids}  # type: ignore[dict-item]
+            assert self._ivf_centroids is not None  # set by _build_ivf
+            return {"ivf_centroids": self._ivf_centroids}
         if self.kind == "hnsw":
+            assert self._index is not None  # set in __init__
             return {"hnsw_index": faiss.serialize_index(self._index)}
         return {}
 
     # -- builders ------------------------------------------------------------------------------------------------
     def _knn(self, queries: np.ndarray, base: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         if self.use_gpu:
-            d, i = faiss.knn_gpu(self._gpu_resources, queries, base, k)
+            d, i = faiss.knn_gpu(self._resources(), queries, base, k)
         else:
             d, i = faiss.knn(queries, base, k)
         return np.maximum(d, 0), i
@@ -122,7 +129,11 @@ class PatchIndex:
         rows = self.bank if count is None else self.bank[np.linspace(0, len(self) - 1, count).astype(np.int64)]
         return np.ascontiguousarray(rows, dtype=np.float32)
 
-    def _build_ivf(self, centroids: np.ndarray | None) -> faiss.Index:
+    def _resources(self) -> faiss.StandardGpuResources:
+        assert self._gpu_resources is not None  # made in __init__ whenever use_gpu
+        return self._gpu_resources
+
+    def _build_ivf(self, centroids: np.ndarray | None) -> faiss.IndexIVF | faiss.GpuIndexIVF:
         n, dim = self.bank.shape
         if centroids is None:
             nlist = max(1, min(int(4 * math.sqrt(n)), n // 39, 65536))
@@ -135,6 +146,7 @@ class PatchIndex:
         quantizer = faiss.IndexFlatL2(dim)
         quantizer.add(centroids)
         nlist = centroids.shape[0]
+        index: faiss.IndexIVF
         if self.bank.dtype == np.float16:
             index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, faiss.ScalarQuantizer.QT_fp16)
         else:
@@ -145,13 +157,16 @@ class PatchIndex:
             index.add(np.ascontiguousarray(self.bank[begin : begin + 65536], dtype=np.float32))
         self._ivf_centroids = centroids
         if self.use_gpu:
-            index = faiss.index_cpu_to_gpu(self._gpu_resources, 0, index)
+            # an IVF index clones to a GPU IVF index (the stub only promises a GpuIndex)
+            return cast("faiss.GpuIndexIVF", faiss.index_cpu_to_gpu(self._resources(), 0, index))
         return index
 
-    def _build_hnsw(self) -> faiss.Index:
+    def _build_hnsw(self) -> faiss.IndexHNSW:
         dim = self.dim
+        index: faiss.IndexHNSW
         if self.bank.dtype == np.float16:
-            index = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_fp16, 32)
+            # faiss' stub wants a ScalarQuantizer; the constructor takes its QuantizerType (an int), as here
+            index = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_fp16, 32)  # type: ignore[arg-type]  # see above
             index.train(self._float32_rows(min(len(self), 1024)))
         else:
             index = faiss.IndexHNSWFlat(dim, 32)
@@ -160,8 +175,9 @@ class PatchIndex:
             index.add(np.ascontiguousarray(self.bank[begin : begin + 65536], dtype=np.float32))
         return index
 
-    def _load_hnsw(self, blob: np.ndarray) -> faiss.Index:
-        index = faiss.deserialize_index(np.ascontiguousarray(blob, dtype=np.uint8))
+    def _load_hnsw(self, blob: np.ndarray) -> faiss.IndexHNSW:
+        # a serialised HNSW index deserialises as one (faiss downcasts); the stub only promises an Index
+        index = cast("faiss.IndexHNSW", faiss.deserialize_index(np.ascontiguousarray(blob, dtype=np.uint8)))
         if index.ntotal != len(self) or index.d != self.dim:
             raise ValueError(f"saved HNSW index holds {index.ntotal} x {index.d}, bank is {self.bank.shape}")
         return index

@@ -82,14 +82,14 @@ class ResNet18EncDec(nn.Module):
         self.head = nn.Conv2d(cin, 1, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        logits = self.head(self.decoder(self.encoder(self.stem(x))))
+        logits: torch.Tensor = self.head(self.decoder(self.encoder(self.stem(x))))
         if logits.shape[-2:] != x.shape[-2:]:
             logits = F.interpolate(logits, size=x.shape[-2:], mode="bilinear", align_corners=False)
         return logits[:, 0]
 
 
 @register_method
-class Nsa(TrainedMethod):
+class Nsa(TrainedMethod[ResNet18EncDec]):
     name = "nsa"
     description = "ResNet-18 segmenter trained on Poisson-blended patches of other normal images"
     roles = ()
@@ -103,10 +103,10 @@ class Nsa(TrainedMethod):
         ParamSpec("mixed_clone", "bool", False, help="Poisson blending keeps the stronger gradient (MIXED_CLONE)"),
     ]
 
-    def build_model(self) -> nn.Module:
+    def build_model(self) -> ResNet18EncDec:
         return ResNet18EncDec(self.hparams["width"])
 
-    def build_optimizers(self, model: nn.Module) -> dict[str, torch.optim.Optimizer]:
+    def build_optimizers(self, model: ResNet18EncDec) -> dict[str, torch.optim.Optimizer]:
         return {"adam": torch.optim.Adam(model.parameters(), lr=self.hparams["lr"])}
 
     def prepare_training_data(self, images: np.ndarray, cancel: threading.Event | None) -> dict[str, np.ndarray]:
@@ -135,7 +135,7 @@ class Nsa(TrainedMethod):
             labels.append(label)
         return np.stack(augmented), np.stack(labels)
 
-    def training_step(self, state: TrainState, batch: dict[str, np.ndarray]) -> dict[str, float]:
+    def training_step(self, state: TrainState[ResNet18EncDec], batch: dict[str, np.ndarray]) -> dict[str, float]:
         p = self.hparams
         progress = state.step / max(state.total_steps, 1)
         lr = p["min_lr"] + (p["lr"] - p["min_lr"]) * 0.5 * (1 + math.cos(math.pi * progress))
@@ -145,11 +145,11 @@ class Nsa(TrainedMethod):
         logits = state.model(self.to_input(augmented))
         loss = F.binary_cross_entropy_with_logits(logits, torch.from_numpy(labels).to(self.device))
         optimizer.zero_grad()
-        loss.backward()
+        torch.autograd.backward(loss)  # loss.backward(), which torch leaves untyped
         optimizer.step()
         return {"loss": loss.item(), "lr": lr}
 
-    def predict_batch(self, model: nn.Module, batch: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    def predict_batch(self, model: ResNet18EncDec, batch: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         maps = torch.sigmoid(model(batch))
         return maps.flatten(1).mean(1).cpu().numpy(), maps.cpu().numpy()
 

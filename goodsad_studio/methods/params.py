@@ -75,8 +75,9 @@ class ParamSpec:
             self._check_range(value)
             return value
         if self.type == "choice":
-            if value not in self.choices:  # type: ignore[operator]
-                allowed = ", ".join(repr(c) for c in self.choices)  # type: ignore[union-attr]
+            assert self.choices is not None  # __post_init__ refuses a choice without choices
+            if value not in self.choices:
+                allowed = ", ".join(repr(c) for c in self.choices)
                 raise ParamError(f"parameter {self.name!r} must be one of {allowed}, got {value!r}")
             return value
         if not isinstance(value, str):
@@ -86,7 +87,8 @@ class ParamSpec:
     def describe(self) -> str:
         """A short human description of what is allowed, e.g. ``float in [0.001, 1]``."""
         if self.type == "choice":
-            return "one of " + ", ".join(repr(c) for c in self.choices)  # type: ignore[union-attr]
+            assert self.choices is not None  # __post_init__ refuses a choice without choices
+            return "one of " + ", ".join(repr(c) for c in self.choices)
         bounds = ""
         if self.min is not None or self.max is not None:
             lo = "-inf" if self.min is None else self._number(self.min)

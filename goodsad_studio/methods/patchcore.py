@@ -208,6 +208,7 @@ class PatchCore(BackboneMethod):
                     projected = _RowStore(p["coreset_dim"], np.float32, expected)
             store.append(rows.cpu().numpy())
             if projected is not None:
+                assert projection is not None  # projected is only made when there is a projection
                 projected.append((rows @ projection).cpu().numpy())
         assert store is not None
         embeddings = store.finish()
@@ -282,13 +283,15 @@ class PatchCore(BackboneMethod):
         """The paper's reweighted image score (Eq. 7), or the maximum patch score when ``reweight_neighbors=0``."""
         worst = int(np.argmax(scores))
         s_star = float(scores[worst])
-        b = min(self.hparams["reweight_neighbors"], len(self._index))  # type: ignore[arg-type]
+        index = self._index
+        assert index is not None  # only called on a fitted model (predict checks)
+        b = min(self.hparams["reweight_neighbors"], len(index))
         if b < 2:
             return s_star
         m_star = int(nearest[worst])
-        _, neighbours = self._index.search(self._index.vectors(np.array([m_star])), b)  # type: ignore[union-attr]
+        _, neighbours = index.search(index.vectors(np.array([m_star])), b)
         support = [m_star] + [int(j) for j in neighbours[0] if int(j) != m_star and j >= 0][: b - 1]
-        diffs = self._index.vectors(np.array(support)) - queries[worst][None, :]  # type: ignore[union-attr]
+        diffs = index.vectors(np.array(support)) - queries[worst][None, :]
         distances = torch.from_numpy(np.sqrt((diffs.astype(np.float64) ** 2).sum(1)))
         weight = 1.0 - float(torch.softmax(distances, dim=0)[0])
         return weight * s_star
@@ -319,7 +322,7 @@ class _RowStore:
 
     def __init__(self, dim: int, dtype: type, expected_rows: int):
         self.dim, self.dtype = dim, dtype
-        self.array = np.empty((expected_rows, dim), dtype) if expected_rows else None
+        self.array: np.ndarray | None = np.empty((expected_rows, dim), dtype) if expected_rows else None
         self.filled = 0
         self.parts: list[np.ndarray] = []
 

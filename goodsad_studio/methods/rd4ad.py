@@ -25,6 +25,7 @@ eval mode and the reference uses no augmentation, so they are the same; float16 
 from __future__ import annotations
 
 import threading
+from typing import cast
 
 import numpy as np
 import torch
@@ -86,7 +87,8 @@ class OneClassBottleneck(nn.Module):
         self.embed = Bottleneck(3 * c3, width, 2 * c3, stride=2)
 
     def forward(self, s4: torch.Tensor, s8: torch.Tensor, s16: torch.Tensor) -> torch.Tensor:
-        return self.embed(torch.cat([self.from_s4(s4), self.from_s8(s8), s16], 1))
+        embedding: torch.Tensor = self.embed(torch.cat([self.from_s4(s4), self.from_s8(s8), s16], 1))
+        return embedding
 
 
 class StudentDecoder(nn.Module):
@@ -118,7 +120,8 @@ class RD4ADModel(nn.Module):
         self.decoder = StudentDecoder(c1, c2, c3, (3, 4, 6) if wide else (2, 2, 2), wide)
 
     def forward(self, teacher: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        return self.decoder(self.bottleneck(teacher["s4"], teacher["s8"], teacher["s16"]))
+        student: dict[str, torch.Tensor] = self.decoder(self.bottleneck(teacher["s4"], teacher["s8"], teacher["s16"]))
+        return student
 
 
 def cosine_distance_maps(teacher: dict[str, torch.Tensor], student: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -127,7 +130,7 @@ def cosine_distance_maps(teacher: dict[str, torch.Tensor], student: dict[str, to
 
 
 @register_method
-class RD4AD(TrainedMethod):
+class RD4AD(TrainedMethod[RD4ADModel]):
     name = "rd4ad"
     description = "reverse distillation: frozen teacher, one-class bottleneck, student decoder"
     roles = _ROLES
@@ -137,39 +140,42 @@ class RD4AD(TrainedMethod):
     def _wide(self) -> bool:
         return self.backbone_spec.name == "wide_resnet50_2"
 
-    def build_model(self) -> nn.Module:
+    def build_model(self) -> RD4ADModel:
         ch = self.backbone_spec.channels
         return RD4ADModel(ch["s4"], ch["s8"], ch["s16"], self._wide)
 
-    def build_optimizers(self, model: nn.Module) -> dict[str, torch.optim.Optimizer]:
+    def build_optimizers(self, model: RD4ADModel) -> dict[str, torch.optim.Optimizer]:
         return {"adam": torch.optim.Adam(model.parameters(), lr=self.hparams["lr"], betas=(0.5, 0.999))}
 
     def prepare_training_data(self, images: np.ndarray, cancel: threading.Event | None) -> dict[str, torch.Tensor]:
         return self.cache_backbone_features(images, cancel)
 
-    def training_step(self, state: TrainState, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+    def training_step(self, state: TrainState[RD4ADModel], batch: dict[str, torch.Tensor]) -> dict[str, float]:
         teacher = {r: batch[r].to(self.device, torch.float32) for r in _ROLES}
         distances = cosine_distance_maps(teacher, state.model(teacher))
         per_scale = {r: d.mean() for r, d in distances.items()}
-        loss = sum(per_scale.values())
+        loss = cast(torch.Tensor, sum(per_scale.values()))  # 0 + tensors (one per role): a tensor
         optimizer = state.optimizers["adam"]
         optimizer.zero_grad()
-        loss.backward()  # type: ignore[union-attr]
+        torch.autograd.backward(loss)  # loss.backward(), which torch leaves untyped
         optimizer.step()
         return {
-            "loss": loss.item(),  # type: ignore[union-attr]
+            "loss": loss.item(),
             **{f"loss_{r}": v.item() for r, v in per_scale.items()},
         }
 
-    def predict_batch(self, model: nn.Module, batch: torch.Tensor) -> tuple[None, np.ndarray]:
+    def predict_batch(self, model: RD4ADModel, batch: torch.Tensor) -> tuple[None, np.ndarray]:
         teacher = self.backbone_features(batch)
         distances = cosine_distance_maps(teacher, model(teacher))
         size = batch.shape[-2:]
-        total = sum(
-            F.interpolate(d.unsqueeze(1), size=size, mode="bilinear", align_corners=True)[:, 0]
-            for d in distances.values()
+        total = cast(  # 0 + tensors (one per role): a tensor
+            torch.Tensor,
+            sum(
+                F.interpolate(d.unsqueeze(1), size=size, mode="bilinear", align_corners=True)[:, 0]
+                for d in distances.values()
+            ),
         )
-        return None, total.cpu().numpy()  # type: ignore[union-attr]
+        return None, total.cpu().numpy()
 
 
 __all__ = ["RD4AD", "cosine_distance_maps"]

@@ -62,7 +62,7 @@ def write_safetensors(path: str | Path, arrays: Mapping[str, np.ndarray], metada
         for array in ordered:
             flat = array.reshape(-1).view(np.uint8)
             for start in range(0, flat.size, _CHUNK):
-                handle.write(memoryview(flat[start : start + _CHUNK]))
+                handle.write(flat[start : start + _CHUNK].data)
 
 
 def read_safetensors(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:

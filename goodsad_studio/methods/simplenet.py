@@ -62,7 +62,8 @@ class Discriminator(nn.Module):
                 nn.init.xavier_normal_(module.weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.tail(self.body(x)).squeeze(1)
+        score: torch.Tensor = self.tail(self.body(x)).squeeze(1)
+        return score
 
 
 class SimpleNetModel(nn.Module):
@@ -74,7 +75,7 @@ class SimpleNetModel(nn.Module):
 
 
 @register_method
-class SimpleNet(TrainedMethod):
+class SimpleNet(TrainedMethod[SimpleNetModel]):
     name = "simplenet"
     description = "feature adaptor + discriminator trained on noise-perturbed patch features"
     roles = ("s8", "s16")
@@ -118,10 +119,10 @@ class SimpleNet(TrainedMethod):
         pretrain, dim = self._dims()
         return locally_aware_patches(self.backbone_features(batch), pretrain, dim)
 
-    def build_model(self) -> nn.Module:
+    def build_model(self) -> SimpleNetModel:
         return SimpleNetModel(self.hparams["embed_dim"], self.hparams["dsc_hidden"])
 
-    def build_optimizers(self, model: nn.Module) -> dict[str, torch.optim.Optimizer]:
+    def build_optimizers(self, model: SimpleNetModel) -> dict[str, torch.optim.Optimizer]:
         p = self.hparams
         return {
             "adaptor": torch.optim.AdamW(model.adaptor.parameters(), lr=p["lr"], weight_decay=0.01),
@@ -139,7 +140,7 @@ class SimpleNet(TrainedMethod):
             features = features.half()
         return features
 
-    def training_step(self, state: TrainState, batch: torch.Tensor) -> dict[str, float]:
+    def training_step(self, state: TrainState[SimpleNetModel], batch: torch.Tensor) -> dict[str, float]:
         p = self.hparams
         model = state.model
         feats = batch.to(self.device, torch.float32).reshape(-1, p["embed_dim"])
@@ -152,7 +153,7 @@ class SimpleNet(TrainedMethod):
         loss = true_loss + fake_loss
         for optimizer in state.optimizers.values():
             optimizer.zero_grad()
-        loss.backward()
+        torch.autograd.backward(loss)  # loss.backward(), which torch leaves untyped
         for optimizer in state.optimizers.values():
             optimizer.step()
         with torch.no_grad():
@@ -160,7 +161,7 @@ class SimpleNet(TrainedMethod):
             p_fake = (fake_scores.detach() < -p["margin"]).float().mean().item()
         return {"loss": loss.item(), "p_true": p_true, "p_fake": p_fake}
 
-    def predict_batch(self, model: nn.Module, batch: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    def predict_batch(self, model: SimpleNetModel, batch: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         embedded = self.embed(batch)
         b, h, w, dim = embedded.shape
         scores = -model.discriminator(model.adaptor(embedded.reshape(-1, dim))).reshape(b, h, w)

@@ -67,7 +67,7 @@ class Spade(BackboneMethod):
     def pyramid(features: dict[str, torch.Tensor]) -> torch.Tensor:
         """``B x h x w x C`` pyramid features on the stride-8 grid."""
         mid = features["s8"]
-        size = mid.shape[-2:]
+        size = (mid.shape[-2], mid.shape[-1])
         fine = F.adaptive_avg_pool2d(features["s4"], size)
         coarse = F.interpolate(features["s16"], size=size, mode="bilinear", align_corners=False)
         return torch.cat([fine, mid, coarse], dim=1).permute(0, 2, 3, 1)

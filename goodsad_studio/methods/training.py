@@ -50,7 +50,7 @@ from abc import abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import cv2
 import numpy as np
@@ -74,6 +74,8 @@ log = logging.getLogger(__name__)
 
 NO_BACKBONE = "none"
 TrainData = Any  # np.ndarray | torch.Tensor | dict[str, np.ndarray | torch.Tensor], indexed on axis 0
+ModelT = TypeVar("ModelT", bound=nn.Module)
+"""The network a :class:`TrainedMethod` trains: what its ``build_model`` returns and its other hooks receive."""
 
 
 def training_params(
@@ -126,10 +128,10 @@ def step_seed(seed: int, step: int) -> int:
 
 
 @dataclass
-class TrainState:
+class TrainState(Generic[ModelT]):
     """What a training step sees: the model, its optimizers, the step counters and this step's numpy ``rng``."""
 
-    model: nn.Module
+    model: ModelT
     optimizers: dict[str, torch.optim.Optimizer]
     total_steps: int
     steps_per_epoch: int
@@ -167,8 +169,9 @@ def _data_length(data: TrainData) -> int:
     return len(data)
 
 
-class TrainedMethod(BackboneMethod):
-    """Base of SimpleNet, CFLOW-AD, RD4AD, DRAEM, NSA, CutPaste, f-AnoGAN (see the module docstring)."""
+class TrainedMethod(BackboneMethod, Generic[ModelT]):
+    """Base of SimpleNet, CFLOW-AD, RD4AD, DRAEM, NSA, CutPaste, f-AnoGAN (see the module docstring); generic in
+    the network class ``build_model`` returns (``class Draem(TrainedMethod[DraemModel])``)."""
 
     roles: ClassVar[tuple[str, ...]] = ()
     normalize: ClassVar[bool] = True
@@ -192,8 +195,9 @@ class TrainedMethod(BackboneMethod):
                     f"{self.name} trains its own network from scratch; it takes no backbone (got {backbone!r})"
                 )
             AnomalyMethod.__init__(self, backbone=backbone, device=device, weights=weights, **params)
-            self.backbone_spec = None  # type: ignore[assignment]
-            self.weights_source = None  # type: ignore[assignment]
+            # no backbone: BackboneMethod declares these non-None, and its uses of them here are behind `self.roles`
+            self.backbone_spec = None  # type: ignore[assignment]  # none without a backbone (see above)
+            self.weights_source = None  # type: ignore[assignment]  # none without a backbone (see above)
             self.device = resolve_device(device)
             self._extractor = None
         mean, std = (
@@ -208,7 +212,7 @@ class TrainedMethod(BackboneMethod):
             raise ParamError(f"checkpoint_every must be at least 1, got {checkpoint_every}")
         self.checkpoint_dir: Path | None = Path(checkpoint_dir) if checkpoint_dir is not None else None
         self.checkpoint_every = checkpoint_every
-        self.model: nn.Module | None = None
+        self.model: ModelT | None = None
         self.loss_history: list[dict[str, float]] = []
         """One dict of losses per training step of the fitted model (restored by :meth:`load`)."""
         self.status: TrainingStatus | None = None
@@ -218,25 +222,25 @@ class TrainedMethod(BackboneMethod):
 
     # -- hooks -------------------------------------------------------------------------------------------------
     @abstractmethod
-    def build_model(self) -> nn.Module:
+    def build_model(self) -> ModelT:
         """The trainable network (built after the seed is set, so initialisation is reproducible)."""
 
     @abstractmethod
-    def build_optimizers(self, model: nn.Module) -> dict[str, torch.optim.Optimizer]:
+    def build_optimizers(self, model: ModelT) -> dict[str, torch.optim.Optimizer]:
         """Named optimizers of ``model`` (their state is checkpointed by name)."""
 
     @abstractmethod
-    def training_step(self, state: TrainState, batch: TrainData) -> dict[str, float]:
+    def training_step(self, state: TrainState[ModelT], batch: TrainData) -> dict[str, float]:
         """One optimisation step on ``batch`` (zero_grad, backward, step); returns the losses to log."""
 
     @abstractmethod
-    def predict_batch(self, model: nn.Module, batch: torch.Tensor) -> tuple[np.ndarray | None, np.ndarray]:
+    def predict_batch(self, model: ModelT, batch: torch.Tensor) -> tuple[np.ndarray | None, np.ndarray]:
         """Image scores (None: the maximum of each smoothed map) and ``B x h x w`` anomaly maps on any grid."""
 
     def prepare_training_data(self, images: np.ndarray, cancel: threading.Event | None) -> TrainData:
         return images
 
-    def finish_training(self, model: nn.Module, data: TrainData) -> None:
+    def finish_training(self, model: ModelT, data: TrainData) -> None:
         """After the last step (model in eval mode): e.g. fit a density on training embeddings into buffers."""
 
     def _extra_config(self) -> dict[str, Any]:
@@ -317,7 +321,8 @@ class TrainedMethod(BackboneMethod):
                     order_epoch = state.epoch
                     order = np.random.default_rng([p["seed"], order_epoch]).permutation(n)
                 position = state.step % steps_per_epoch
-                index = order[position * batch_size : (position + 1) * batch_size]  # type: ignore[index]
+                assert order is not None  # drawn above on the first pass (order_epoch starts at -1)
+                index = order[position * batch_size : (position + 1) * batch_size]
                 state.rng = np.random.default_rng([p["seed"], state.step, 1])
                 torch.manual_seed(step_seed(p["seed"], state.step))
                 model.train()
@@ -363,8 +368,9 @@ class TrainedMethod(BackboneMethod):
 
     def _expected_steps(self, n: int) -> int:
         p = self.hparams
-        total = p["epochs"] * max(1, n // min(p["batch_size"], n))
-        return min(total, p["max_steps"]) if p["max_steps"] is not None else total
+        total: int = p["epochs"] * max(1, n // min(p["batch_size"], n))
+        max_steps: int | None = p["max_steps"]
+        return min(total, max_steps) if max_steps is not None else total
 
     def _training_identity(self, cached: np.ndarray) -> str:
         digest = hashlib.sha256(json.dumps(self.base_config(), sort_keys=True, default=str).encode())
@@ -373,7 +379,7 @@ class TrainedMethod(BackboneMethod):
         return digest.hexdigest()
 
     # -- checkpoints -------------------------------------------------------------------------------------------
-    def _write_checkpoint(self, state: TrainState, identity: str) -> None:
+    def _write_checkpoint(self, state: TrainState[ModelT], identity: str) -> None:
         assert self.checkpoint_dir is not None
         arrays: dict[str, np.ndarray] = {}
         model_tree = split_tensors(dict(state.model.state_dict()), "model", arrays)
@@ -392,7 +398,7 @@ class TrainedMethod(BackboneMethod):
         }
         write_checkpoint(self.checkpoint_dir, Checkpoint(arrays, meta), keep=self.checkpoint_keep)
 
-    def _resume(self, state: TrainState, identity: str) -> int | None:
+    def _resume(self, state: TrainState[ModelT], identity: str) -> int | None:
         if self.checkpoint_dir is None:
             return None
         try:

@@ -22,6 +22,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from goodsad_studio.errors import StudioError
 
@@ -159,10 +160,11 @@ def weights_available(file_names: Sequence[str], packages: Sequence[str] = ()) -
     return any(find_in_package(p, n) is not None for p in packages for n in file_names)
 
 
-def load_state_dict(path: Path) -> dict:
+def load_state_dict(path: Path) -> dict[str, Any]:
     """Read a state dict from ``.safetensors`` or a torch file, without unpickling arbitrary objects."""
     import torch
 
+    state: object
     try:
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file

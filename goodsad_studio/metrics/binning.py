@@ -55,6 +55,7 @@ class AdaptiveHistogram:
     # ------------------------------------------------------------------------------------------ ranges
 
     def _global(self, value: float) -> int:
+        assert self._anchor is not None  # callers run _cover() first, which sets the anchor
         return int(math.floor((value - self._anchor) * self._scale))
 
     def _cover(self, vmin: float, vmax: float) -> None:
@@ -104,6 +105,7 @@ class AdaptiveHistogram:
             return
         vmin, vmax = float(scores.min()), float(scores.max())
         self._cover(vmin, vmax)
+        assert self._anchor is not None  # _cover() has just set it
         flat = scores.ravel()
         flat_positive = None
         if positive is not None and np.any(positive):
@@ -145,7 +147,11 @@ class AdaptiveHistogram:
     def counts(self, n_regions: int = 0) -> RankCounts:
         """Binned :class:`RankCounts` (thresholds = lower edges of the non-empty bins, highest first)."""
         filled = np.flatnonzero((self._neg + self._pos) > 0)[::-1]
-        edges = self._anchor + (self._base + filled) / self._scale if filled.size else np.zeros(0)
+        if filled.size:
+            assert self._anchor is not None  # pixels were counted, so _cover() set the anchor
+            edges = self._anchor + (self._base + filled) / self._scale
+        else:
+            edges = np.zeros(0)
         tp = np.cumsum(self._pos[filled])
         fp = np.cumsum(self._neg[filled])
         return RankCounts(

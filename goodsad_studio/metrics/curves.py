@@ -79,7 +79,9 @@ def rank_counts(scores: np.ndarray, labels: np.ndarray) -> RankCounts:
     return RankCounts(sorted_scores[idx], tp, fp, n_pos, int(scores.size) - n_pos)
 
 
-def _distinct(sorted_values: np.ndarray, weights: np.ndarray | None = None):
+def _distinct(
+    sorted_values: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct values of an ascending array, how often each occurs, and (optionally) their summed weights."""
     if sorted_values.size == 0:
         return sorted_values, np.zeros(0, np.int64), np.zeros(0)

@@ -65,7 +65,10 @@ def image_metrics(scores: np.ndarray, labels: np.ndarray, *, protocol: str = "na
             n_images=counts.n_pos + counts.n_neg, n_anomalous_images=counts.n_pos, n_normal_images=counts.n_neg
         ),
         curves=curves,
-        **values,
+        image_auroc=values["image_auroc"],
+        image_aupr=values["image_aupr"],
+        image_f1max=values["image_f1max"],
+        image_f1_threshold=values["image_f1_threshold"],
     )
 
 
@@ -119,7 +122,7 @@ class CategoryEvaluator:
         with_map = anomaly_map is not None
         if self._with_maps is not None and with_map != self._with_maps:
             raise StudioError("some images have anomaly maps and others do not; pixel metrics need all or none", name)
-        if with_map:
+        if anomaly_map is not None:
             if label and gt_mask is None:
                 raise MaskError("anomalous image has no ground-truth mask; pixel metrics need one", name)
             self._pixels.update(anomaly_map, gt_mask, image_shape=image_shape, name=name)

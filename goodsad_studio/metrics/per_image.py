@@ -77,7 +77,8 @@ def label_map(prediction: np.ndarray, gt_mask: np.ndarray) -> np.ndarray:
     lookup = np.array([LABEL_TN, LABEL_FN, LABEL_FP, LABEL_TP], dtype=np.uint8)  # index = 2*pred + gt
     code = prediction.view(np.uint8) * np.uint8(2)
     code += gt_mask.view(np.uint8)
-    return lookup[code]
+    labels: np.ndarray = lookup[code]
+    return labels
 
 
 def per_image_metrics(

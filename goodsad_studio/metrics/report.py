@@ -18,6 +18,7 @@ import csv
 import io
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,7 +93,12 @@ def check_rows(rows: list[ReportRow]) -> str:
 
 
 def _table(
-    name: str, title: str, rows: list[ReportRow], metrics: tuple[tuple[str, str], ...], label_of, with_mean: bool
+    name: str,
+    title: str,
+    rows: list[ReportRow],
+    metrics: tuple[tuple[str, str], ...],
+    label_of: Callable[[ReportRow], str],
+    with_mean: bool,
 ) -> Table:
     methods = _methods(rows)
     labels = list(dict.fromkeys(label_of(r) for r in rows))
@@ -100,7 +106,7 @@ def _table(
     columns = [f"{method} {short}" for method in methods for _, short in metrics]
     cells: list[list[float]] = []
     for label in labels:
-        line = []
+        line: list[float] = []
         for method in methods:
             result = by_key.get((label, method))
             line.extend(result.metric(metric) if result else math.nan for metric, _ in metrics)

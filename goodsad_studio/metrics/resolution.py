@@ -76,7 +76,8 @@ def as_binary_mask(gt_mask: np.ndarray, name: Name = None) -> np.ndarray:
     else:
         values = np.unique(mask)
     if set(values.tolist()) <= {0, 1} or set(values.tolist()) <= {0, 255}:
-        return mask != 0
+        binary: np.ndarray = mask != 0
+        return binary
     shown = ", ".join(f"{v:g}" for v in values[:8].astype(np.float64)) + (", ..." if values.size > 8 else "")
     raise MaskError(
         f"ground-truth mask is not binary (values: {shown}); expected bool, 0/1 or 0/255 — binarise it explicitly", name

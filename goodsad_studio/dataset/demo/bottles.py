@@ -15,6 +15,7 @@ import numpy as np
 
 from goodsad_studio.dataset.demo.labels import LabelDesign, label_texture, random_label
 from goodsad_studio.dataset.demo.layer import (
+    DrawState,
     Layer,
     blank_layer,
     cylinder_shading,
@@ -159,7 +160,9 @@ class BottleView:
     light: float
 
 
-def draw_bottle(design: BottleDesign, view: BottleView, height: float, unit: float, state: dict | None = None) -> Layer:
+def draw_bottle(
+    design: BottleDesign, view: BottleView, height: float, unit: float, state: DrawState | None = None
+) -> Layer:
     """Draw the bottle ``height`` pixels tall (base to cap top). ``state`` may hold ``cap`` (closed/open/half),
     ``cap_angle`` (degrees), ``cap_side`` (+1 hinge on the right, -1 left) and ``cap_lift`` (fraction of cap height).
     """
@@ -176,7 +179,7 @@ def draw_bottle(design: BottleDesign, view: BottleView, height: float, unit: flo
     y_sh0, y_sh1 = base - height * d.shoulder_top, base - height * d.shoulder_bottom
 
     rows = np.arange(np.floor(y_neck), np.ceil(base) + 1, dtype=np.float32)
-    radii = np.full(rows.shape, radius, np.float32)
+    radii: np.ndarray = np.full(rows.shape, radius, np.float32)
     t = np.clip((rows - y_sh0) / max(y_sh1 - y_sh0, 1), 0, 1)
     radii = neck_r + (radius - neck_r) * np.sin(t * np.pi / 2) ** d.shoulder_power
     foot = height * 0.035
@@ -378,7 +381,7 @@ def _paste_tilted_cap(
     cap_h: float,
     cap_bottom: float,
     view: BottleView,
-    state: dict,
+    state: DrawState,
 ) -> None:
     """A cap unscrewed half-way and tipped over one side: rotated about its lower corner on the hinge side."""
     side = state.get("cap_side", 1)

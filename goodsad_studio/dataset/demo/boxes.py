@@ -13,7 +13,18 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from goodsad_studio.dataset.demo.layer import Layer, blank_layer, frozen, fruit, nominal, pattern, poly, px, warp_quad
+from goodsad_studio.dataset.demo.layer import (
+    DrawState,
+    Layer,
+    blank_layer,
+    frozen,
+    fruit,
+    nominal,
+    pattern,
+    poly,
+    px,
+    warp_quad,
+)
 from goodsad_studio.dataset.demo.palette import (
     FONTS,
     SMALL_FONT,
@@ -201,7 +212,7 @@ def side_texture(d: BoxDesign, w: int, h: int, unit: float) -> np.ndarray:
     return frozen(tex)
 
 
-def draw_box(design: BoxDesign, view: BoxView, height: float, unit: float, state: dict | None = None) -> Layer:
+def draw_box(design: BoxDesign, view: BoxView, height: float, unit: float, state: DrawState | None = None) -> Layer:
     """Draw the box ``height`` pixels tall (front face). Openings are added afterwards by ``openings``."""
     d = design
     fw, fh = d.width * height, height
@@ -214,10 +225,10 @@ def draw_box(design: BoxDesign, view: BoxView, height: float, unit: float, state
     x0 = (lw - fw - abs(dx)) / 2 + (abs(dx) if view.side < 0 else 0)
     y1 = base
     y0 = y1 - fh
-    front = np.float32([[x0, y0], [x0 + fw, y0], [x0 + fw, y1], [x0, y1]])
-    top = np.float32([[x0 + dx, y0 - dy], [x0 + fw + dx, y0 - dy], [x0 + fw, y0], [x0, y0]])
+    front = np.array([[x0, y0], [x0 + fw, y0], [x0 + fw, y1], [x0, y1]], np.float32)
+    top = np.array([[x0 + dx, y0 - dy], [x0 + fw + dx, y0 - dy], [x0 + fw, y0], [x0, y0]], np.float32)
     edge_x = x0 + fw if view.side > 0 else x0
-    side = np.float32([[edge_x, y0], [edge_x + dx, y0 - dy], [edge_x + dx, y1 - dy], [edge_x, y1]])
+    side = np.array([[edge_x, y0], [edge_x + dx, y0 - dy], [edge_x + dx, y1 - dy], [edge_x, y1]], np.float32)
     if view.side < 0:
         side = side[[1, 0, 3, 2]]
     layer.quads.update(front=front, top=top, side=side)
@@ -242,9 +253,18 @@ def draw_box(design: BoxDesign, view: BoxView, height: float, unit: float, state
     warp_quad(layer, top_tex, top)
     _front_sheen(layer, front)
     highlight = mix(d.scheme.main, (255, 255, 255), 0.6)
-    cv2.line(layer.rgb, tuple(np.int32(front[0])), tuple(np.int32(front[1])), highlight, px(1, unit), cv2.LINE_AA)
+    cv2.line(
+        layer.rgb,
+        tuple(front[0].astype(np.int32)),
+        tuple(front[1].astype(np.int32)),
+        highlight,
+        px(1, unit),
+        cv2.LINE_AA,
+    )
     edge = front[1:3] if view.side > 0 else front[[0, 3]]
-    cv2.line(layer.rgb, tuple(np.int32(edge[0])), tuple(np.int32(edge[1])), highlight, px(1, unit), cv2.LINE_AA)
+    cv2.line(
+        layer.rgb, tuple(edge[0].astype(np.int32)), tuple(edge[1].astype(np.int32)), highlight, px(1, unit), cv2.LINE_AA
+    )
     if d.kind == "cigarette":
         lid_y = y0 + fh * d.lid
         layer.points["lid"] = (x0, lid_y)

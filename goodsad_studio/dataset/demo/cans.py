@@ -13,6 +13,7 @@ import numpy as np
 
 from goodsad_studio.dataset.demo.labels import LabelDesign, label_texture, random_label
 from goodsad_studio.dataset.demo.layer import (
+    DrawState,
     Layer,
     blank_layer,
     nominal,
@@ -54,7 +55,7 @@ def design_drink_can(rng: np.random.Generator) -> CanDesign:
     )
 
 
-def draw_can(design: CanDesign, view: CanView, height: float, unit: float, state: dict | None = None) -> Layer:
+def draw_can(design: CanDesign, view: CanView, height: float, unit: float, state: DrawState | None = None) -> Layer:
     """Draw the can ``height`` pixels tall (rim top to base). Cans have no structural states here."""
     d = design
     radius = d.width * height / 2

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from goodsad_studio.dataset.demo import bottles, boxes, cans, defects, openings, packages
-from goodsad_studio.dataset.demo.layer import Layer
+from goodsad_studio.dataset.demo.layer import DrawState, Layer
 
 SURFACE_DAMAGE = "surface_damage"
 CAP_OPEN = "cap_open"
@@ -141,7 +141,7 @@ CATEGORIES: dict[str, CategorySpec] = {
 }
 
 
-def defect_state(category: str, defect: str, rng: np.random.Generator, severity: float) -> dict | None:
+def defect_state(category: str, defect: str, rng: np.random.Generator, severity: float) -> DrawState | None:
     """The drawing state for defects the shape draws itself (bottle caps); None for the others."""
     if defect == CAP_OPEN:
         return {"cap": bottles.OPEN}

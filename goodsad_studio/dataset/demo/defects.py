@@ -31,7 +31,7 @@ def random_point(region: np.ndarray, rng: np.random.Generator) -> tuple[float, f
 
 def object_size(layer: Layer) -> float:
     """A length that scales defects with the product: the side of the square with the product's area."""
-    return float(np.sqrt(max(np.count_nonzero(layer.alpha > 128), 1)))
+    return float(np.sqrt(max(int(np.count_nonzero(layer.alpha > 128)), 1)))
 
 
 def _contrast_colour(layer: Layer, region: np.ndarray, light: RGB, dark: RGB) -> RGB:
@@ -90,7 +90,7 @@ def scuff(layer: Layer, rng: np.random.Generator, severity: float) -> Layer:
         patch, (int(x), int(y)), (max(2, int(axes[0])), max(1, int(axes[1]))), angle, 0, 360, 255, -1, cv2.LINE_AA
     )
     out = _apply_paint(layer, patch, (228, 226, 220), 0.45)
-    marks = np.zeros(layer.shape, np.uint8)
+    marks: np.ndarray = np.zeros(layer.shape, np.uint8)
     direction = np.deg2rad(angle)
     for _ in range(14):
         ox, oy = rng.normal(0, axes[1] * 0.6, 2)
@@ -107,7 +107,7 @@ def stain(layer: Layer, rng: np.random.Generator, severity: float) -> Layer:
     size = object_size(layer)
     x, y = random_point(layer.surface, rng)
     radius = size * rng.uniform(0.035, 0.06) * (0.6 + severity)
-    blob = np.zeros(layer.shape, np.uint8)
+    blob: np.ndarray = np.zeros(layer.shape, np.uint8)
     for _ in range(int(rng.integers(3, 7))):
         ox, oy = rng.normal(0, radius * 0.55, 2)
         cv2.circle(blob, (int(x + ox), int(y + oy)), max(1, int(radius * rng.uniform(0.45, 0.9))), 255, -1, cv2.LINE_AA)
@@ -153,7 +153,7 @@ def sticker(layer: Layer, rng: np.random.Generator, severity: float) -> Layer:
     lh, lw = layer.shape
     rgb = cv2.warpAffine(patch, matrix, (lw, lh), flags=cv2.INTER_LINEAR)
     cover = cv2.warpAffine(np.full((ph, pw), 255, np.uint8), matrix, (lw, lh), flags=cv2.INTER_LINEAR)
-    shift = np.float32([[1, 0, max(1.0, layer.unit * 1.5)], [0, 1, max(1.0, layer.unit * 1.5)]])
+    shift = np.array([[1, 0, max(1.0, layer.unit * 1.5)], [0, 1, max(1.0, layer.unit * 1.5)]], np.float32)
     shadow = cv2.GaussianBlur(cv2.warpAffine(cover, shift, (lw, lh)), (0, 0), max(0.6, layer.unit))
     out = _apply_paint(layer, shadow, (0, 0, 0), 0.35)
     weight = cover.astype(np.float32) / 255.0 * np.clip(layer.alpha.astype(np.float32) * (3.0 / 255.0), 0.0, 1.0)

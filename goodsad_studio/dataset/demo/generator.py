@@ -90,7 +90,7 @@ def plan_demo(
     return plan
 
 
-def _settings(seed: int, size: int, categories: Sequence[str], counts: dict[str, int]) -> dict:
+def _settings(seed: int, size: int, categories: Sequence[str], counts: dict[str, int]) -> dict[str, object]:
     return {
         "generator": GENERATOR,
         "version": DEMO_VERSION,
@@ -129,7 +129,7 @@ def _check_arguments(dest: Path, size: int, seed: int, categories: Sequence[str]
         raise DatasetError(f"{per_goods} images per goods do not fit the three-digit serial of GoodsAD names", dest)
 
 
-def _read_marker(dest: Path) -> dict:
+def _read_marker(dest: Path) -> dict[str, object]:
     marker = dest / MARKER
     try:
         recorded = json.loads(marker.read_text(encoding="utf-8"))
@@ -142,7 +142,7 @@ def _read_marker(dest: Path) -> dict:
     return recorded
 
 
-def _existing_demo(dest: Path, settings: dict) -> bool:
+def _existing_demo(dest: Path, settings: dict[str, object]) -> bool:
     """True when ``dest`` already holds this exact, complete demo set; raises when it holds anything else."""
     if not dest.exists():
         return False

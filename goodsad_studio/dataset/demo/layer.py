@@ -8,9 +8,11 @@ Helpers here are shared by the shapes: printed patterns, cylinder wrapping of a 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from goodsad_studio.dataset.demo.palette import RGB, Scheme, mix, shade
 
@@ -28,6 +30,19 @@ def frozen(array: np.ndarray) -> np.ndarray:
     """Mark a cached array read-only so that no caller can change what later callers get."""
     array.flags.writeable = False
     return array
+
+
+class DrawState(TypedDict, total=False):
+    """How a shape draws a defect it draws itself (today only bottle caps); every key is optional."""
+
+    cap: str
+    """``closed``, ``open`` or ``half`` (``bottles.CLOSED``, ``OPEN``, ``HALF``)."""
+    cap_angle: float
+    """Degrees a half-open cap is tipped over."""
+    cap_side: int
+    """+1: a half-open cap is hinged on the right, -1: on the left."""
+    cap_lift: float
+    """How far a half-open cap is lifted, as a fraction of the cap's height."""
 
 
 @dataclass
@@ -73,12 +88,12 @@ def px(value: float, unit: float) -> int:
     return max(1, int(round(value * unit)))
 
 
-def poly(points) -> list[np.ndarray]:
+def poly(points: npt.ArrayLike) -> list[np.ndarray]:
     """Points as the int32 array list OpenCV polygon functions take."""
     return [np.round(np.asarray(points, np.float64)).astype(np.int32).reshape(-1, 1, 2)]
 
 
-def fill(layer: Layer, points, color: RGB, *, opaque: bool = True) -> None:
+def fill(layer: Layer, points: npt.ArrayLike, color: RGB, *, opaque: bool = True) -> None:
     """Fill a polygon in the layer's colour and, when ``opaque``, in its alpha."""
     cv2.fillPoly(layer.rgb, poly(points), color, cv2.LINE_AA)
     if opaque:
@@ -279,8 +294,8 @@ def warp_quad(layer: Layer, texture: np.ndarray, quad: np.ndarray, *, gain: floa
     if x1 <= x0 or y1 <= y0:
         return
     th, tw = texture.shape[:2]
-    source = np.float32([[0, 0], [tw, 0], [tw, th], [0, th]])
-    matrix = cv2.getPerspectiveTransform(source, quad - np.float32([x0, y0]))
+    source = np.array([[0, 0], [tw, 0], [tw, th], [0, th]], np.float32)
+    matrix = cv2.getPerspectiveTransform(source, quad - np.array([x0, y0], np.float32))
     rgba = np.dstack([texture, np.full((th, tw), 255, np.uint8)])
     warped = cv2.warpPerspective(
         rgba, matrix, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0

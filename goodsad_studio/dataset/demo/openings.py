@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from goodsad_studio.dataset.demo.layer import Layer, blend_into, fill, poly, px
 from goodsad_studio.dataset.demo.palette import RGB, shade
@@ -18,13 +19,18 @@ FOIL = (206, 207, 212)
 
 
 def _jagged(
-    a: np.ndarray, b: np.ndarray, bulge: np.ndarray, rng: np.random.Generator, roughness: float, steps: int = 14
-) -> np.ndarray:
+    a: npt.NDArray[np.float64],
+    b: npt.NDArray[np.float64],
+    bulge: npt.NDArray[np.float64],
+    rng: np.random.Generator,
+    roughness: float,
+    steps: int = 14,
+) -> npt.NDArray[np.float64]:
     """Points from ``a`` to ``b`` bowing through ``bulge`` (a quadratic curve) with torn-paper jitter."""
     t = np.linspace(0, 1, steps)[:, None]
     curve = (1 - t) ** 2 * a + 2 * (1 - t) * t * bulge + t**2 * b
     normal = np.array([-(b - a)[1], (b - a)[0]], np.float64)
-    normal /= max(np.linalg.norm(normal), 1e-6)
+    normal /= max(float(np.linalg.norm(normal)), 1e-6)
     jitter = rng.normal(0, roughness, (steps, 1)) * normal
     jitter[0] = jitter[-1] = 0
     return curve + jitter
@@ -43,7 +49,7 @@ def torn_corner(
     c = quad[corner].astype(np.float64)
     along_top = (quad[1 - corner] - c).astype(np.float64)
     along_side = (quad[3 if corner == 0 else 2] - c).astype(np.float64)
-    width = np.linalg.norm(along_top)
+    width = float(np.linalg.norm(along_top))
     reach = rng.uniform(0.18, 0.32) * (0.45 + severity * 0.7)
     a = c + along_top / width * width * reach
     b = c + along_side / np.linalg.norm(along_side) * width * reach * rng.uniform(0.9, 1.6)
@@ -97,7 +103,14 @@ def open_flap(layer: Layer, rng: np.random.Generator, severity: float) -> Layer:
             hinge_back, hinge_front = (back_l, front_l) if side == 0 else (back_r, front_r)
             tip = (hinge_back + hinge_front) / 2 + (rng.uniform(-0.05, 0.05) * width, -lift * rng.uniform(0.4, 0.7))
             fill(out, [hinge_back, tip, hinge_front], shade(CARDBOARD, 0.8))
-    cv2.line(out.rgb, tuple(np.int32(front[0])), tuple(np.int32(front[1])), (235, 232, 225), px(2, unit), cv2.LINE_AA)
+    cv2.line(
+        out.rgb,
+        tuple(front[0].astype(np.int32)),
+        tuple(front[1].astype(np.int32)),
+        (235, 232, 225),
+        px(2, unit),
+        cv2.LINE_AA,
+    )
     return out
 
 

@@ -12,7 +12,17 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from goodsad_studio.dataset.demo.layer import Layer, blank_layer, blend_into, frozen, nominal, pattern, poly, px
+from goodsad_studio.dataset.demo.layer import (
+    DrawState,
+    Layer,
+    blank_layer,
+    blend_into,
+    frozen,
+    nominal,
+    pattern,
+    poly,
+    px,
+)
 from goodsad_studio.dataset.demo.palette import (
     FONTS,
     SMALL_FONT,
@@ -101,7 +111,7 @@ def print_texture(d: PackageDesign, w: int, h: int, unit: float) -> np.ndarray:
 
 
 def draw_package(
-    design: PackageDesign, view: PackageView, height: float, unit: float, state: dict | None = None
+    design: PackageDesign, view: PackageView, height: float, unit: float, state: DrawState | None = None
 ) -> Layer:
     """Draw the bag ``height`` pixels tall, seal to seal. Openings are added afterwards by ``openings``."""
     d = design
@@ -134,7 +144,9 @@ def draw_package(
     surface[: int(y0 + seal * 1.8)] = False
     surface[int(y1 - seal * 1.8) :] = False
     layer.surface = surface
-    layer.quads["bag"] = np.float32([[cx - bw / 2, y0], [cx + bw / 2, y0], [cx + bw / 2, y1], [cx - bw / 2, y1]])
+    layer.quads["bag"] = np.array(
+        [[cx - bw / 2, y0], [cx + bw / 2, y0], [cx + bw / 2, y1], [cx - bw / 2, y1]], np.float32
+    )
     return layer
 
 
@@ -174,7 +186,7 @@ def _film_shading(
     out += (255 - out) * gloss[..., None]
     layer.rgb[...] = np.clip(out + 0.5, 0, 255).astype(np.uint8)
     rng = np.random.default_rng(int(view.gloss * 1e6))
-    folds = np.zeros((lh, lw), np.uint8)
+    folds: np.ndarray = np.zeros((lh, lw), np.uint8)
     for edge, direction in ((y0 + seal, 1), (y1 - seal, -1)):
         for _ in range(5):
             x = cx + rng.uniform(-0.42, 0.42) * bw

@@ -7,6 +7,7 @@ the size it is given, so a label looks the same at 128 px and at 3000 px.
 from __future__ import annotations
 
 import colorsys
+from typing import cast
 
 import cv2
 import numpy as np
@@ -88,13 +89,15 @@ def hsv(hue: float, saturation: float, value: float) -> RGB:
 
 def mix(a: RGB, b: RGB, t: float) -> RGB:
     """``a`` blended towards ``b`` by ``t``."""
-    return tuple(int(round(x + (y - x) * t)) for x, y in zip(a, b, strict=False))  # type: ignore[return-value]
+    # cast: one channel out per channel in, so two RGB colours give an RGB colour
+    return cast(RGB, tuple(int(round(x + (y - x) * t)) for x, y in zip(a, b, strict=False)))
 
 
 def shade(color: RGB, factor: float) -> RGB:
     """``color`` darkened (factor < 1) or lightened towards white (factor > 1)."""
     if factor <= 1.0:
-        return tuple(int(round(c * factor)) for c in color)  # type: ignore[return-value]
+        # cast: one channel out per channel in, so an RGB colour gives an RGB colour
+        return cast(RGB, tuple(int(round(c * factor)) for c in color))
     return mix(color, (255, 255, 255), min(factor - 1.0, 1.0))
 
 

@@ -126,6 +126,8 @@ def render_sample(
                 scene.composite(background, placed, gain=float(rng.uniform(0.8, 0.92)))
     homography = scene.pose(clean, size, target, rng)
     placed_clean = scene.place(clean, homography, size)
+    # the product's base is posed near the middle of the shelf line, well inside the photo, so it always lands
+    assert placed_clean is not None
     scene.cast_shadow(background, placed_clean, rng, shelf_y)
     gain = scene.lighting(size, rng)
     noise, sigma = scene.sensor_noise(size, seed, rng)

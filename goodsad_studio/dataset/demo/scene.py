@@ -102,7 +102,10 @@ def lighting(size: int, rng: np.random.Generator) -> np.ndarray:
     gain *= rng.uniform(0.92, 1.05)
     warmth = rng.uniform(-0.04, 0.05)
     cast = np.array([1 + warmth, 1.0, 1 - warmth], np.float32)
-    return cv2.resize((gain[..., None] * cast).astype(np.float32), (size, size), interpolation=cv2.INTER_LINEAR)
+    light: np.ndarray = cv2.resize(
+        (gain[..., None] * cast).astype(np.float32), (size, size), interpolation=cv2.INTER_LINEAR
+    )
+    return light
 
 
 NOISE_MARGIN = 61
@@ -145,7 +148,7 @@ def pose(layer: Layer, size: int, target: tuple[float, float], rng: np.random.Ge
     angle = np.deg2rad(rng.uniform(-5, 5))
     c, s = np.cos(angle), np.sin(angle)
     rotate = np.array([[c, -s], [s, c]])
-    corners = np.float32([[0, 0], [lw, 0], [lw, lh], [0, lh]])
+    corners = np.array([[0, 0], [lw, 0], [lw, lh], [0, lh]], np.float32)
     placed = (corners - (bx, by)) @ rotate.T + target
     jitter = rng.uniform(-1, 1, (4, 2)) * max(lw, lh) * rng.uniform(0.01, 0.045)
     jitter[2:] *= 0.4  # the base stays on the shelf
@@ -159,7 +162,7 @@ def place(layer: Layer, homography: np.ndarray, size: int) -> Placed | None:
     black of the empty canvas.
     """
     lh, lw = layer.shape
-    corners = cv2.perspectiveTransform(np.float32([[[0, 0], [lw, 0], [lw, lh], [0, lh]]]), homography)[0]
+    corners = cv2.perspectiveTransform(np.array([[[0, 0], [lw, 0], [lw, lh], [0, lh]]], np.float32), homography)[0]
     x0, y0 = np.floor(corners.min(0)).astype(int)
     x1, y1 = np.ceil(corners.max(0)).astype(int) + 1
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, size), min(y1, size)
@@ -220,7 +223,7 @@ def cast_shadow(background: np.ndarray, placed: Placed, rng: np.random.Generator
     if sx0 < small_size and sy0 < small_size:
         silhouette[sy0:sy1, sx0:sx1] = cv2.resize(placed.alpha, (sx1 - sx0, sy1 - sy0), interpolation=cv2.INTER_AREA)
     dx, dy = rng.uniform(-0.04, 0.04) * size / factor, rng.uniform(-0.01, 0.03) * size / factor
-    shadow = cv2.warpAffine(silhouette, np.float32([[1, 0, dx], [0, 1, dy]]), (small_size, small_size))
+    shadow = cv2.warpAffine(silhouette, np.array([[1, 0, dx], [0, 1, dy]], np.float32), (small_size, small_size))
     shadow = cv2.GaussianBlur(shadow, (0, 0), max(0.8, size * 0.012 / factor))
     contact = np.zeros((small_size, small_size), np.float32)
     cv2.ellipse(
@@ -234,6 +237,6 @@ def cast_shadow(background: np.ndarray, placed: Placed, rng: np.random.Generator
         -1,
     )
     contact = cv2.GaussianBlur(contact, (0, 0), max(0.7, size * 0.008 / factor))
-    keep = ((1.0 - rng.uniform(0.2, 0.4) * shadow) * (1.0 - 0.5 * contact)).astype(np.float32)
+    keep: np.ndarray = ((1.0 - rng.uniform(0.2, 0.4) * shadow) * (1.0 - 0.5 * contact)).astype(np.float32)
     keep = cv2.resize(cv2.merge([keep, keep, keep]), (size, size), interpolation=cv2.INTER_LINEAR)
     cv2.multiply(background, keep, dst=background)

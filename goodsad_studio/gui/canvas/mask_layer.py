@@ -101,6 +101,7 @@ class MaskLayer(QGraphicsItem):
 
     def _write(self, box: Box) -> None:
         y0, x0, y1, x1 = box
+        assert self._shown is not None and self._pixels is not None  # written only while a mask is shown
         np.multiply(self._shown[y0:y1, x0:x1], self._value, out=self._pixels[y0:y1, x0:x1], dtype=np.uint32)
 
     # ------------------------------------------------------------------------------------ look

@@ -109,6 +109,7 @@ class ShapeLayer(QGraphicsItem):
             self._paint_selected(painter, exposed, halo)
 
     def _paint_selected(self, painter: QPainter, exposed: QRectF, halo: QPen) -> None:
+        assert self.selected is not None  # paint() calls this only with a shape selected
         shape = self._shapes[self.selected]
         pen = QPen(SELECTED, 2.0)
         pen.setCosmetic(True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QTransform
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
 from shapely.geometry import Polygon
@@ -117,7 +117,12 @@ class Canvas(QGraphicsView):
         self.mask_layer.set_mask(document.mask if document is not None else None)
         self.shape_layer.set_shapes([])
         if document is not None:  # tracing a big mask into polygons waits until the first paint is out
-            QTimer.singleShot(0, lambda d=document: d is self.document and self.shapes_changed())
+
+            def trace() -> None:
+                if document is self.document:  # still the document shown
+                    self.shapes_changed()
+
+            QTimer.singleShot(0, trace)
         self.content_changed.emit()
 
     def set_display(self, display: DisplayImage) -> None:
@@ -142,7 +147,7 @@ class Canvas(QGraphicsView):
 
     # ------------------------------------------------------------------------------------ zoom and pan
     @property
-    def scale(self) -> float:
+    def scale(self) -> float:  # type: ignore[override]  # the zoom, read by tools and tests; shadows scale(sx, sy)
         return self.transform().m11()
 
     def scene_at(self, view_pos: QPointF) -> QPointF:
@@ -292,12 +297,13 @@ class Canvas(QGraphicsView):
 
     def delete_selection(self) -> None:
         """Delete the chosen vertex (select tool) or the selected shape."""
-        if self.document is None:
+        document = self.document
+        if document is None:
             return
 
         def delete() -> None:
             if not self.tool.delete() and self.selected is not None:
-                self.edit_done(self.document.delete_polygon(self.selected))
+                self.edit_done(document.delete_polygon(self.selected))
 
         self._run(delete)
 
@@ -389,7 +395,7 @@ class Canvas(QGraphicsView):
             return
         self.hovered.emit(PixelInfo(x, y, rgb, self.mask_layer.pixel_value(x, y), self.scale))
 
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 - Qt override
+    def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:  # noqa: N802 - Qt override
         if self.display is None and self.placeholder:
             painter.save()
             painter.resetTransform()

@@ -36,7 +36,8 @@ def check_image(image: np.ndarray, what: str, min_side: int = 8) -> np.ndarray:
 
 def changed_pixels(original: np.ndarray, augmented: np.ndarray) -> np.ndarray:
     """Bool ``HxW``: pixels where any channel differs."""
-    return np.any(original != augmented, axis=2)
+    changed: np.ndarray = np.any(original != augmented, axis=2)
+    return changed
 
 
 def restrict_to_changes(

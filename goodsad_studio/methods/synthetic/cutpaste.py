@@ -38,8 +38,8 @@ def color_jitter(patch: np.ndarray, rng: np.random.Generator, amount: float = JI
             grey = float(cv2.cvtColor(np.clip(out, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY).mean())
             out = grey + (out - grey) * rng.uniform(1 - amount, 1 + amount)
         elif op == 2:  # saturation: blend with the grey image
-            grey = cv2.cvtColor(np.clip(out, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY).astype(np.float32)
-            out = grey[..., None] + (out - grey[..., None]) * rng.uniform(1 - amount, 1 + amount)
+            grey_image = cv2.cvtColor(np.clip(out, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY).astype(np.float32)
+            out = grey_image[..., None] + (out - grey_image[..., None]) * rng.uniform(1 - amount, 1 + amount)
         else:  # hue: rotate the OpenCV hue channel (0..180) by up to amount of a turn
             hsv = cv2.cvtColor(np.clip(out, 0, 255).astype(np.uint8), cv2.COLOR_RGB2HSV).astype(np.int16)
             hsv[..., 0] = (hsv[..., 0] + int(round(rng.uniform(-amount, amount) * 180))) % 180
@@ -86,8 +86,8 @@ def cutpaste_scar(image: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarr
         patch = color_jitter(image[y0 : y0 + scar_h, x0 : x0 + scar_w], rng)
         # rotate the strip inside a square canvas large enough to hold it at any angle
         side = int(math.ceil(math.hypot(scar_h, scar_w))) + 2
-        canvas = np.zeros((side, side, 3), np.uint8)
-        inside = np.zeros((side, side), np.uint8)
+        canvas: np.ndarray = np.zeros((side, side, 3), np.uint8)
+        inside: np.ndarray = np.zeros((side, side), np.uint8)
         oy, ox = (side - scar_h) // 2, (side - scar_w) // 2
         canvas[oy : oy + scar_h, ox : ox + scar_w] = patch
         inside[oy : oy + scar_h, ox : ox + scar_w] = 255

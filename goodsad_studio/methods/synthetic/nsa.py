@@ -88,7 +88,7 @@ def nsa_patch_blend(
             if i == 0 or rng.random() < 0.5:
                 out, rect = _blend_one(out, source, rng, clone_mode)
                 region |= rect
-        visible = (_mean_difference(image, out) > tol).astype(np.uint8)
+        visible: np.ndarray = (_mean_difference(image, out) > tol).astype(np.uint8)
         visible = cv2.medianBlur(visible, 5).astype(bool) & region
         out, mask = restrict_to_changes(image, out, visible)
         if mask.any():
@@ -100,7 +100,8 @@ def nsa_patch_blend(
 
 
 def _mean_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.abs(a.astype(np.float32) - b.astype(np.float32)).mean(axis=2)
+    difference: np.ndarray = np.abs(a.astype(np.float32) - b.astype(np.float32)).mean(axis=2)
+    return difference
 
 
 def nsa_logistic_label(

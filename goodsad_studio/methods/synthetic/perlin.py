@@ -26,7 +26,8 @@ BETA_MAX = 0.8
 
 
 def _fade(t: np.ndarray) -> np.ndarray:
-    return 6 * t**5 - 15 * t**4 + 10 * t**3
+    faded: np.ndarray = 6 * t**5 - 15 * t**4 + 10 * t**3
+    return faded
 
 
 def perlin_noise(shape: tuple[int, int], res: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
@@ -42,12 +43,14 @@ def perlin_noise(shape: tuple[int, int], res: tuple[int, int], rng: np.random.Ge
 
     def corner(dy: int, dx: int) -> np.ndarray:
         g = gradients[(yi + dy)[:, None], (xi + dx)[None, :]]
-        return g[..., 0] * (yf - dy) + g[..., 1] * (xf - dx)
+        value: np.ndarray = g[..., 0] * (yf - dy) + g[..., 1] * (xf - dx)
+        return value
 
     u, v = _fade(xf), _fade(yf)
     top = corner(0, 0) * (1 - u) + corner(0, 1) * u
     bottom = corner(1, 0) * (1 - u) + corner(1, 1) * u
-    return (np.sqrt(2) * (top * (1 - v) + bottom * v)).astype(np.float32)
+    noise: np.ndarray = (np.sqrt(2) * (top * (1 - v) + bottom * v)).astype(np.float32)
+    return noise
 
 
 def _rotate(array: np.ndarray, degrees: float, border: int = cv2.BORDER_REFLECT) -> np.ndarray:

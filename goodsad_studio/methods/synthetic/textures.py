@@ -43,7 +43,8 @@ def _coords(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     """Pixel coordinates projected on a random direction."""
     yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
     theta = rng.uniform(0, np.pi)
-    return xx * np.cos(theta) + yy * np.sin(theta)
+    projected: np.ndarray = xx * np.cos(theta) + yy * np.sin(theta)
+    return projected
 
 
 def _pattern(kind: str, shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
@@ -84,7 +85,8 @@ def procedural_texture(shape: tuple[int, int], rng: np.random.Generator, kind: s
     rgb = np.stack([np.interp(pattern, stops, colours[:, c]) for c in range(3)], axis=-1)
     rgb *= rng.uniform(0.8, 1.2, 3)  # colour jitter
     rgb += rng.normal(0, rng.uniform(0, 8), rgb.shape)  # grain
-    return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+    texture: np.ndarray = np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+    return texture
 
 
 # -- DRAEM's texture augmentation (imgaug operations re-implemented) --------------------------------------------

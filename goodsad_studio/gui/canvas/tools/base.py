@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt, SignalInstance
 from PySide6.QtGui import QPainter
 
 if TYPE_CHECKING:
@@ -75,7 +75,8 @@ class ToolHost(Protocol):
 
     def overlay_changed(self, rect: QRectF | None = None) -> None: ...
 
-    def message(self, text: str) -> None: ...
+    @property
+    def message(self) -> SignalInstance: ...  # emit(text): a note for the status bar
 
 
 def pixel_centre(point: Point) -> Point:

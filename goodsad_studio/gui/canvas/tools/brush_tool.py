@@ -65,10 +65,12 @@ class BrushTool(Tool):
             self._paint_to(centre)
 
     def _paint_to(self, centre: Point) -> None:
+        stroke = self._stroke
+        assert stroke is not None  # press began the stroke; move paints only while one runs
         start = self._last or centre
         self._last = centre
-        self._stroke.add(centre)
-        reach = self._stroke.radius + 1
+        stroke.add(centre)
+        reach = stroke.radius + 1
         box = (
             math.floor(min(start[1], centre[1]) - reach),
             math.floor(min(start[0], centre[0]) - reach),
@@ -88,6 +90,9 @@ class BrushTool(Tool):
         )
 
     def release(self, event: PointerEvent) -> None:
+        self._finish()
+
+    def _finish(self) -> None:
         if self._stroke is None:
             return
         stroke, self._stroke = self._stroke, None
@@ -100,7 +105,7 @@ class BrushTool(Tool):
 
     def cancel(self) -> None:
         if self._stroke is not None:
-            self.release(None)  # type: ignore[arg-type] - a stroke cannot be half undone: it is finished
+            self._finish()  # a stroke cannot be half undone: it is finished
 
     def radius_changed(self) -> None:
         if self._cursor is not None:

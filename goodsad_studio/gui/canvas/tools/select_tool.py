@@ -101,7 +101,7 @@ class SelectTool(Tool):
         self.host.select(self.shape_at(event))
 
     def move(self, event: PointerEvent) -> None:
-        if self._drag is None:
+        if self._drag is None or self._drag_box is None:  # press sets both together
             return
         to = self.vertex_point(event)
         report = self._drag.move(to)
