@@ -13,6 +13,7 @@ an evaluation starts at 0 again). Where it draws:
 
 from __future__ import annotations
 
+import math
 import time
 from typing import TYPE_CHECKING, TextIO
 
@@ -37,8 +38,9 @@ class _Discard:
 
 
 def format_eta(seconds: float | None) -> str:
-    """ "ETA 01:23" (tqdm's interval format), or "ETA —" while the pace is not known."""
-    return "ETA —" if seconds is None else f"ETA {tqdm.format_interval(max(seconds, 0.0))}"
+    """ "ETA 01:23" (tqdm's interval format, whole seconds rounded up: a job with 0.4 s to go shows 00:01, not
+    00:00), or "ETA —" while the pace is not known."""
+    return "ETA —" if seconds is None else f"ETA {tqdm.format_interval(math.ceil(max(seconds, 0.0)))}"
 
 
 class StageMeter:

@@ -78,7 +78,8 @@ def test_time_left_follows_the_pace_and_is_unknown_before_it():
 
 
 @pytest.mark.parametrize(
-    ("seconds", "text"), [(None, "ETA —"), (0.0, "ETA 00:00"), (83.4, "ETA 01:23"), (3725, "ETA 1:02:05")]
+    ("seconds", "text"),
+    [(None, "ETA —"), (0.0, "ETA 00:00"), (0.4, "ETA 00:01"), (83.4, "ETA 01:24"), (3725, "ETA 1:02:05")],
 )
 def test_eta_text(seconds, text):
     assert format_eta(seconds) == text
