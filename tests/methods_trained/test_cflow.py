@@ -22,7 +22,9 @@ def make(**kw):
 
 
 def test_training_contract(tmp_path):
-    check_contract(make, tmp_path, IMAGES, steps=6)
+    # at the paper's lr 2e-4 six steps move the bounded loss by ~0.1% (over seeds 0-9 x 1/2 threads it went up in 2
+    # of 20 runs); with lr 1e-2 and 12 steps the worst last/first ratio was 0.855 (median 0.852)
+    check_contract(lambda **kw: make(lr=1e-2, **kw), tmp_path, IMAGES, steps=12)
 
 
 def test_flow_log_determinant_matches_autograd_jacobian():

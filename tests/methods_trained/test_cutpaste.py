@@ -64,7 +64,9 @@ def test_ledoit_wolf_shrinks_towards_a_scaled_identity():
 
 
 def test_loss_goes_down():
-    check_loss_goes_down(lambda **kw: make(batch_size=8, **kw), 20, ratio=0.9)
+    # 40 steps (means over 10-step windows): over seeds 0-9 x 1/2 threads the worst last/first window ratio was 0.79
+    # (with the former 20 steps and 5-step windows: 0.89, and 0.92 > 0.9 without oneDNN convolutions)
+    check_loss_goes_down(lambda **kw: make(batch_size=8, **kw), 40, ratio=0.9)
 
 
 def test_save_load_and_map_resolution(tmp_path):

