@@ -10,6 +10,7 @@ PY=.venv/bin/python
 ROUNDS=${ROUNDS:-10}
 HOGS=${HOGS:-2}
 LOG_DIR=${LOG_DIR:-$(mktemp -d /tmp/goodsad-stress.XXXXXX)}
+mkdir -p "$LOG_DIR"
 export QT_QPA_PLATFORM=offscreen
 
 hogs=()
