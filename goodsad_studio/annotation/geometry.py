@@ -118,8 +118,10 @@ def rasterize_region(
     edge = np.repeat(np.arange(len(counts)), counts)
     starts = np.cumsum(counts) - counts
     rows = first[edge] + (np.arange(total) - starts[edge])
-    slope = (x1 - x0) / (y1 - y0)
-    xs = x0[edge] + (rows + 0.5 - y0[edge]) * slope[edge]
+    # where along the edge the row's centre line crosses it: a fraction in [0, 1], so a nearly horizontal edge
+    # (a tiny y1 - y0) cannot overflow the way a slope would
+    along = (rows + 0.5 - y0[edge]) / (y1 - y0)[edge]
+    xs = x0[edge] + along * (x1 - x0)[edge]
     # A pixel is right of a crossing when its centre c + 0.5 >= x, i.e. from column ceil(x - 0.5) on.
     cols = np.clip(np.ceil(xs - 0.5), 0, width).astype(np.int64)
     return _fill_spans(rows, cols, step[edge], width)
