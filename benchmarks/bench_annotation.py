@@ -22,7 +22,7 @@ from shapely.geometry import Polygon
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from goodsad_studio.annotation.document import MaskDocument
-from goodsad_studio.annotation.geometry import rasterize, trace
+from goodsad_studio.geometry import rasterize, trace
 
 SIZE = 3000
 

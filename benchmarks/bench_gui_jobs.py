@@ -36,7 +36,9 @@ def main() -> int:
     from goodsad_studio.dataset.demo import generate_demo
     from goodsad_studio.gui.main_window import MainWindow
     from goodsad_studio.gui.settings import StudioSettings
-    from goodsad_studio.gui.stall import StallMeter
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the stall meter is a test tool
+    from stall import StallMeter
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     work = Path(tempfile.mkdtemp())

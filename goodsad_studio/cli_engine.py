@@ -39,8 +39,8 @@ def _params(values: list[str], method: str) -> dict[str, str]:
     """The ``--param`` values meant for ``method``: ``NAME=VALUE`` applies to every method of the command,
     ``METHOD.NAME=VALUE`` to that method only (e.g. ``patchcore.coreset_ratio=0.01`` beside PaDiM). Checked
     against the method's parameters now, so a typo stops the command before any work, naming the method."""
-    from goodsad_studio.methods.params import validate_params
     from goodsad_studio.methods.registry import get_method
+    from goodsad_studio.params import validate_params
 
     params = {}
     for item in values:

@@ -11,8 +11,9 @@ import cv2
 import numpy as np
 
 from goodsad_studio.engine.jobs import MethodSpec
-from goodsad_studio.methods.base import AnomalyMethod, Cancelled, MethodInfo, Prediction
-from goodsad_studio.methods.params import ParamSpec
+from goodsad_studio.errors import Cancelled
+from goodsad_studio.methods.base import AnomalyMethod, MethodInfo, Prediction
+from goodsad_studio.params import ParamSpec
 
 CATEGORY = "drink_can"
 SLOW = MethodSpec("patchcore", {"coreset_ratio": 0.5, "coreset_dim": 2048})  # a long coreset after the features

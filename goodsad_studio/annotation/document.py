@@ -21,10 +21,10 @@ from shapely.geometry.base import BaseGeometry, BaseMultipartGeometry
 
 from goodsad_studio.annotation import shapes as ops
 from goodsad_studio.annotation.brush import segment_footprint
-from goodsad_studio.annotation.geometry import rasterize_region
 from goodsad_studio.annotation.history import EditHistory, Patch, Step
 from goodsad_studio.annotation.view import Box, ShapeView, pixel_box, raster_in, union_box
 from goodsad_studio.errors import MaskError
+from goodsad_studio.geometry import rasterize_region
 
 Point = tuple[float, float]
 

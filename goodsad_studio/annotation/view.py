@@ -21,7 +21,7 @@ import numpy as np
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
-from goodsad_studio.annotation.geometry import rasterize_region, trace_polygons
+from goodsad_studio.geometry import rasterize_region, trace_polygons
 
 Box = tuple[int, int, int, int]  # (y0, x0, y1, x1), half-open, pixels
 

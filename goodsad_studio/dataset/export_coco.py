@@ -9,7 +9,7 @@
   pycocotools (``mask.encode`` of the Fortran-ordered uint8 region), which is exact; ``area`` and ``bbox`` come
   from pycocotools too; ``iscrowd`` is 0 (these are real instances, which evaluation must not ignore).
 * With ``polygons=True`` each annotation also gets ``polygons`` (COCO-style flat ``[x1, y1, x2, y2, ...]`` outer
-  rings from :func:`goodsad_studio.annotation.geometry.trace`, in image coordinates where the image spans
+  rings from :func:`goodsad_studio.geometry.trace`, in image coordinates where the image spans
   ``[0, W] x [0, H]``) and ``polygon_has_holes``. COCO polygons cannot hold holes, so a region with a hole is only
   approximated by its polygons; the RLE stays the exact segmentation. ``info.notes`` says so in the file.
 """
@@ -30,13 +30,13 @@ import shapely
 from pycocotools import mask as mask_utils
 
 from goodsad_studio import __version__
-from goodsad_studio.annotation.geometry import trace
 from goodsad_studio.dataset.imageio import probe_image, read_mask
 from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
 from goodsad_studio.dataset.names import GOOD
 from goodsad_studio.dataset.selection import ALL, Selection
 from goodsad_studio.errors import DatasetError
 from goodsad_studio.fsutil import atomic_write_text
+from goodsad_studio.geometry import trace
 
 CONNECTIVITY = 8
 POLYGON_NOTE = (

@@ -10,7 +10,7 @@ dataset's naming, keeping a copy of any mask it replaces in the dataset's trash.
 Matching: an image entry's ``file_name`` is looked up as a path relative to the dataset root; failing that, by its
 trailing path parts when they name exactly one image (``test/scratch/000.png``, or a basename unique in the dataset).
 All annotations of one image are united into its mask. Polygons are rasterised with
-:func:`goodsad_studio.annotation.geometry.rasterize` (a pixel is inside when its centre is); polygons reaching
+:func:`goodsad_studio.geometry.rasterize` (a pixel is inside when its centre is); polygons reaching
 outside the image are clipped, self-intersecting ones repaired with ``shapely.make_valid``, and both are reported.
 """
 
@@ -26,7 +26,6 @@ from shapely.geometry import Polygon
 
 from goodsad_studio.dataset.imageio import probe_image
 from goodsad_studio.dataset.import_common import (
-    AnnotationFileError,
     ImageMatcher,
     ImportReport,
     Part,
@@ -41,6 +40,7 @@ from goodsad_studio.dataset.import_common import (
     unmatched_error,
 )
 from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
+from goodsad_studio.errors import AnnotationFileError
 
 __all__ = ["AnnotationFileError", "ImportReport", "import_coco", "plan_coco_import", "apply_plan"]
 

@@ -23,18 +23,13 @@ from pycocotools import mask as mask_utils
 from shapely.geometry import GeometryCollection, box
 from shapely.geometry.base import BaseGeometry
 
-from goodsad_studio.annotation.geometry import rasterize
 from goodsad_studio.dataset.edits import backup_to_trash, new_trash_stamp
 from goodsad_studio.dataset.imageio import ImageInfo, probe_image, read_mask, write_mask
 from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
 from goodsad_studio.dataset.names import GOOD
-from goodsad_studio.errors import MaskError, ReadOnlyError, StudioError
+from goodsad_studio.errors import AnnotationFileError, MaskError, ReadOnlyError
 from goodsad_studio.fsutil import is_writable_dir
-
-
-class AnnotationFileError(StudioError):
-    """An annotation file (COCO or labelme JSON) that cannot be imported: unreadable, malformed, or for other
-    images."""
+from goodsad_studio.geometry import rasterize
 
 
 def decode_rle(rle: dict[str, Any]) -> np.ndarray:

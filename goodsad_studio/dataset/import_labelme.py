@@ -7,7 +7,7 @@ polygon of 512 sides, which is within 0.02 px of the circle up to a radius of 10
 
 Coordinates are read as labelme's canvas draws them: continuous image coordinates where the image spans
 ``[0, W] x [0, H]``; a pixel belongs to a shape when its centre does
-(:func:`goodsad_studio.annotation.geometry.rasterize`). labelme's own PIL-based export can differ from this by a
+(:func:`goodsad_studio.geometry.rasterize`). labelme's own PIL-based export can differ from this by a
 pixel along the border of a shape.
 
 The image of a file is found from its ``imagePath`` (relative to the JSON file, as labelme writes it), else by
@@ -27,7 +27,6 @@ from shapely.geometry import Point, Polygon, box
 
 from goodsad_studio.dataset.imageio import probe_image
 from goodsad_studio.dataset.import_common import (
-    AnnotationFileError,
     ImageMatcher,
     ImportReport,
     Part,
@@ -42,6 +41,7 @@ from goodsad_studio.dataset.import_common import (
 )
 from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
 from goodsad_studio.dataset.names import IMAGE_SUFFIXES
+from goodsad_studio.errors import AnnotationFileError
 
 CIRCLE_QUAD_SEGMENTS = 128
 NO_AREA_TYPES = frozenset({"line", "linestrip", "point", "points"})

@@ -38,25 +38,13 @@ from typing import Any, Literal, cast
 from goodsad_studio import errors
 from goodsad_studio.engine.job_requests import JobRequest, run_job
 from goodsad_studio.engine.jobs import ProgressFn
-from goodsad_studio.errors import StudioError
+from goodsad_studio.errors import StudioError, WorkerError, WorkerStopped
 
 WorkerRequest = JobRequest | Literal["about"]
 """What the studio sends the worker: a job, or ``"about"`` to ask for its :class:`WorkerInfo`."""
 
 POLL_SECONDS = 0.05  # how often a waiting job looks at its cancel event
 STOP_SECONDS = 1.0  # how long stop() lets an idle child leave on its own before terminating it
-
-
-class WorkerStopped(StudioError):
-    """The worker process ended while running a job (killed, crashed, or stopped by the studio)."""
-
-
-class WorkerError(StudioError):
-    """An unexpected error inside the worker process; ``details`` holds its traceback."""
-
-    def __init__(self, message: str, details: str = "") -> None:
-        super().__init__(message)
-        self.details = details
 
 
 @dataclass(frozen=True)
@@ -144,7 +132,7 @@ def _send(replies: Connection, reply: tuple[str, int, object]) -> None:
 
 def _describe(exc: BaseException) -> tuple[str, str, str | None, str]:
     """``(kind, message, path, traceback)`` of an exception, in plain strings the studio rebuilds it from."""
-    from goodsad_studio.methods.base import Cancelled
+    from goodsad_studio.errors import Cancelled
 
     if isinstance(exc, Cancelled):
         return "cancelled", str(exc), None, ""
@@ -154,7 +142,7 @@ def _describe(exc: BaseException) -> tuple[str, str, str | None, str]:
 
 
 def _rebuild(kind: str, message: str, path: str | None, details: str) -> BaseException:
-    from goodsad_studio.methods.base import Cancelled
+    from goodsad_studio.errors import Cancelled
 
     if kind == "cancelled":
         return Cancelled(message)
@@ -239,7 +227,7 @@ class EngineProcess:
 
     def _call(self, request: WorkerRequest, progress: ProgressFn | None, cancel: threading.Event | None) -> Any:
         if cancel is not None and cancel.is_set():  # cancelled while queued: no worker needs to start for it
-            from goodsad_studio.methods.base import Cancelled
+            from goodsad_studio.errors import Cancelled
 
             raise Cancelled("cancelled before it started")
         with self._job_lock:

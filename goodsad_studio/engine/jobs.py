@@ -81,7 +81,7 @@ class FittedModel:
 
 def check_cancel(cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
-        from goodsad_studio.methods.base import Cancelled
+        from goodsad_studio.errors import Cancelled
 
         raise Cancelled("cancelled by the user")
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from goodsad_studio.errors import StudioError
-from goodsad_studio.methods.params import ParamSpec
+from goodsad_studio.params import ParamSpec
 
 
 @dataclass(frozen=True)

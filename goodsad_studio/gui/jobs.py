@@ -91,7 +91,7 @@ class Job(QObject):
             self.result = self.work(progress=self._reported.emit, cancel=self.cancel_event)
             outcome = DONE
         except BaseException as exc:  # noqa: BLE001 - shown to the user, never lost
-            from goodsad_studio.methods.base import Cancelled
+            from goodsad_studio.errors import Cancelled
 
             self.error = exc
             outcome = CANCELLED if isinstance(exc, Cancelled) or self.cancel_event.is_set() else FAILED

@@ -11,7 +11,8 @@ from typing import Any, cast
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLineEdit, QSpinBox, QWidget
 
-from goodsad_studio.methods.params import ParamError, ParamSpec, validate_params
+from goodsad_studio.errors import ParamError
+from goodsad_studio.params import ParamSpec, validate_params
 
 INT_LIMIT = 2_000_000_000
 

@@ -7,24 +7,10 @@ weights come from, ``preprocess.py`` for the shared image pre-processing.
 
 from pathlib import Path
 
-from goodsad_studio.methods.base import (
-    AnomalyMethod,
-    Cancelled,
-    MethodInfo,
-    NotFittedError,
-    Prediction,
-    ProgressFn,
-    read_config,
-)
-from goodsad_studio.methods.params import ParamError, ParamSpec, validate_params
-from goodsad_studio.methods.registry import (
-    UnknownMethodError,
-    available_methods,
-    create_method,
-    get_method,
-    register_method,
-)
-from goodsad_studio.methods.serialization import ModelFileError
+from goodsad_studio.errors import Cancelled, ModelFileError, NotFittedError, ParamError, UnknownMethodError
+from goodsad_studio.methods.base import AnomalyMethod, MethodInfo, Prediction, ProgressFn, read_config
+from goodsad_studio.methods.params import ParamSpec, validate_params
+from goodsad_studio.methods.registry import available_methods, create_method, get_method, register_method
 
 __all__ = [
     "AnomalyMethod",

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from goodsad_studio.errors import Cancelled, ModelFileError, ParamError
 from goodsad_studio.methods.backbones import (
     BackboneSpec,
     FeatureExtractor,
@@ -18,10 +19,8 @@ from goodsad_studio.methods.backbones import (
     resolve_backbone_name,
     shared_extractor,
 )
-from goodsad_studio.methods.base import AnomalyMethod, Cancelled, MethodInfo, ProgressFn
-from goodsad_studio.methods.params import ParamError
+from goodsad_studio.methods.base import AnomalyMethod, MethodInfo, ProgressFn
 from goodsad_studio.methods.preprocess import Preprocess
-from goodsad_studio.methods.serialization import ModelFileError
 
 
 def resolve_device(request: str) -> torch.device:

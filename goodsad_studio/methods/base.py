@@ -23,10 +23,10 @@ from typing import Any, ClassVar, TypeVar, cast
 
 import numpy as np
 
-from goodsad_studio.errors import StudioError
+from goodsad_studio.errors import ModelFileError, NotFittedError, StudioError
 from goodsad_studio.fsutil import atomic_write_text
 from goodsad_studio.methods.params import ParamSpec, validate_params
-from goodsad_studio.methods.serialization import ModelFileError, read_safetensors, write_safetensors
+from goodsad_studio.methods.serialization import read_safetensors, write_safetensors
 
 FORMAT_NAME = "goodsad-studio-method"
 FORMAT_VERSION = 1
@@ -37,14 +37,6 @@ ProgressFn = Callable[[int, int], None]
 """``progress(done, total)``; ``total`` is 0 when the number of images is not known in advance."""
 
 M = TypeVar("M", bound="AnomalyMethod")
-
-
-class Cancelled(StudioError):
-    """Raised by :meth:`AnomalyMethod.fit` when its ``cancel`` event is set; the model is left as it was."""
-
-
-class NotFittedError(StudioError):
-    """``predict`` or ``save`` called on a method that has not been fitted (or loaded)."""
 
 
 @dataclass(frozen=True)

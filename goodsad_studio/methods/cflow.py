@@ -144,7 +144,7 @@ class Cflow(TrainedMethod[CflowModel]):
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         if self.hparams["condition_dim"] % 4:
-            from goodsad_studio.methods.params import ParamError
+            from goodsad_studio.errors import ParamError
 
             raise ParamError(f"parameter 'condition_dim' must be a multiple of 4, got {self.hparams['condition_dim']}")
         self._encodings: dict[tuple[int, int], torch.Tensor] = {}

@@ -28,8 +28,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from goodsad_studio.errors import ModelFileError
 from goodsad_studio.fsutil import atomic_write_text
-from goodsad_studio.methods.serialization import ModelFileError, read_safetensors, write_safetensors
+from goodsad_studio.methods.serialization import read_safetensors, write_safetensors
 
 CHECKPOINT_FORMAT = "goodsad-studio-checkpoint"
 CHECKPOINT_VERSION = 1

@@ -33,11 +33,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from goodsad_studio.errors import SyntheticAnomalyError
 from goodsad_studio.methods.backbones import build_network, get_backbone
 from goodsad_studio.methods.params import ParamSpec
 from goodsad_studio.methods.registry import register_method
 from goodsad_studio.methods.synthetic import cutpaste, cutpaste_scar
-from goodsad_studio.methods.synthetic.common import SyntheticAnomalyError
 from goodsad_studio.methods.training import TrainedMethod, TrainState, set_learning_rate, training_params
 
 

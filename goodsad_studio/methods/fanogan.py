@@ -31,7 +31,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from goodsad_studio.methods.params import ParamError, ParamSpec
+from goodsad_studio.errors import ParamError
+from goodsad_studio.methods.params import ParamSpec
 from goodsad_studio.methods.registry import register_method
 from goodsad_studio.methods.training import TrainedMethod, TrainState, training_params
 

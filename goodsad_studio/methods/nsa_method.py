@@ -30,10 +30,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from goodsad_studio.errors import SyntheticAnomalyError
 from goodsad_studio.methods.params import ParamSpec
 from goodsad_studio.methods.registry import register_method
 from goodsad_studio.methods.synthetic import nsa_logistic_label, nsa_patch_blend
-from goodsad_studio.methods.synthetic.common import SyntheticAnomalyError
 from goodsad_studio.methods.training import TrainedMethod, TrainState, set_learning_rate, training_params
 
 

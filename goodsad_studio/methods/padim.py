@@ -23,12 +23,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from goodsad_studio.errors import ModelFileError, NotFittedError, ParamError
 from goodsad_studio.methods.backbone_method import BackboneMethod, check_cancel
-from goodsad_studio.methods.base import NotFittedError, Prediction, ProgressFn
-from goodsad_studio.methods.params import ParamError, ParamSpec
+from goodsad_studio.methods.base import Prediction, ProgressFn
+from goodsad_studio.methods.params import ParamSpec
 from goodsad_studio.methods.preprocess import PREPROCESS_PARAMS
 from goodsad_studio.methods.registry import register_method
-from goodsad_studio.methods.serialization import ModelFileError
 
 _FLOAT64_LIMIT = 1 << 30  # accumulate in float64 while the co-moment array stays under 1 GiB
 

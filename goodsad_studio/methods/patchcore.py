@@ -28,14 +28,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from goodsad_studio.errors import ModelFileError, NotFittedError, ParamError
 from goodsad_studio.methods.backbone_method import BackboneMethod, check_cancel
-from goodsad_studio.methods.base import NotFittedError, Prediction, ProgressFn
+from goodsad_studio.methods.base import Prediction, ProgressFn
 from goodsad_studio.methods.coreset import greedy_coreset, random_projection
 from goodsad_studio.methods.knn import INDEX_KINDS, PatchIndex
-from goodsad_studio.methods.params import ParamError, ParamSpec
+from goodsad_studio.methods.params import ParamSpec
 from goodsad_studio.methods.preprocess import PREPROCESS_PARAMS
 from goodsad_studio.methods.registry import register_method
-from goodsad_studio.methods.serialization import ModelFileError
 
 
 def locally_aware_patches(features: dict[str, torch.Tensor], pretrain_dim: int, target_dim: int) -> torch.Tensor:

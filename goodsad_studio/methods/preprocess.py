@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from goodsad_studio.errors import StudioError
+from goodsad_studio.errors import ImageInputError
 from goodsad_studio.methods.params import ParamSpec
 
 RESIZE = "resize"
@@ -49,10 +49,6 @@ PREPROCESS_PARAMS = [
         "resize_crop: resize to size*256/224 and keep the centre (reference protocol; borders unseen)",
     ),
 ]
-
-
-class ImageInputError(StudioError, ValueError):
-    """An image array that is not uint8 RGB ``HxWx3`` (or grayscale ``HxW``)."""
 
 
 def as_rgb_uint8(image: np.ndarray, index: int | None = None) -> np.ndarray:

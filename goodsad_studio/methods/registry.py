@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any, TypeVar
 
-from goodsad_studio.errors import StudioError
+from goodsad_studio.errors import UnknownMethodError
 from goodsad_studio.methods.base import AnomalyMethod
 
 _BUILTIN_MODULES: dict[str, str] = {
@@ -27,13 +27,6 @@ _BUILTIN_MODULES: dict[str, str] = {
 _REGISTRY: dict[str, type[AnomalyMethod]] = {}
 
 C = TypeVar("C", bound=type[AnomalyMethod])
-
-
-class UnknownMethodError(StudioError, KeyError):
-    """A method name that is not registered."""
-
-    def __str__(self) -> str:  # KeyError would otherwise quote the message
-        return self.args[0] if self.args else ""
 
 
 def register_method(cls: C) -> C:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from goodsad_studio.errors import StudioError
+from goodsad_studio.errors import ModelFileError
 from goodsad_studio.fsutil import atomic_writer
 
 _DTYPES = {
@@ -29,10 +29,6 @@ _DTYPES = {
     np.dtype(np.bool_): "BOOL",
 }
 _CHUNK = 64 << 20
-
-
-class ModelFileError(StudioError):
-    """A saved model folder or file that cannot be read: missing, corrupt, or from an unknown/newer format."""
 
 
 def write_safetensors(path: str | Path, arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> None:

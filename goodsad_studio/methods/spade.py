@@ -27,12 +27,12 @@ import torch
 import torch.nn.functional as F
 
 import goodsad_studio.methods.knn  # noqa: F401  (sets faiss' BLAS threshold)
+from goodsad_studio.errors import ModelFileError, NotFittedError
 from goodsad_studio.methods.backbone_method import BackboneMethod, check_cancel
-from goodsad_studio.methods.base import NotFittedError, Prediction, ProgressFn
+from goodsad_studio.methods.base import Prediction, ProgressFn
 from goodsad_studio.methods.params import ParamSpec
 from goodsad_studio.methods.preprocess import PREPROCESS_PARAMS
 from goodsad_studio.methods.registry import register_method
-from goodsad_studio.methods.serialization import ModelFileError
 
 
 @register_method

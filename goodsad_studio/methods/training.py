@@ -57,8 +57,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from goodsad_studio.errors import Cancelled, ModelFileError, NotFittedError, ParamError
 from goodsad_studio.methods.backbone_method import BackboneMethod, check_cancel, resolve_device
-from goodsad_studio.methods.base import AnomalyMethod, Cancelled, MethodInfo, NotFittedError, Prediction, ProgressFn
+from goodsad_studio.methods.base import AnomalyMethod, MethodInfo, Prediction, ProgressFn
 from goodsad_studio.methods.checkpoint import (
     Checkpoint,
     join_tensors,
@@ -66,9 +67,8 @@ from goodsad_studio.methods.checkpoint import (
     split_tensors,
     write_checkpoint,
 )
-from goodsad_studio.methods.params import ParamError, ParamSpec
+from goodsad_studio.methods.params import ParamSpec
 from goodsad_studio.methods.preprocess import PREPROCESS_PARAMS, RESIZE_CROP, Preprocess, as_rgb_uint8
-from goodsad_studio.methods.serialization import ModelFileError
 
 log = logging.getLogger(__name__)
 

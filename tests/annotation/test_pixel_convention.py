@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import GeometryCollection, LineString, MultiPolygon, Polygon, box
 
-from goodsad_studio.annotation.geometry import rasterize, rasterize_region
+from goodsad_studio.geometry import rasterize, rasterize_region
 
 
 def test_triangle_keeps_centres_inside_and_drops_those_on_its_right_edge():

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from goodsad_studio.annotation.geometry import rasterize, trace, trace_polygons
+from goodsad_studio.geometry import rasterize, trace, trace_polygons
 
 
 def assert_round_trip(mask: np.ndarray) -> None:

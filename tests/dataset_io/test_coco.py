@@ -12,13 +12,13 @@ from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 from shapely.geometry import GeometryCollection, Polygon
 
-from goodsad_studio.annotation.geometry import rasterize
 from goodsad_studio.dataset.export_coco import encode_region, export_coco, mask_regions
 from goodsad_studio.dataset.imageio import read_mask, write_mask
 from goodsad_studio.dataset.import_coco import AnnotationFileError, import_coco
 from goodsad_studio.dataset.index import scan_dataset
 from goodsad_studio.dataset.selection import Selection
 from goodsad_studio.errors import DatasetError
+from goodsad_studio.geometry import rasterize
 
 # pycocotools 2.0.x calls numpy's __array__ in a way numpy 2 deprecates; not ours to fix
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from shapely.geometry import Polygon
 
-from goodsad_studio.annotation.geometry import rasterize
 from goodsad_studio.dataset.imageio import read_mask
 from goodsad_studio.dataset.import_labelme import AnnotationFileError, import_labelme
 from goodsad_studio.dataset.index import scan_dataset
+from goodsad_studio.geometry import rasterize
 
 
 def _write(path, shapes, image_path="../goods/drink_can/test/dent/001003.png", width=28, height=20):

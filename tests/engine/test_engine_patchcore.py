@@ -141,7 +141,7 @@ def test_a_cancelled_training_resumes_from_its_checkpoint(demo_root):
     """Trained methods checkpoint beside their model; the next fit resumes and the checkpoints go once saved."""
     import threading
 
-    from goodsad_studio.methods.base import Cancelled
+    from goodsad_studio.errors import Cancelled
 
     workspace = Workspace(scan_dataset(demo_root))
     spec = MethodSpec("rd4ad", {"image_size": "64", "epochs": "4", "batch_size": "4"}, device="cpu")

@@ -16,12 +16,11 @@ from engine_helpers import CATEGORY, SLOW, small_demo
 from goodsad_studio.dataset.index import scan_dataset
 from goodsad_studio.engine.evaluations import load_outcomes
 from goodsad_studio.engine.inspect import cached_results, result_set_for
-from goodsad_studio.engine.job_process import EngineProcess, WorkerStopped, worker_threads
+from goodsad_studio.engine.job_process import EngineProcess, worker_threads
 from goodsad_studio.engine.job_requests import FittedSummary, JobRequest, runs_in_worker
 from goodsad_studio.engine.jobs import MethodSpec, Workspace
-from goodsad_studio.errors import StudioError
+from goodsad_studio.errors import Cancelled, StudioError, WorkerStopped
 from goodsad_studio.methods import registry
-from goodsad_studio.methods.base import Cancelled
 
 
 @pytest.fixture(scope="module")

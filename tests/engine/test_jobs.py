@@ -15,8 +15,8 @@ from goodsad_studio.dataset.imageio import write_image, write_mask
 from goodsad_studio.dataset.index import scan_dataset
 from goodsad_studio.engine.evaluate import evaluate_dataset
 from goodsad_studio.engine.jobs import MethodSpec, Workspace
+from goodsad_studio.errors import Cancelled
 from goodsad_studio.methods import registry
-from goodsad_studio.methods.base import Cancelled
 
 
 def _dataset(root: Path, goods=("001", "002")) -> Path:

@@ -9,12 +9,12 @@ import math
 
 import numpy as np
 import pytest
+from stall import StallMeter
 
 from goodsad_studio.dataset.imageio import read_mask
 from goodsad_studio.engine.inspect import propose_mask
 from goodsad_studio.engine.jobs import MethodSpec
 from goodsad_studio.gui.jobs import CANCELLED, DONE
-from goodsad_studio.gui.stall import StallMeter
 from goodsad_studio.metrics.per_image import per_image_metrics
 from goodsad_studio.metrics.report import format_value
 from gui.helpers import JOB_WAIT_MS, UI_WAIT_MS

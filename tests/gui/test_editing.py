@@ -57,7 +57,7 @@ def test_drawn_polygon_is_saved_to_the_pixel(qtbot, window, goods_root):
 def polygon_pixels(*vertices):
     from shapely.geometry import Polygon
 
-    from goodsad_studio.annotation.geometry import rasterize
+    from goodsad_studio.geometry import rasterize
 
     return rasterize(Polygon(vertices), (30, 40))
 

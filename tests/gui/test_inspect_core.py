@@ -16,7 +16,8 @@ from goodsad_studio.engine.inspect import (
     threshold_contours,
     triage,
 )
-from goodsad_studio.methods.params import ParamError, ParamSpec
+from goodsad_studio.errors import ParamError
+from goodsad_studio.params import ParamSpec
 
 
 def _result(values, score=1.0, native=None):

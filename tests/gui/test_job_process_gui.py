@@ -12,16 +12,16 @@ import signal
 import numpy as np
 import pytest
 from engine_helpers import CATEGORY, SLOW, MeanImageDistance, small_demo
+from stall import StallMeter
 
 from goodsad_studio.dataset.index import scan_dataset
 from goodsad_studio.engine.job_process import EngineProcess
 from goodsad_studio.engine.jobs import MethodSpec
+from goodsad_studio.errors import Cancelled
 from goodsad_studio.gui.analysis import Analysis
 from goodsad_studio.gui.job_list import JobList
 from goodsad_studio.gui.jobs import CANCELLED, DONE, FAILED
-from goodsad_studio.gui.stall import StallMeter
 from goodsad_studio.methods import registry
-from goodsad_studio.methods.base import Cancelled
 from gui.helpers import JOB_WAIT_MS, UI_WAIT_MS
 
 

@@ -9,6 +9,7 @@ import threading
 import numpy as np
 import pytest
 
+from goodsad_studio.errors import ImageInputError
 from goodsad_studio.methods import (
     AnomalyMethod,
     Cancelled,
@@ -21,7 +22,6 @@ from goodsad_studio.methods import (
     get_method,
     load_method,
 )
-from goodsad_studio.methods.preprocess import ImageInputError
 
 from .helpers import FAST
 

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
-from goodsad_studio.methods.params import ParamError, ParamSpec, validate_params
-from goodsad_studio.methods.preprocess import ImageInputError, Preprocess, as_rgb_uint8
-from goodsad_studio.methods.serialization import ModelFileError, read_safetensors, write_safetensors
+from goodsad_studio.errors import ImageInputError, ModelFileError, ParamError
+from goodsad_studio.methods.params import ParamSpec, validate_params
+from goodsad_studio.methods.preprocess import Preprocess, as_rgb_uint8
+from goodsad_studio.methods.serialization import read_safetensors, write_safetensors
 
 
 def test_default_resize_keeps_the_whole_image_and_normalises():

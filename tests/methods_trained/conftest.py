@@ -76,7 +76,8 @@ def check_contract(make, tmp_path: Path, images: list[np.ndarray], steps: int) -
     input's resolution (a non-square one too), a cancel midway keeps the previous model and leaves a complete
     checkpoint, and resuming from it gives the same weights as an uninterrupted run.
     """
-    from goodsad_studio.methods.base import AnomalyMethod, Cancelled
+    from goodsad_studio.errors import Cancelled
+    from goodsad_studio.methods.base import AnomalyMethod
 
     n = len(images)
     straight = make(max_steps=steps)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from goodsad_studio.errors import ParamError
 from goodsad_studio.methods.fanogan import FAnoGan, FAnoGanModel
-from goodsad_studio.methods.params import ParamError
 from goodsad_studio.methods.registry import create_method
 
 from .conftest import textured_images, with_defect

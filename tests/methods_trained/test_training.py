@@ -10,7 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from goodsad_studio.methods.base import AnomalyMethod, Cancelled
+from goodsad_studio.errors import Cancelled
+from goodsad_studio.methods.base import AnomalyMethod
 from goodsad_studio.methods.checkpoint import (
     POINTER_FILE,
     Checkpoint,

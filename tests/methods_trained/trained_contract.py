@@ -8,7 +8,8 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from goodsad_studio.methods.base import AnomalyMethod, Cancelled
+from goodsad_studio.errors import Cancelled
+from goodsad_studio.methods.base import AnomalyMethod
 from goodsad_studio.methods.checkpoint import read_latest_checkpoint
 
 from .conftest import CancelAt, assert_same_state, no_temp_files, state_of, textured_images

@@ -6,7 +6,8 @@ marks exactly the pixels that changed (every pixel outside the mask equals the i
 gives the same output, so training with a seed is reproducible. Nothing here imports torch.
 """
 
-from goodsad_studio.methods.synthetic.common import SyntheticAnomalyError, changed_pixels
+from goodsad_studio.errors import SyntheticAnomalyError
+from goodsad_studio.methods.synthetic.common import changed_pixels
 from goodsad_studio.methods.synthetic.cutpaste import cutpaste, cutpaste_scar
 from goodsad_studio.methods.synthetic.nsa import nsa_logistic_label, nsa_patch_blend
 from goodsad_studio.methods.synthetic.perlin import draem_anomaly, perlin_mask, perlin_noise

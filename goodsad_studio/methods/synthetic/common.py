@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from goodsad_studio.errors import StudioError
+from goodsad_studio.errors import SyntheticAnomalyError
 
 MAX_TRIES = 20
 """A generator retries with fresh random draws this many times when a draw changes no pixel (e.g. a patch pasted
 onto an identical, uniform area) before giving up."""
-
-
-class SyntheticAnomalyError(StudioError, ValueError):
-    """An image a generator cannot work on (wrong dtype/shape, too small), or no pixel could be changed."""
 
 
 def check_image(image: np.ndarray, what: str, min_side: int = 8) -> np.ndarray:

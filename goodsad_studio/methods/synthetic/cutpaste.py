@@ -17,7 +17,8 @@ import math
 import cv2
 import numpy as np
 
-from goodsad_studio.methods.synthetic.common import MAX_TRIES, SyntheticAnomalyError, check_image, restrict_to_changes
+from goodsad_studio.errors import SyntheticAnomalyError
+from goodsad_studio.methods.synthetic.common import MAX_TRIES, check_image, restrict_to_changes
 
 AREA_RATIO = (0.02, 0.15)
 ASPECT_RATIO = 0.3

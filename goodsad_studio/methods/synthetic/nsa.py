@@ -24,7 +24,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from goodsad_studio.methods.synthetic.common import MAX_TRIES, SyntheticAnomalyError, check_image, restrict_to_changes
+from goodsad_studio.errors import SyntheticAnomalyError
+from goodsad_studio.methods.synthetic.common import MAX_TRIES, check_image, restrict_to_changes
 
 HALF_WIDTH_BOUNDS = (0.03, 0.4)
 GAMMA_PARAMS = (2.0, 0.05, 0.03)  # shape, scale, loc

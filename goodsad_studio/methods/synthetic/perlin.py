@@ -16,7 +16,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from goodsad_studio.methods.synthetic.common import MAX_TRIES, SyntheticAnomalyError, check_image, restrict_to_changes
+from goodsad_studio.errors import SyntheticAnomalyError
+from goodsad_studio.methods.synthetic.common import MAX_TRIES, check_image, restrict_to_changes
 from goodsad_studio.methods.synthetic.textures import augment_texture, procedural_texture
 
 PERLIN_SCALE_EXP = (0, 6)
