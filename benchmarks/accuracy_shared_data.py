@@ -27,6 +27,7 @@ METHODS = {
     "patchcore10": ("patchcore", {"coreset_ratio": 0.1}),
     "padim": ("padim", {}),
     "spade": ("spade", {}),
+    "gde": ("gde", {}),  # the worked example of methods/README.md: an image-level baseline
 }
 # (image AUROC, pixel AUROC, AUPRO) of other implementations, mobilenet_v2, pixel metrics at 224x224
 REFERENCE = {

@@ -24,7 +24,7 @@ import json
 
 from accuracy_common import add_common_arguments, each_dataset, fit_and_score, set_threads
 
-from goodsad_studio.methods import create_method, get_method
+from goodsad_studio.methods import create_method, resolve
 
 # label -> (method, params): short CPU schedules; the papers' schedules are the methods' defaults
 METHODS = {
@@ -50,7 +50,7 @@ def parse_method(label: str) -> tuple[str, dict]:
     if label in METHODS:
         return METHODS[label]
     name, *pairs = label.split(":")
-    spec = {p.name: p for p in get_method(name).params}
+    spec = {p.name: p for p in resolve(name).params}
     params = {}
     for pair in pairs:
         key, _, value = pair.partition("=")
@@ -62,7 +62,7 @@ def parse_method(label: str) -> tuple[str, dict]:
 
 def evaluate(name: str, params: dict, train, test, test_images, masks) -> dict:
     # methods trained from scratch (no backbone roles) take no backbone argument
-    backbone = {"backbone": "mobilenet_v2"} if get_method(name).roles else {}
+    backbone = {"backbone": "mobilenet_v2"} if resolve(name).roles else {}
     method = create_method(name, **backbone, **params)
     row = fit_and_score(method, train, test, test_images, masks)
     history = getattr(method, "loss_history", [])

@@ -76,17 +76,20 @@ def main() -> int:
     rows = []
     runs = [("in a thread (before)", False), ("worker process, first job", True)]
     runs += [("in a thread (before)", False), ("worker process, reused", True)] * (args.repeat - 1)
+    from goodsad_studio.engine.client import EngineClient
+    from goodsad_studio.engine.transports.inline import InlineTransport
+
+    worker = analysis.client
+    in_thread = EngineClient(InlineTransport())  # the baseline: the job in a thread of the studio's process
     for name, in_child in runs:
         for folder in ("models", "cache"):  # a full fit and predict every time
             shutil.rmtree(analysis.workspace.state_dir / folder, ignore_errors=True)
-        analysis.child_jobs = in_child
+        analysis.client = worker if in_child else in_thread
         stages: list[tuple[float, str]] = []
         meter.start()
         started = time.perf_counter()
         job = ui.run("predict", ui.methods.spec(), "category")
-        job.progressed.connect(
-            lambda p, s=stages, t=started: s.append((time.perf_counter() - t, f"{p.stage} {p.done}/{p.total}"))
-        )
+        job.progressed.connect(lambda p, s=stages, t=started: s.append((time.perf_counter() - t, str(p))))
         spin(lambda job=job: not job.running)
         seconds = time.perf_counter() - started
         spin(lambda: False, args.after)

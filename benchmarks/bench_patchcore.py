@@ -94,7 +94,7 @@ def one_fit(args: argparse.Namespace) -> None:
     params = json.loads(args.one_fit)
     images = synthetic_images(args.images)
     model = PatchCore(backbone=args.backbone, weights=args.weights, device="cpu", **params)
-    _ = model.extractor  # build the network before measuring
+    _ = model.inputs.taps  # build the network before measuring
     reset_peak_rss()
     before = rss_mb()
     started = time.perf_counter()
@@ -106,8 +106,8 @@ def one_fit(args: argparse.Namespace) -> None:
             {
                 "params": params,
                 "fit_s": seconds,
-                "bank": list(model.bank.shape),
-                "bank_mb": model.bank.nbytes / 2**20,
+                "bank": list(model.bank.rows.shape),
+                "bank_mb": model.bank.rows.nbytes / 2**20,
                 "rss_before_mb": before,
                 "peak_rss_mb": peak,
                 "images_mb": sum(i.nbytes for i in images) / 2**20,
@@ -158,6 +158,7 @@ def bench_fit(args: argparse.Namespace) -> None:
 def bench_predict(args: argparse.Namespace) -> None:
     import torch
 
+    from goodsad_studio.methods.components.nn_index import make_index
     from goodsad_studio.methods.patchcore import PatchCore
 
     set_threads(args.threads)
@@ -170,11 +171,11 @@ def bench_predict(args: argparse.Namespace) -> None:
     base = PatchCore(backbone=args.backbone, weights=args.weights, device="cpu", coreset_ratio=0.1)
     started = time.perf_counter()
     base.fit(train)
-    print(f"fit {time.perf_counter() - started:.1f} s, bank {base.bank.shape}")
-    extractor = base.extractor
+    print(f"fit {time.perf_counter() - started:.1f} s, bank {base.bank.rows.shape}")
+    extractor = base.inputs.taps
 
     def backbone_only(image: np.ndarray) -> None:
-        batch, _ = base.preprocess.batch([image])
+        batch, _ = base.inputs.preprocess.batch([image])
         extractor(torch.from_numpy(batch))
 
     def timed(fn, images) -> float:
@@ -193,7 +194,7 @@ def bench_predict(args: argparse.Namespace) -> None:
             else PatchCore(backbone=args.backbone, weights=args.weights, device="cpu", coreset_ratio=0.1, index=index)
         )
         if index != "flat":
-            model._index = model._make_index(base.bank)  # same bank, other index
+            model.bank, model.index = base.bank, make_index(index, base.bank)  # same bank, other index
         ms = timed(lambda image, model=model: model.predict([image]), test)
         again = timed(backbone_only, test)  # re-measure the baseline: the machine is shared
         print(

@@ -42,9 +42,12 @@ def _size(text: str | None):
         raise StudioError(f"--size takes N or WxH, got {text!r}") from None
 
 
-def _progress(done: int, total: int) -> None:
-    if sys.stderr.isatty():
-        print(f"\r{done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+def _monitor():
+    """Progress on stderr: tqdm's live bar on a terminal, plain lines in a log or a pipe."""
+    from goodsad_studio.engine.progress_meter import StageMeter
+    from goodsad_studio.progress import Monitor
+
+    return Monitor(StageMeter(sys.stderr))
 
 
 def add_dataset_commands(sub: argparse._SubParsersAction) -> None:
@@ -107,7 +110,7 @@ def cmd_export_mvtec(args: argparse.Namespace) -> int:
         _selection(args),
         size=_size(args.size),
         overwrite=args.overwrite,
-        progress=_progress,
+        monitor=_monitor(),
     )
     print(
         f"exported {result.image_count} images and {len(result.files) - result.image_count} masks to "
@@ -127,7 +130,7 @@ def cmd_export_coco(args: argparse.Namespace) -> int:
         _selection(args),
         polygons=args.polygons,
         overwrite=args.overwrite,
-        progress=_progress,
+        monitor=_monitor(),
     )
     print(f"wrote {result.path}: {result.image_count} images, {result.annotation_count} annotations")
     return 0

@@ -1,4 +1,5 @@
-"""The engine's subcommands: ``methods``, ``fit``, ``predict`` and ``evaluate`` (headless, progress from tqdm)."""
+"""The engine's subcommands: ``methods``, ``fit``, ``predict``, ``evaluate`` and ``export`` (headless, progress from
+tqdm). They hold an engine client over the inline transport: the same requests the studio sends its worker."""
 
 from __future__ import annotations
 
@@ -35,11 +36,22 @@ def _add_method_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _params(values: list[str], method: str) -> dict[str, str]:
+def _client():
+    from goodsad_studio.engine.client import EngineClient
+    from goodsad_studio.engine.transports.inline import InlineTransport
+
+    return EngineClient(InlineTransport())
+
+
+def _cards(client) -> dict:
+    return {card.name: card for card in client.methods().methods}
+
+
+def _params(values: list[str], method: str, client) -> dict[str, str]:
     """The ``--param`` values meant for ``method``: ``NAME=VALUE`` applies to every method of the command,
     ``METHOD.NAME=VALUE`` to that method only (e.g. ``patchcore.coreset_ratio=0.01`` beside PaDiM). Checked
     against the method's parameters now, so a typo stops the command before any work, naming the method."""
-    from goodsad_studio.methods.registry import get_method
+    from goodsad_studio.engine.contract import MethodSpec
     from goodsad_studio.params import validate_params
 
     params = {}
@@ -52,8 +64,10 @@ def _params(values: list[str], method: str) -> dict[str, str]:
         if dot and owner != method:
             continue
         params[bare if dot else name] = value
+    card = _cards(client).get(method)
+    specs = card.params if card is not None else client.describe(MethodSpec(method)).description.params
     try:
-        validate_params(get_method(method).params, params)
+        validate_params(specs, params)
     except StudioError as exc:
         raise StudioError(f"{method}: {exc} (`goodsad-studio methods {method}` lists them)") from None
     return params
@@ -108,40 +122,65 @@ def add_engine_commands(sub: argparse._SubParsersAction) -> None:
     _add_method_options(parser)
     parser.set_defaults(handler=cmd_evaluate)
 
+    from goodsad_studio.cli_dataset import _add_selection
+    from goodsad_studio.engine.contract import EXPORT_KINDS
 
-def _spec(method: str, args: argparse.Namespace):
-    from goodsad_studio.engine.jobs import MethodSpec
+    parser = sub.add_parser(
+        "export",
+        help="any export the studio offers: "
+        + "; ".join(f"{kind.value}: {info.label}" for kind, info in EXPORT_KINDS.items()),
+    )
+    parser.add_argument("kind", choices=[kind.value for kind in EXPORT_KINDS])
+    parser.add_argument("root", type=Path)
+    parser.add_argument("dest", type=Path, help="a folder, or for coco a .json file")
+    _add_selection(parser)
+    parser.add_argument("--size", help="mvtec: resize to N (square) or WxH; masks stay binary")
+    parser.add_argument("--polygons", action="store_true", help="coco: add polygon outlines beside the exact RLE")
+    parser.add_argument("--method", default="patchcore", help="heatmaps: whose cached results (default patchcore)")
+    parser.add_argument("--overwrite", action="store_true", help="allow a non-empty destination")
+    parser.set_defaults(handler=cmd_export)
 
-    return MethodSpec(method, _params(args.param, method), args.backbone, args.weights, args.device)
+
+def _spec(method: str, args: argparse.Namespace, client):
+    from goodsad_studio.engine.contract import MethodSpec
+
+    return MethodSpec(method, _params(args.param, method, client), args.backbone, args.weights, args.device)
 
 
-def _workspace(root: Path):
+def _dataset(root: Path):
+    """The dataset's index and its reference for requests (its state folder beside it, or in the data dir)."""
     from goodsad_studio.dataset.index import scan_dataset
-    from goodsad_studio.engine.jobs import Workspace
+    from goodsad_studio.engine.contract import DatasetRef
+    from goodsad_studio.paths import dataset_state_dir
 
-    return Workspace(scan_dataset(root))
+    index = scan_dataset(root)
+    return index, DatasetRef.of(index.root, dataset_state_dir(index.root))
 
 
 def cmd_methods(args: argparse.Namespace) -> int:
-    from goodsad_studio.methods.registry import available_methods, get_method
-
-    for name in args.names or available_methods():
-        cls = get_method(name)
-        print(f"{name}: {cls.description}")
-        for spec in cls.params:
+    cards = _cards(_client())
+    for name in args.names or list(cards):
+        card = cards.get(name)
+        if card is None:
+            raise StudioError(f"unknown method {name!r}; available: {', '.join(cards)}")
+        print(f"{name}: {card.description}")
+        for spec in card.params:
             default = "auto" if spec.default is None else spec.default
             print(f"    --param {spec.name}={default}  ({spec.describe()})" + (f"  {spec.help}" if spec.help else ""))
     return 0
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
-    workspace = _workspace(args.root)
-    spec = _spec(args.method, args)
+    from goodsad_studio.engine.contract import Fit
+
+    client = _client()
+    index, dataset = _dataset(args.root)
+    spec = _spec(args.method, args, client)
     bar = _progress()
-    for category in args.category or workspace.index.categories:
-        groups = [None] if args.scope == "category" else workspace.index.goods_ids(category)
+    for category in args.category or index.categories:
+        groups = [None] if args.scope == "category" else index.goods_ids(category)
         for group in groups:
-            model = workspace.fit(spec, category, goods_id=group, reuse=not args.refit, progress=bar)
+            model = client.fit(Fit(dataset, spec, category, goods_id=group, reuse=not args.refit), bar).model
             how = "reused the saved model" if model.reused else f"fitted in {model.fit_seconds:.1f} s"
             print(
                 f"{category}{'/' + group if group else ''}: {model.label}: {how} on {model.train_images} images "
@@ -151,14 +190,18 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from goodsad_studio.engine.export_maps import write_predictions
+    from goodsad_studio.engine.contract import Predict
+    from goodsad_studio.engine.inspect import cached_results, result_set_for
+    from goodsad_studio.engine.layout import StateLayout
+    from goodsad_studio.engine.worker.export_maps import write_predictions
 
-    workspace = _workspace(args.root)
-    spec = _spec(args.method, args)
-    bar = _progress()
-    model = workspace.fit(spec, args.category, progress=bar)
-    records = workspace.index.filter(category=args.category, split=args.split, goods_id=args.goods)
-    results = workspace.predict(model, records, progress=bar)
+    client = _client()
+    index, dataset = _dataset(args.root)
+    spec = _spec(args.method, args, client)
+    records = index.filter(category=args.category, split=args.split, goods_id=args.goods)
+    request = Predict(dataset, spec, args.category, tuple(record.key for record in records))
+    model = client.predict(request, _progress()).model
+    results = cached_results(result_set_for(model, StateLayout(Path(dataset.state_dir)).cache_dir), records)
     print(f"{model.label}: {len(results)} images of {args.category}/{args.split}")
     if args.out is not None:
         written = write_predictions(records, results, args.out)
@@ -170,24 +213,56 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from goodsad_studio.engine.evaluate import evaluate_dataset
-    from goodsad_studio.engine.evaluations import save_outcome
+    from goodsad_studio.engine.contract import Evaluate, Scope
     from goodsad_studio.engine.timings import write_timings
+    from goodsad_studio.metrics.report import write_report
 
-    workspace = _workspace(args.root)
-    specs = [_spec(name.strip(), args) for name in args.methods.split(",") if name.strip()]
-    outcomes = evaluate_dataset(
-        workspace,
-        specs,
-        categories=args.category,
-        protocol=args.protocol,
-        scope=args.scope,
-        out_dir=args.out,
-        progress=_progress(),
-    )
-    if args.scope == "category":  # the studio's Dataset metrics window shows these when the dataset is opened
-        for outcome in outcomes:
-            save_outcome(workspace.state_dir, outcome)
+    client = _client()
+    index, dataset = _dataset(args.root)
+    specs = [_spec(name.strip(), args, client) for name in args.methods.split(",") if name.strip()]
+    names = list(args.category) if args.category else index.categories
+    unknown = [name for name in names if name not in index.category_dirs]
+    if unknown:
+        raise StudioError(
+            f"unknown categories {', '.join(unknown)}; this dataset has {', '.join(index.categories)}", index.root
+        )
+    bar = _progress()
+    outcomes = [
+        client.evaluate(Evaluate(dataset, spec, category, args.protocol, Scope(args.scope)), bar).outcome
+        for spec in specs
+        for category in names
+    ]
+    write_report([row for outcome in outcomes for row in outcome.rows], args.out)
     print((args.out / "report.md").read_text())
     print(write_timings(outcomes, args.out))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from goodsad_studio.cli_dataset import _csv, _size
+    from goodsad_studio.engine.contract import Export, ExportKind, ExportOptions, SelectionSpec
+    from goodsad_studio.engine.inspect import saved_result_sets
+    from goodsad_studio.engine.layout import StateLayout
+
+    index, dataset = _dataset(args.root)
+    kind = ExportKind(args.kind)
+    results: tuple[tuple[str, str], ...] = ()
+    if kind == ExportKind.HEATMAPS:  # the newest results of the method in each category
+        sets = [s for s in saved_result_sets(StateLayout(Path(dataset.state_dir)).cache_dir) if s.goods_id is None]
+        newest: dict[str, str] = {}
+        for result_set in sets:
+            if result_set.method == args.method:
+                newest.setdefault(result_set.category, result_set.key)
+        results = tuple(newest.items())
+
+    def tuple_of(text: str | None) -> tuple[str, ...] | None:
+        names = _csv(text)
+        return tuple(names) if names else None
+
+    selection = SelectionSpec(
+        tuple_of(args.categories), tuple_of(args.goods), tuple_of(args.defects), tuple_of(args.splits)
+    )
+    options = ExportOptions(_size(args.size), args.polygons, args.overwrite, results)
+    exported = _client().export(Export(dataset, kind, str(args.dest), selection, options), _progress())
+    print(f"exported {exported.summary} to {exported.dest} ({exported.files} files)")
     return 0

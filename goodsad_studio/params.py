@@ -22,7 +22,7 @@ class ParamSpec:
     """One method parameter: its name, type, default, bounds or choices, and a line of help for the user.
 
     ``optional=True`` lets the value be ``None``, meaning "decided by the method" (e.g. from the backbone); the
-    method resolves it and :meth:`AnomalyMethod.config` records the resolved value.
+    method resolves it and :meth:`~goodsad_studio.methods.api.Method.config` records the resolved value.
     """
 
     name: str

@@ -87,6 +87,10 @@ class Monitor:
         self._stage = Stage.FIT
         self._total: int | None = None
 
+    def derive(self, *, checkpoint_dir: Path | None = None, detail: str = "") -> Monitor:
+        """A monitor for part of this job: the same listener and cancel flag, its own checkpoints and detail."""
+        return Monitor(self._on_event, self._cancel, checkpoint_dir=checkpoint_dir, detail=detail or self.detail)
+
     @property
     def cancelled(self) -> bool:
         return self._cancel is not None and self._cancel.is_set()

@@ -1,19 +1,21 @@
-"""What several engine and GUI test modules share: a small deterministic method defined in the tests (no torch;
-registered at run time like a plug-in), the small demo category the worker-process tests run on, and a PatchCore
-configuration slow enough to cancel."""
+"""What several engine and GUI test modules share: small deterministic plug-in methods defined in the tests (named
+by import path, as a user's own method is), the small demo category the worker-process tests run on, and a
+PatchCore configuration slow enough to cancel."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
-import cv2
 import numpy as np
 
-from goodsad_studio.engine.jobs import MethodSpec
-from goodsad_studio.errors import Cancelled
-from goodsad_studio.methods.base import AnomalyMethod, MethodInfo, Prediction
+from goodsad_studio.engine.contract import MethodSpec
+from goodsad_studio.errors import ModelFileError, WorkerError, by_code
+from goodsad_studio.methods.api import Batch, GridScores, Method
+from goodsad_studio.methods.components.features import FEATURE_PARAMS, FeatureExtractor
 from goodsad_studio.params import ParamSpec
+from goodsad_studio.progress import NO_MONITOR, Monitor
 
 CATEGORY = "drink_can"
 SLOW = MethodSpec("patchcore", {"coreset_ratio": 0.5, "coreset_dim": 2048})  # a long coreset after the features
@@ -34,58 +36,67 @@ def small_demo(dest: Path) -> Path:
     )
 
 
-GRID = 16
-
-
-class MeanImageDistance(AnomalyMethod):
-    """Distance of each pixel from the mean training image at a coarse grid: simple, exact, torch-free."""
+class MeanImageDistance(Method):
+    """Distance of each pixel from the mean training image on a coarse grid: simple and exact. A plug-in, named
+    by its import path (:data:`PLUGIN`), so the worker process imports it like any user's own method."""
 
     name: ClassVar[str] = "test-mean-distance"
-    params: ClassVar[list[ParamSpec]] = [ParamSpec("image_size", "int", 32, min=8, max=256, help="grid side")]
-    fits = 0
+    description: ClassVar[str] = "a test plug-in: distance from the mean training image"
+    params: ClassVar[list[ParamSpec]] = [
+        dataclasses.replace(FEATURE_PARAMS[0], default=32, min=8),
+        *FEATURE_PARAMS[1:],
+        ParamSpec("blur_sigma", "float", 0.0, min=0.0, max=8.0, help="map smoothing"),
+    ]
 
-    def __init__(self, **kwargs: Any):
-        kwargs.pop("backbone", None), kwargs.pop("device", None), kwargs.pop("weights", None)
-        super().__init__(**kwargs)
+    def setup(self) -> None:
+        self.inputs = FeatureExtractor.build((), self.hparams, self.setup_request, normalize=False)
         self.mean: np.ndarray | None = None
 
-    def _small(self, image):
-        side = self.hparams["image_size"]
-        return cv2.resize(image, (side, side), interpolation=cv2.INTER_AREA).astype(np.float32)
+    def fit(self, images, monitor: Monitor = NO_MONITOR) -> None:
+        total, count = None, 0
+        for batch in self.inputs.batches(images, monitor):
+            pixels = batch.input.numpy().astype(np.float64)
+            total = pixels.sum(axis=0) if total is None else total + pixels.sum(axis=0)
+            count += len(batch)
+        monitor.check()
+        self.mean = (total / count).astype(np.float32)
 
-    def fit(self, images, *, progress=None, cancel=None):
-        total, acc = len(images), None
-        for done, image in enumerate(images, 1):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("cancelled")
-            small = self._small(image)
-            acc = small if acc is None else acc + small
-            if progress:
-                progress(done, total)
-        self.mean = acc / total
-        type(self).fits += 1
-
-    def predict(self, images):
-        out = []
-        for image in images:
-            distance = np.abs(self._small(image) - self.mean).mean(axis=2)
-            full = cv2.resize(distance, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
-            out.append(Prediction(float(distance.max()), full.astype(np.float32)))
-        return out
+    def score(self, batch: Batch) -> GridScores:
+        distance = np.abs(batch.input.numpy() - self.fitted(self.mean)).mean(axis=1)
+        return GridScores(distance, distance.reshape(len(batch), -1).max(axis=1))
 
     @property
-    def is_fitted(self):
+    def is_fitted(self) -> bool:
         return self.mean is not None
 
-    @property
-    def info(self):
-        return MethodInfo(self.name, "none", "no weights", "cpu")
+    def state(self) -> dict[str, np.ndarray]:
+        return {"mean": self.fitted(self.mean)}
 
-    def _config_extra(self):
-        return {"backbone": "none"}
-
-    def _state_arrays(self):
-        return {"mean": self.mean}
-
-    def _load_state_arrays(self, arrays, path):
+    def restore(self, arrays: dict[str, np.ndarray], where: Path) -> None:
+        if "mean" not in arrays:
+            raise ModelFileError("state array 'mean' is missing", where)
         self.mean = arrays["mean"]
+
+
+class Failing(MeanImageDistance):
+    """A plug-in whose fit raises the error class registered under its ``code`` param (``"unexpected"``: a
+    RuntimeError), naming ``/data/broken.png``: every error class, raised in the worker, reaches the studio."""
+
+    name: ClassVar[str] = "test-failing"
+    params: ClassVar[list[ParamSpec]] = [
+        *MeanImageDistance.params,
+        ParamSpec("code", "str", "unexpected", help="the error code to raise"),
+    ]
+
+    def fit(self, images, monitor: Monitor = NO_MONITOR) -> None:
+        code = self.hparams["code"]
+        cls = by_code(code)
+        if cls is None:
+            raise RuntimeError(f"raised on purpose ({code})")
+        if cls is WorkerError:
+            raise WorkerError("raised on purpose", "a traceback", "SomeError")
+        raise cls("raised on purpose", "/data/broken.png")
+
+
+PLUGIN = "engine_helpers:MeanImageDistance"
+FAILING = "engine_helpers:Failing"

@@ -69,12 +69,12 @@ def test_first_launch_generates_the_demo_and_opens_it(tmp_path):
 
 
 def test_methods_lists_each_parameter_by_name_with_its_default(capsys):
-    from goodsad_studio.methods.registry import get_method
+    from goodsad_studio.methods import resolve
 
     assert main(["methods", "patchcore", "padim"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("patchcore: ") and "\npadim: " in out and "spade:" not in out
-    for spec in get_method("patchcore").params:
+    for spec in resolve("patchcore").params:
         default = "auto" if spec.default is None else spec.default
         assert f"--param {spec.name}={default}  ({spec.describe()})" in out
     assert "(int in [0, 2147483647])" in out  # whole numbers print as such, not as 2.14748e+09

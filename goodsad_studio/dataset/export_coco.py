@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +35,7 @@ from goodsad_studio.dataset.selection import ALL, Selection
 from goodsad_studio.errors import DatasetError
 from goodsad_studio.fsutil import atomic_write_text
 from goodsad_studio.geometry import trace
+from goodsad_studio.progress import NO_MONITOR, Monitor, Stage
 
 CONNECTIVITY = 8
 POLYGON_NOTE = (
@@ -44,8 +43,6 @@ POLYGON_NOTE = (
     "exact. Polygon coordinates: the image spans [0, width] x [0, height]; a pixel belongs to a "
     "polygon when its centre does."
 )
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -149,8 +146,7 @@ def build_coco(
     selection: Selection = ALL,
     *,
     polygons: bool = False,
-    progress: Progress | None = None,
-    cancel: threading.Event | None = None,
+    monitor: Monitor = NO_MONITOR,
 ) -> tuple[dict[str, Any], bool]:
     """The COCO dict of ``selection`` and whether it was cancelled (then it holds the images done so far).
 
@@ -162,8 +158,9 @@ def build_coco(
     images: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
     cancelled = False
+    monitor.stage(Stage.EXPORT, len(records), "COCO export")
     for number, record in enumerate(records, start=1):
-        if cancel is not None and cancel.is_set():
+        if monitor.cancelled:
             cancelled = True
             break
         info = probe_image(record.image_path)
@@ -185,8 +182,7 @@ def build_coco(
                 annotations.append(
                     _annotation(len(annotations) + 1, number, category_ids[record.defect], region, mask.shape, polygons)
                 )
-        if progress is not None:
-            progress(number, len(records))
+        monitor.advance(number)
     coco = {
         "info": {
             "description": f"GoodsAD-studio export of {index.root.resolve()}",
@@ -236,8 +232,7 @@ def export_coco(
     *,
     polygons: bool = False,
     overwrite: bool = False,
-    progress: Progress | None = None,
-    cancel: threading.Event | None = None,
+    monitor: Monitor = NO_MONITOR,
 ) -> CocoExportResult:
     """Write the COCO JSON of ``selection`` to ``dest`` atomically; refuses an existing file unless ``overwrite``.
 
@@ -248,7 +243,7 @@ def export_coco(
         raise DatasetError("the COCO export destination is a folder: give a .json file name", dest)
     if dest.exists() and not overwrite:
         raise DatasetError("the COCO export file already exists (choose another name, or overwrite)", dest)
-    coco, cancelled = build_coco(index, selection, polygons=polygons, progress=progress, cancel=cancel)
+    coco, cancelled = build_coco(index, selection, polygons=polygons, monitor=monitor)
     if cancelled:
         return CocoExportResult(None, coco, cancelled=True)
     atomic_write_text(dest, json.dumps(coco, separators=(",", ":")) + "\n")

@@ -15,9 +15,9 @@ defect depending on which source pixel happens to be sampled). A mask that becom
 the manifest's notes, since a defective image with an empty mask would count as good in pixel metrics.
 
 The export refuses a non-empty destination unless ``overwrite`` is given (then same-named files are replaced and
-other files are left alone), and refuses a destination inside the source or the source inside it. ``progress`` is
-called as ``progress(done, total)`` after each file; setting ``cancel`` (a ``threading.Event``) stops between files:
-the result then says ``cancelled`` and the manifest records the files written so far.
+other files are left alone), and refuses a destination inside the source or the source inside it. Progress goes to
+the ``monitor`` (stage ``export``, one count per file); a cancelled monitor stops between files: the result then says
+``cancelled`` and the manifest records the files written so far.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import errno
 import json
 import os
 import shutil
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,13 +42,12 @@ from goodsad_studio.dataset.names import GROUND_TRUTH
 from goodsad_studio.dataset.selection import ALL, Selection
 from goodsad_studio.errors import DatasetError, ReadOnlyError, StudioError
 from goodsad_studio.fsutil import atomic_write_text, is_writable_dir
+from goodsad_studio.progress import NO_MONITOR, Monitor, Stage
 
 MANIFEST_NAME = "export_manifest.json"
 MASK_RESIZE_METHOD = "area, then >= 0.5 (majority of covered source pixels)"
 IMAGE_RESIZE_METHOD = "cv2.INTER_AREA"
 JPEG_QUALITY = 95
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,8 +195,7 @@ def export_mvtec(
     *,
     size: int | tuple[int, int] | None = None,
     overwrite: bool = False,
-    progress: Progress | None = None,
-    cancel: threading.Event | None = None,
+    monitor: Monitor = NO_MONITOR,
 ) -> ExportResult:
     """Copy the images (and masks) of ``selection`` into ``dest`` in MVTec-AD layout and write a manifest.
 
@@ -216,8 +213,9 @@ def export_mvtec(
     result = ExportResult(dest, dest / MANIFEST_NAME)
     total = len(records) + sum(1 for record in records if record.mask_path is not None)
     done = 0
+    monitor.stage(Stage.EXPORT, total, f"MVTec export to {dest}")
     for record in records:
-        if cancel is not None and cancel.is_set():
+        if monitor.cancelled:
             result.cancelled = True
             break
         category_dest = dest / record.category
@@ -228,8 +226,7 @@ def export_mvtec(
             ExportedFile("image", record.image_path, image_target.relative_to(dest).as_posix(), source_size, out_size)
         )
         done += 1
-        if progress is not None:
-            progress(done, total)
+        monitor.advance(done)
         if record.mask_path is None:
             continue
         mask_target = category_dest / GROUND_TRUTH / record.defect / record.mask_path.name
@@ -238,8 +235,7 @@ def export_mvtec(
             ExportedFile("mask", record.mask_path, mask_target.relative_to(dest).as_posix(), source_size, out_size)
         )
         done += 1
-        if progress is not None:
-            progress(done, total)
+        monitor.advance(done)
     os.sync()  # every exported file on disk before the manifest says so
     write_manifest(result, index, selection, size)
     return result

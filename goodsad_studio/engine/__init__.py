@@ -1,5 +1,7 @@
-"""Fitting, prediction and evaluation jobs over a dataset index; the results cache; devices.
+"""The engine: fitting, prediction, evaluation and export jobs over a dataset, the results cache, saved outcomes.
 
-Qt-free: progress goes through plain callbacks, cancellation through ``threading.Event``; the GUI runs these jobs
-in a worker process (``job_process``; docs/adr/0007) and the CLI in the foreground.
+``contract`` says what can be asked and what comes back (plain data); ``client`` and ``transports`` carry requests
+to ``worker`` (which imports the methods and torch) in the studio's worker process or in the caller's own process
+(docs/adr/0007, docs/adr/0008); ``inspect``, ``evaluations``, ``cache``, ``records`` and ``layout`` read what the
+jobs left on disk, for the views, without torch. Qt-free.
 """

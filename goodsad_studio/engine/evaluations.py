@@ -11,16 +11,13 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from goodsad_studio.engine.evaluate import CategoryOutcome
+from goodsad_studio.engine.contract import CategoryOutcome
+from goodsad_studio.engine.layout import StateLayout
 from goodsad_studio.fsutil import atomic_write_text
 from goodsad_studio.metrics.report import ReportRow
 from goodsad_studio.metrics.results import CategoryResult
 
 FORMAT = "goodsad-studio-evaluation"
-
-
-def _file_name(category: str, method: str) -> str:
-    return f"{category}__{method.replace('/', '+')}.json"
 
 
 def save_outcome(state_dir: str | Path, outcome: CategoryOutcome) -> Path:
@@ -40,7 +37,7 @@ def save_outcome(state_dir: str | Path, outcome: CategoryOutcome) -> Path:
             for row in outcome.rows
         ],
     }
-    path = Path(state_dir) / "evaluations" / _file_name(outcome.category, outcome.method)
+    path = StateLayout(Path(state_dir)).evaluation_file(outcome.category, outcome.method)
     atomic_write_text(path, json.dumps(data, indent=1))
     return path
 
@@ -48,7 +45,7 @@ def save_outcome(state_dir: str | Path, outcome: CategoryOutcome) -> Path:
 def load_outcomes(state_dir: str | Path) -> list[CategoryOutcome]:
     """Every readable saved outcome (see the module docstring)."""
     outcomes = []
-    for path in sorted((Path(state_dir) / "evaluations").glob("*.json")):
+    for path in sorted(StateLayout(Path(state_dir)).evaluations_dir.glob("*.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") != FORMAT:

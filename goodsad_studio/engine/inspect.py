@@ -12,7 +12,6 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -20,11 +19,9 @@ import numpy as np
 from goodsad_studio.dataset.imageio import read_mask
 from goodsad_studio.dataset.index import ImageRecord
 from goodsad_studio.engine.cache import CachedResult, ResultsCache
+from goodsad_studio.engine.contract import ModelSummary
+from goodsad_studio.engine.layout import StateLayout
 from goodsad_studio.metrics.per_image import ImageMetrics, per_image_metrics
-
-if TYPE_CHECKING:
-    from goodsad_studio.engine.job_requests import FittedSummary
-    from goodsad_studio.engine.jobs import FittedModel
 
 NORMALISATIONS = ("image", "category", "fixed")
 
@@ -57,9 +54,8 @@ def saved_result_sets(cache_dir: str | Path) -> list[ResultSet]:
     for description in cache_dir.glob("*/model.json"):
         try:
             data = json.loads(description.read_text(encoding="utf-8"))
-            model_dir = Path(data["model"])
-            method = str(data.get("config", {}).get("method") or model_dir.name.rsplit("-", 1)[0])
-            goods = model_dir.parent.name
+            folder = StateLayout.parse_model_dir(Path(data["model"]))
+            method = str(data.get("method") or data.get("config", {}).get("method") or folder.method)
             found.append(
                 (
                     description.stat().st_mtime,
@@ -67,8 +63,8 @@ def saved_result_sets(cache_dir: str | Path) -> list[ResultSet]:
                         description.parent.name,
                         method,
                         str(data.get("info", method)),
-                        model_dir.parent.parent.name,
-                        None if goods == "all" else goods,
+                        folder.category,
+                        folder.goods_id,
                         cache_dir,
                     ),
                 )
@@ -78,9 +74,9 @@ def saved_result_sets(cache_dir: str | Path) -> list[ResultSet]:
     return [item for _, item in sorted(found, key=lambda pair: -pair[0])]
 
 
-def result_set_for(model: FittedModel | FittedSummary, cache_dir: str | Path, method: str) -> ResultSet:
-    """The :class:`ResultSet` of a :class:`~goodsad_studio.engine.jobs.FittedModel`."""
-    return ResultSet(model.key, method, model.label, model.category, model.goods_id, Path(cache_dir))
+def result_set_for(model: ModelSummary, cache_dir: str | Path) -> ResultSet:
+    """The :class:`ResultSet` of a fitted model."""
+    return ResultSet(model.key, model.method, model.label, model.category, model.goods_id, Path(cache_dir))
 
 
 def cached_results(result_set: ResultSet, records: Sequence[ImageRecord]) -> dict[str, CachedResult]:

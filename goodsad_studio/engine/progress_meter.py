@@ -1,6 +1,7 @@
 """Pace, time left and a progress bar for the stages of a job, measured and drawn by tqdm.
 
-A :class:`StageMeter` takes the engine's :class:`~goodsad_studio.engine.jobs.Progress` reports. Each stage gets a
+A :class:`StageMeter` takes a job's events (:mod:`goodsad_studio.progress`): ``Progress`` reports move the meter,
+``TrainingStatus`` reports add the epoch and loss to its line. Each stage gets a
 tqdm meter of its own, so the rate and the time left (tqdm's smoothed rate) belong to the stage that runs now; a
 stage starts when the report's ``stage`` or ``total`` changes or its count goes back (the next method or category of
 an evaluation starts at 0 again). Where it draws:
@@ -15,12 +16,11 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from tqdm import tqdm
 
-if TYPE_CHECKING:
-    from goodsad_studio.engine.jobs import Progress
+from goodsad_studio.progress import Event, Progress, TrainingStatus
 
 
 class _Meter(tqdm):  # type: ignore[type-arg]  # tqdm's stubs make it generic over the iterable, unused here
@@ -52,12 +52,17 @@ class StageMeter:
         self.log_every_s = log_every_s
         self._meter: _Meter | None = None
         self._stage = ""
-        self._total = 0
+        self._total: int | None = None
         self._reports = 0  # reports in the current stage: a stage told once (from a cache) has no pace
         self._detail = ""
         self._logged_at = 0.0
+        self.training: TrainingStatus | None = None  # the last training report, for the job list
 
-    def __call__(self, progress: Progress) -> None:
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, TrainingStatus):
+            self.training = event
+            return
+        progress: Progress = event
         meter = self._meter
         if meter is None or progress.stage != self._stage or progress.total != self._total or progress.done < meter.n:
             self.close()
@@ -67,15 +72,22 @@ class StageMeter:
         self._reports += 1
         self._detail = progress.detail
         if self.interactive:
-            meter.set_postfix_str(progress.detail[:40], refresh=False)
+            meter.set_postfix_str(self.postfix(), refresh=False)
         meter.update(progress.done - meter.n)
-        if progress.total > 0 and progress.done >= progress.total:
+        if progress.total is not None and progress.done >= progress.total:
             self.close()
         elif self.stream is not None and not self.interactive:
             now = time.monotonic()
             if now - self._logged_at >= self.log_every_s:
                 self._log_line(meter)
                 self._logged_at = now
+
+    def postfix(self) -> str:
+        """The detail line, with the epoch and loss while a network trains."""
+        training = self.training
+        if training is None or self._stage != "train":
+            return self._detail[:40]
+        return f"{self._detail[:30]} epoch {training.epoch}/{training.epochs} loss {training.loss:.4g}"
 
     def remaining(self) -> float | None:
         """Seconds left in the current stage at its smoothed pace; None before the pace is known or between stages."""
@@ -115,7 +127,7 @@ class StageMeter:
         elapsed, rate = (stats["elapsed"], stats["rate"]) if self._reports > 1 else (0.0, None)
         line = tqdm.format_meter(
             stats["n"], stats["total"], elapsed, ncols=100, prefix=stats["prefix"], ascii=True,
-            postfix=self._detail[:40] or None, rate=rate,
+            postfix=self.postfix() or None, rate=rate,
         )  # fmt: skip
         self.stream.write(line + "\n")
         self.stream.flush()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from goodsad_studio.fsutil import atomic_write_text
 
 if TYPE_CHECKING:
-    from goodsad_studio.engine.evaluate import CategoryOutcome
+    from goodsad_studio.engine.contract import CategoryOutcome
 
 
 def timings_markdown(outcomes: Sequence[CategoryOutcome]) -> str:

@@ -1,28 +1,42 @@
 """The analysis state of the open dataset: the engine workspace, which result set each method shows per category,
 the evaluation outcomes, and the jobs that produce them. Views read from here and listen to its signals; every
-number comes from the engine (``engine.jobs``, ``engine.evaluate``, ``engine.inspect``).
+number comes from the engine (its contract, ``engine.inspect``, ``engine.evaluations``).
 
-Jobs of built-in methods run in the worker process of :mod:`goodsad_studio.engine.job_process` (torch in a thread
-here would stall the event loop); a job gives back a summary of the model, and its results are read from the
-results cache on disk, so no torch model is ever loaded in the studio's process.
+Every job runs in the engine's worker process (:mod:`goodsad_studio.engine.transports.process`; torch in a thread
+here would stall the event loop): the analysis sends the contract's requests through its
+:class:`~goodsad_studio.engine.client.EngineClient`; a job gives back a summary of the model, and its results are
+read from the results cache on disk, so the studio's process never imports torch.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, Signal
 
 from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
 from goodsad_studio.engine.cache import CachedResult
-from goodsad_studio.engine.evaluate import CategoryOutcome
+from goodsad_studio.engine.client import EngineClient
+from goodsad_studio.engine.contract import (
+    CategoryOutcome,
+    Evaluate,
+    Evaluated,
+    Export,
+    Fit,
+    Fitted,
+    MethodSpec,
+    ModelSummary,
+    Predict,
+    Predicted,
+    Request,
+    Result,
+)
 from goodsad_studio.engine.evaluations import load_outcomes
 from goodsad_studio.engine.inspect import ResultSet, ResultSummary, result_set_for, saved_result_sets, summarise
-from goodsad_studio.engine.job_process import EngineProcess
-from goodsad_studio.engine.job_requests import FittedSummary, JobRequest, run_job, runs_in_worker
-from goodsad_studio.engine.jobs import MethodSpec, Workspace
-from goodsad_studio.gui.jobs import DONE, Job, JobRunner
+from goodsad_studio.engine.records import OpenDataset
+from goodsad_studio.engine.transports.process import ProcessTransport
+from goodsad_studio.gui.jobs import Job, JobRunner, JobState
 from goodsad_studio.gui.workers import Relay, WorkerPool
 
 KEEP_RESULTS = 48
@@ -36,12 +50,12 @@ class Analysis(QObject):
     method_changed = Signal(str)
     job_failed = Signal(object)  # Job
 
-    def __init__(self, parent: QObject | None = None, engine: EngineProcess | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, client: EngineClient | None = None) -> None:
         super().__init__(parent)
         self.runner = JobRunner(self)
-        self.engine = engine or EngineProcess()  # the worker process, started by the first job that needs it
-        self.child_jobs = True  # off: every job runs in a thread here (benchmarks compare the two)
-        self.workspace: Workspace | None = None
+        # the worker process, started by the first request that needs it
+        self.client = client or EngineClient(ProcessTransport())
+        self.workspace: OpenDataset | None = None
         self.sets: dict[tuple[str, str], ResultSet] = {}
         self.summaries: dict[str, dict[str, ResultSummary]] = {}  # by result set key
         self.outcomes: dict[tuple[str, str], CategoryOutcome] = {}
@@ -52,7 +66,7 @@ class Analysis(QObject):
     # ------------------------------------------------------------------------------------ dataset
     def set_index(self, index: DatasetIndex, state_dir=None) -> None:
         """A dataset was opened: earlier results on disk are offered at once (no model is loaded for that)."""
-        self.workspace = Workspace(index, state_dir)
+        self.workspace = OpenDataset(index, state_dir)
         self.sets, self.summaries, self.outcomes = {}, {}, {}
         self._results.clear()
         for result_set in reversed(saved_result_sets(self.workspace.cache_dir)):  # the newest wins
@@ -71,7 +85,7 @@ class Analysis(QObject):
             self.method = method
             self.method_changed.emit(method)
 
-    def _open_workspace(self) -> Workspace:
+    def _open_workspace(self) -> OpenDataset:
         """The workspace of the open dataset: result sets and jobs exist only once :meth:`set_index` ran (the
         window asks for a dataset before it starts a job)."""
         assert self.workspace is not None, "no dataset is open"
@@ -114,55 +128,67 @@ class Analysis(QObject):
 
         self._pool.submit(lambda: summarise(result_set, records), done)
 
-    def _adopt(self, spec: MethodSpec, model: FittedSummary) -> None:
-        result_set = result_set_for(model, self._open_workspace().cache_dir, spec.method)
-        self.sets[(model.category, spec.method)] = result_set
-        self._summarise(model.category, spec.method)
+    def _adopt(self, model: ModelSummary) -> None:
+        result_set = result_set_for(model, self._open_workspace().cache_dir)
+        self.sets[(model.category, model.method)] = result_set
+        self._summarise(model.category, model.method)
 
     # ------------------------------------------------------------------------------------ jobs
-    def in_worker(self, spec: MethodSpec) -> bool:
-        """Whether a job of ``spec`` runs in the worker process (built-in methods) or in a thread here (methods
-        registered at run time, which the worker cannot import); ``child_jobs`` off runs every job in a thread."""
-        return self.child_jobs and runs_in_worker(spec.method)
+    def start(self, title: str, request: Request, adopt: Callable[[Result], None] | None = None) -> Job:
+        """Run ``request`` in the worker as a job; ``adopt(result)`` runs on the UI thread when it succeeds (and the
+        same dataset is still open)."""
+        workspace, client = self._open_workspace(), self.client
 
-    def _start(self, title: str, request: JobRequest, adopt) -> Job:
-        workspace, engine = self._open_workspace(), self.engine
-        if self.in_worker(request.spec):
-
-            def work(progress, cancel):
-                return engine.run(request, progress=progress, cancel=cancel)
-        else:
-
-            def work(progress, cancel):
-                return run_job(workspace, request, progress=progress, cancel=cancel)
+        def work(progress, cancel) -> Result:
+            return client.run(request, progress, cancel)
 
         return self.runner.start(title, work, lambda job: self._after(job, adopt, workspace))
 
     def fit(self, spec: MethodSpec, category: str) -> Job:
         """Fit (or reuse the saved model of) ``spec`` on ``category`` in the background."""
-        request = JobRequest.make("fit", self._open_workspace(), spec, category)
-        return self._start(f"Fit {spec.method} on {category}", request, lambda model: self._adopt(spec, model))
+        request = Fit(self._open_workspace().ref(), spec, category)
+
+        def adopt(result: Result) -> None:
+            assert isinstance(result, Fitted)  # the client checks results against the contract
+            self._adopt(result.model)
+
+        return self.start(f"Fit {spec.method} on {category}", request, adopt)
 
     def predict(self, spec: MethodSpec, category: str, records: Sequence[ImageRecord], what: str) -> Job:
         """Fit (or reuse) and predict ``records`` (all of one category); results land in the cache."""
-        request = JobRequest.make("predict", self._open_workspace(), spec, category, [record.key for record in records])
-        return self._start(f"Predict {spec.method} on {what}", request, lambda model: self._adopt(spec, model))
+        request = Predict(self._open_workspace().ref(), spec, category, tuple(record.key for record in records))
+
+        def adopt(result: Result) -> None:
+            assert isinstance(result, Predicted)  # the client checks results against the contract
+            self._adopt(result.model)
+
+        return self.start(f"Predict {spec.method} on {what}", request, adopt)
 
     def evaluate(self, spec: MethodSpec, category: str) -> Job:
         """Fit (or reuse), predict the test split and compute the paper's metrics of ``category``."""
 
-        def adopt(result) -> None:
-            outcome, model = result
-            self._adopt(spec, model)
-            self.outcomes[(category, spec.method)] = outcome
-            self.outcome_ready.emit(outcome)
+        def adopt(result: Result) -> None:
+            assert isinstance(result, Evaluated)  # the client checks results against the contract
+            self._adopt(result.model)
+            self.outcomes[(category, spec.method)] = result.outcome
+            self.outcome_ready.emit(result.outcome)
 
-        request = JobRequest.make("evaluate", self._open_workspace(), spec, category)
-        return self._start(f"Evaluate {spec.method} on {category}", request, adopt)
+        request = Evaluate(self._open_workspace().ref(), spec, category)
+        return self.start(f"Evaluate {spec.method} on {category}", request, adopt)
 
-    def _after(self, job: Job, adopt, workspace: Workspace) -> None:
-        if job.state == DONE:
-            if self.workspace is workspace:  # another dataset opened meanwhile: the results belong to the old one
+    def export(self, title: str, request: Export) -> Job:
+        """Run an export in the worker (the dialog collects the options)."""
+        return self.start(title, request)
+
+    @property
+    def busy(self) -> bool:
+        """Whether a job runs or results are being read for the views."""
+        return self.runner.busy or self._pool.busy
+
+    def _after(self, job: Job, adopt: Callable[[Result], None] | None, workspace: OpenDataset) -> None:
+        if job.state == JobState.DONE:
+            # another dataset opened meanwhile: the results belong to the old one
+            if adopt is not None and self.workspace is workspace:
                 adopt(job.result)
         elif job.error is not None:
             self.job_failed.emit(job)
@@ -170,6 +196,6 @@ class Analysis(QObject):
     def shutdown(self) -> None:
         """Cancel the jobs, end the worker process and wait a little for the threads."""
         self.runner.cancel_all()
-        self.engine.stop()
+        self.client.stop()
         self.runner.shutdown()
         self._pool.shutdown()

@@ -41,11 +41,9 @@ class AnalysisUI:
     """See the module docstring; ``window`` is the :class:`MainWindow`."""
 
     def __init__(self, window: MainWindow) -> None:
-        from goodsad_studio.methods.registry import available_methods
-
         self.window = window
         self.analysis = Analysis(window)
-        self.methods = MethodsPanel(self.analysis, available_methods())
+        self.methods = MethodsPanel(self.analysis)
         self.controls = HeatmapControls()
         self.metrics = ImageMetricsPanel()
         inspect = QWidget()
@@ -129,7 +127,7 @@ class AnalysisUI:
 
     @property
     def busy(self) -> bool:
-        return self.analysis.runner.busy or self.overlay.busy or self.analysis._pool.busy
+        return self.analysis.busy or self.overlay.busy
 
     def shutdown(self) -> None:
         self.analysis.shutdown()

@@ -1,10 +1,9 @@
 """The export dialog: an MVTec-format subset (categories, goods ids, defect types, optional resize), COCO JSON, the
 heatmaps of the shown method (PNG with colormap and raw .npy) and the metrics report (markdown / CSV / JSON).
-Every export is a background job over the core's own functions; the dialog only collects the choices."""
+Every export is a job in the engine's worker (an ``Export`` request; the kinds are the engine's table
+``EXPORT_KINDS``); the dialog only collects the choices."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -19,55 +18,20 @@ from PySide6.QtWidgets import (
     QSpinBox,
 )
 
-from goodsad_studio.dataset.export_coco import export_coco
-from goodsad_studio.dataset.export_mvtec import export_mvtec
-from goodsad_studio.dataset.selection import Selection
-from goodsad_studio.engine.export_maps import write_predictions
-from goodsad_studio.engine.inspect import cached_results
-from goodsad_studio.errors import StudioError
-from goodsad_studio.metrics.report import write_report
-
-KINDS = (
-    ("mvtec", "MVTec-AD subset (folder)"),
-    ("coco", "COCO JSON (file)"),
-    ("heatmaps", "Heatmaps: PNG + raw .npy (folder)"),
-    ("report", "Metrics report: md / CSV / JSON (folder)"),
+from goodsad_studio.engine.contract import (
+    EXPORT_KINDS,
+    Destination,
+    Export,
+    ExportKind,
+    ExportOptions,
+    SelectionSpec,
 )
+from goodsad_studio.errors import StudioError
 
 
-def _names(text: str) -> list[str] | None:
-    names = [part.strip() for part in text.split(",") if part.strip()]
+def _names(text: str) -> tuple[str, ...] | None:
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
     return names or None
-
-
-def export_work(
-    kind: str, analysis, dest: Path, selection: Selection, *, size: int | None, polygons: bool, overwrite: bool
-):
-    """The job body for ``kind`` (runs in a worker; takes ``progress`` and ``cancel`` like every job)."""
-    index = analysis.workspace.index
-
-    def work(progress, cancel):
-        if kind == "mvtec":
-            return export_mvtec(index, dest, selection, size=size, overwrite=overwrite, cancel=cancel)
-        if kind == "coco":
-            return export_coco(index, dest, selection, polygons=polygons, overwrite=overwrite, cancel=cancel)
-        if kind == "heatmaps":
-            records = [r for r in selection.apply(index)]
-            results = {}
-            for category in sorted({r.category for r in records}):
-                result_set = analysis.result_set(category)
-                if result_set is not None:
-                    results.update(cached_results(result_set, [r for r in records if r.category == category]))
-            chosen = [r for r in records if r.key in results]
-            if not chosen:
-                raise StudioError(f"no {analysis.method} results for the selection: predict them first", dest)
-            return write_predictions(chosen, results, dest)
-        rows = [row for outcome in analysis.outcomes.values() for row in outcome.rows]
-        if not rows:
-            raise StudioError("no evaluation yet: evaluate a category first (Methods panel)", dest)
-        return write_report(rows, dest)
-
-    return work
 
 
 class ExportDialog(QDialog):
@@ -78,8 +42,8 @@ class ExportDialog(QDialog):
         self.setWindowTitle("Export")
         self.analysis = analysis
         self.kind = QComboBox()
-        for value, text in KINDS:
-            self.kind.addItem(text, value)
+        for kind, info in EXPORT_KINDS.items():
+            self.kind.addItem(info.label, kind)
         self.categories = QLineEdit(category or "")
         self.categories.setPlaceholderText("all (comma-separated)")
         self.goods = QLineEdit()
@@ -115,32 +79,34 @@ class ExportDialog(QDialog):
         form.addRow(buttons)
 
     def _browse(self) -> None:
-        if self.kind.currentData() == "coco":
+        if EXPORT_KINDS[ExportKind(self.kind.currentData())].destination == Destination.FILE:
             path, _ = QFileDialog.getSaveFileName(self, "COCO JSON file", "", "JSON (*.json)")
         else:
             path = QFileDialog.getExistingDirectory(self, "Export folder")
         if path:
             self.dest.setText(path)
 
-    def selection(self) -> Selection:
-        return Selection.of(
-            categories=_names(self.categories.text()),
-            goods_ids=_names(self.goods.text()),
-            defects=_names(self.defects.text()),
+    def selection(self) -> SelectionSpec:
+        return SelectionSpec(_names(self.categories.text()), _names(self.goods.text()), _names(self.defects.text()))
+
+    def request(self) -> Export:
+        """The export as set in the dialog; raises a StudioError for a missing destination."""
+        dest = self.dest.text().strip()
+        if not dest:
+            raise StudioError("choose a destination for the export")
+        kind = ExportKind(self.kind.currentData())
+        workspace = self.analysis.workspace
+        results: tuple[tuple[str, str], ...] = ()
+        if EXPORT_KINDS[kind].needs == "results":  # the shown method's results, per category
+            categories = self.selection().categories or tuple(workspace.index.categories)
+            found = (self.analysis.result_set(category) for category in categories)
+            results = tuple((s.category, s.key) for s in found if s is not None)
+        options = ExportOptions(
+            self.size.value() or None, self.polygons.isChecked(), self.overwrite.isChecked(), results
         )
+        return Export(workspace.ref(), kind, dest, self.selection(), options)
 
     def start(self):
-        """Start the chosen export as a job; raises a StudioError for a missing destination."""
-        if not self.dest.text().strip():
-            raise StudioError("choose a destination for the export")
-        kind = self.kind.currentData()
-        work = export_work(
-            kind,
-            self.analysis,
-            Path(self.dest.text().strip()),
-            self.selection(),
-            size=self.size.value() or None,
-            polygons=self.polygons.isChecked(),
-            overwrite=self.overwrite.isChecked(),
-        )
-        return self.analysis.runner.start(f"Export {self.kind.currentText()} to {self.dest.text()}", work)
+        """Start the chosen export as a job in the worker; raises a StudioError for a missing destination."""
+        request = self.request()
+        return self.analysis.export(f"Export {self.kind.currentText()} to {request.dest}", request)

@@ -6,7 +6,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from goodsad_studio.engine.progress_meter import format_eta
-from goodsad_studio.gui.jobs import CANCELLED, DONE, FAILED, QUEUED, Job, JobRunner
+from goodsad_studio.gui.jobs import Job, JobRunner, JobState
 
 
 class JobRow(QWidget):
@@ -40,31 +40,39 @@ class JobRow(QWidget):
 
     def refresh(self) -> None:
         job = self.job
-        if job.state == QUEUED:  # waiting for the job before it: one job runs at a time
+        if job.state == JobState.QUEUED:  # waiting for the job before it: one job runs at a time
             self.bar.setRange(0, 1)
             self.bar.setValue(0)
             self.bar.setFormat("queued")
             self.eta.setText("waiting")
             return
         if job.running:
-            if not job.total:
+            if not job.stage:
                 self.bar.setRange(0, 0)  # busy until the first progress report
                 self.bar.setFormat("starting")
+            elif job.total is None:  # a stage whose size is not known in advance
+                self.bar.setRange(0, 0)
+                self.bar.setFormat(f"{job.stage} {job.done}")
             else:
                 self.bar.setRange(0, job.total)
                 self.bar.setValue(job.done)
                 self.bar.setFormat(f"{job.stage} %v/%m")
+                training = job.training if job.stage == "train" else None
+                if training is not None:  # the title line has the room the bar has not
+                    self.title.setText(
+                        f"{job.title} — epoch {training.epoch}/{training.epochs}, loss {training.loss:.4g}"
+                    )
             self.eta.setText(format_eta(job.eta()))
             return
         self.bar.setRange(0, 1)
-        self.bar.setValue(1 if job.state == DONE else 0)
+        self.bar.setValue(1 if job.state == JobState.DONE else 0)
         self.bar.setFormat(job.state)
         self.eta.setText(f"{job.seconds:.1f} s")
         self.cancel.hide()
-        if job.state in (FAILED, CANCELLED):
+        if job.state in (JobState.FAILED, JobState.CANCELLED):
             reason = str(job.error) if job.error is not None else job.state
             self.title.setText(f"{job.title} — {job.state}: {reason}")
-            self.title.setStyleSheet("color: #c62828;" if job.state == FAILED else "color: #8d6e63;")
+            self.title.setStyleSheet("color: #c62828;" if job.state == JobState.FAILED else "color: #8d6e63;")
         else:
             self.title.setText(f"{job.title} — done")
 

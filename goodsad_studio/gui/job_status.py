@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from goodsad_studio.engine.progress_meter import format_eta
-from goodsad_studio.gui.jobs import QUEUED, Job, JobRunner
+from goodsad_studio.gui.jobs import Job, JobRunner, JobState
 
 
 class JobStatus(QWidget):
@@ -43,7 +43,7 @@ class JobStatus(QWidget):
     def current(self) -> Job | None:
         """The job that runs now (else the next queued one)."""
         waiting = [job for job in self.runner.jobs if job.running]
-        started = [job for job in waiting if job.state != QUEUED]
+        started = [job for job in waiting if job.state != JobState.QUEUED]
         return next(iter(started or waiting), None)
 
     def refresh(self) -> None:

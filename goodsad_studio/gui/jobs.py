@@ -1,14 +1,15 @@
 """Background engine jobs (fit, predict, evaluate, export) with progress, ETA and cancel, and the list of them.
 
 A :class:`Job` runs one callable on a ``QThreadPool`` thread. The callable receives ``progress`` (a function taking
-the engine's :class:`~goodsad_studio.engine.jobs.Progress`) and ``cancel`` (a ``threading.Event``); the engine checks
-the event between batches and raises ``Cancelled``. Progress and the outcome travel back to the UI thread as Qt
-signals (queued across threads), so the event loop never waits on a job. The public signals ``progressed`` and
+the job's events, :mod:`goodsad_studio.progress`: ``Progress`` and ``TrainingStatus``) and ``cancel`` (a
+``threading.Event``); the engine's monitor checks the event between batches and raises ``Cancelled``. Progress and
+the outcome travel back to the UI thread as Qt signals (queued across threads), so the event loop never waits on a
+job. The public signals ``progressed`` and
 ``finished`` are emitted on the UI thread, after the job's own fields (``stage``, ``done``, ``state``...) took the
 new values: every listener, and every widget it updates, sees the same job in the same event-loop turn.
 
-The engine's own jobs (fit, predict, evaluate of built-in methods) do not compute on that thread: their callable
-waits there for the studio's worker process (:mod:`goodsad_studio.engine.job_process`), which does the torch work;
+The engine's jobs (fit, predict, evaluate, export) do not compute on that thread: their callable waits there for
+the studio's worker process (:mod:`goodsad_studio.engine.transports.process`), which does the torch work;
 torch in a thread of this process would hold the interpreter lock and stall the event loop. The pool thread only
 relays progress and forwards a cancel, so everything above holds for them unchanged.
 """
@@ -18,21 +19,30 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from goodsad_studio.engine.progress_meter import StageMeter
+from goodsad_studio.errors import Cancelled
+from goodsad_studio.progress import Progress, TrainingStatus
 
-QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 class Job(QObject):
     """One background job; see the module docstring. ``result``/``error`` hold the outcome once finished."""
 
-    progressed = Signal(object)  # the engine's Progress, on the UI thread once the job's fields show it
+    progressed = Signal(object)  # a Progress or TrainingStatus, on the UI thread once the job's fields show it
     finished = Signal(object)  # the job itself, on the UI thread once ``state`` is final and ``on_done`` ran
-    _reported = Signal(object)  # from the pool thread: a Progress
+    _reported = Signal(object)  # from the pool thread: an event
     _ended = Signal(object)  # from the pool thread: the work returned or raised
 
     def __init__(self, title: str, work: Callable[..., Any], parent: QObject | None = None) -> None:
@@ -40,23 +50,25 @@ class Job(QObject):
         self.title = title
         self.work = work
         self.cancel_event = threading.Event()
-        self.state = QUEUED
+        self.state = JobState.QUEUED
         self.stage = ""
         self.detail = ""
-        self.done = self.total = 0
+        self.done = 0
+        self.total: int | None = None
+        self.training: TrainingStatus | None = None  # the last report of a training job
         self.result: Any = None
         self.error: BaseException | None = None
         self._meter = StageMeter()  # the stage's pace and time left (tqdm), drawn by the job list, not here
         self.started = 0.0
         self.seconds = 0.0  # how long it ran, once finished
-        self._outcome = QUEUED
+        self._outcome = JobState.QUEUED
         self.on_done: list[Callable[[Job], None]] = []
         self._reported.connect(self._on_progress)  # queued: the job lives in the UI thread
         self._ended.connect(self._settle)
 
     @property
     def running(self) -> bool:
-        return self.state in (QUEUED, RUNNING)
+        return self.state in (JobState.QUEUED, JobState.RUNNING)
 
     def cancel(self) -> None:
         self.cancel_event.set()
@@ -75,26 +87,29 @@ class Job(QObject):
             callback(self)
         self.finished.emit(self)
 
-    def _on_progress(self, progress) -> None:
+    def _on_progress(self, event: Progress | TrainingStatus) -> None:
         if not self.running:
             return
-        self._meter(progress)
-        self.stage = progress.stage
-        self.state = RUNNING
-        self.done, self.total, self.detail = progress.done, progress.total, progress.detail
-        self.progressed.emit(progress)
+        self._meter(event)
+        self.state = JobState.RUNNING
+        if isinstance(event, TrainingStatus):
+            self.training = event
+        else:
+            self.stage = event.stage
+            self.done, self.total, self.detail = event.done, event.total, event.detail
+        self.progressed.emit(event)
 
     def _run(self) -> None:  # on the pool thread
         self.started = time.monotonic()
-        self.state = RUNNING
+        self.state = JobState.RUNNING
         try:
             self.result = self.work(progress=self._reported.emit, cancel=self.cancel_event)
-            outcome = DONE
+            outcome = JobState.DONE
         except BaseException as exc:  # noqa: BLE001 - shown to the user, never lost
-            from goodsad_studio.errors import Cancelled
-
             self.error = exc
-            outcome = CANCELLED if isinstance(exc, Cancelled) or self.cancel_event.is_set() else FAILED
+            outcome = (
+                JobState.CANCELLED if isinstance(exc, Cancelled) or self.cancel_event.is_set() else JobState.FAILED
+            )
         self.seconds = time.monotonic() - self.started
         self._outcome = outcome  # becomes ``state`` when the UI thread receives ``_ended``
         try:

@@ -1,7 +1,9 @@
 """The methods panel: pick a registered method, edit its parameters (a form generated from its ParamSpec list),
 see the backbone, weights source and device it will use, and start fit / predict / evaluate jobs.
 
-Describing a method imports torch, so it happens in a worker; the form appears when the description arrives.
+The method list and each description come from the engine's worker process (``ListMethods`` and ``Describe``
+requests: describing a method imports torch and hashes its weights, which the studio's process never does); they
+are kept for the session, so only the first window asks. The form appears when the description arrives.
 """
 
 from __future__ import annotations
@@ -22,26 +24,53 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from goodsad_studio.engine.jobs import MethodSpec
-from goodsad_studio.engine.method_info import MethodDescription, describe_method
+from goodsad_studio.engine.client import EngineClient
+from goodsad_studio.engine.contract import MethodDescription, MethodList, MethodSpec
 from goodsad_studio.errors import StudioError
 from goodsad_studio.gui.analysis import Analysis
 from goodsad_studio.gui.job_list import JobList
 from goodsad_studio.gui.param_form import ParamForm
 from goodsad_studio.gui.workers import Relay, WorkerPool
 
-_DESCRIPTIONS: dict[tuple, MethodDescription] = {}
-_DESCRIBING = threading.Lock()
+_DESCRIPTIONS: dict[tuple[str, str, str, str], MethodDescription] = {}
+_METHODS: list[MethodList] = []
+_ASKING = threading.Lock()
 
 
-def describe_cached(request: tuple[str, str, str, str]) -> MethodDescription:
-    """``describe_method`` once per (method, backbone, weights, device) per session: it imports torch and hashes
-    the weights file, and every window (and every test window) asks the same question."""
-    with _DESCRIBING:
+def describe_cached(client: EngineClient, request: tuple[str, str, str, str]) -> MethodDescription:
+    """The engine's description once per (method, backbone, weights, device) per session: every window (and every
+    test window) asks the same question. Called on a pool thread (it waits for the worker)."""
+    with _ASKING:
         if request not in _DESCRIPTIONS:
             name, backbone, weights, device = request
-            _DESCRIPTIONS[request] = describe_method(name, backbone=backbone, weights=weights, device=device)
+            _DESCRIPTIONS[request] = client.describe(MethodSpec(name, {}, backbone, weights, device)).description
         return _DESCRIPTIONS[request]
+
+
+def methods_cached(client: EngineClient) -> MethodList:
+    """The engine's method list, asked once per session (on a pool thread)."""
+    with _ASKING:
+        if not _METHODS:
+            _METHODS.append(client.methods())
+        return _METHODS[0]
+
+
+def known_methods() -> MethodList | None:
+    """The method list if some window already asked for it, else None (no waiting)."""
+    return _METHODS[0] if _METHODS else None
+
+
+def remember(methods: MethodList, descriptions: dict[tuple[str, str, str, str], MethodDescription]) -> None:
+    """Fill the session's caches (the tests do, from the engine in their own process, before their windows)."""
+    with _ASKING:
+        _METHODS[:] = [methods]
+        _DESCRIPTIONS.update(descriptions)
+
+
+def forget() -> None:
+    with _ASKING:
+        _METHODS.clear()
+        _DESCRIPTIONS.clear()
 
 
 SCOPES = (("image", "This image"), ("goods", "This goods id (test)"), ("category", "Whole category (test)"))
@@ -53,14 +82,13 @@ class MethodsPanel(QWidget):
     run_requested = Signal(str, object, str)
     described = Signal(object)  # MethodDescription
 
-    def __init__(self, analysis: Analysis, methods: list[str], parent: QWidget | None = None) -> None:
+    def __init__(self, analysis: Analysis, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.analysis = analysis
         self.description: MethodDescription | None = None
         self._pool = WorkerPool("describe", Relay(self))
         self._pending: tuple | None = None
         self.method = QComboBox()
-        self.method.addItems(methods)
         self.method.setObjectName("method-choice")
         self.about = QLabel()
         self.about.setWordWrap(True)
@@ -93,8 +121,24 @@ class MethodsPanel(QWidget):
         self.weights.editingFinished.connect(self.describe)
         for kind, button in self.buttons.items():
             button.clicked.connect(lambda _c=False, k=kind: self.request(k))
-        if "patchcore" in methods:
+        self.info.setText("asking the engine for its methods...")
+        known = known_methods()
+        if known is not None:
+            self._listed(known, None)
+        else:
+            client = analysis.client
+            self._pool.submit(lambda: methods_cached(client), self._listed)
+
+    def _listed(self, found: MethodList | None, error) -> None:
+        if error is not None or found is None:
+            self.info.setText(f"cannot list the methods: {error}")
+            return
+        self.method.blockSignals(True)
+        self.method.addItems(found.names)
+        if "patchcore" in found.names:
             self.method.setCurrentText("patchcore")
+        self.method.blockSignals(False)
+        self.analysis.set_method(self.method.currentText())
         self.describe()
 
     def _layout(self) -> None:
@@ -135,11 +179,16 @@ class MethodsPanel(QWidget):
             self.weights.text().strip() or "auto",
             self.device.currentText() or "auto",
         )
+        if not request[0]:
+            return  # the method list has not arrived yet
         if self._pool.busy:
             self._pending = request
             return
         self.info.setText("describing...")
-        self._pool.submit(lambda: describe_cached(request), lambda found, error: self._described(request, found, error))
+        client = self.analysis.client
+        self._pool.submit(
+            lambda: describe_cached(client, request), lambda found, error: self._described(request, found, error)
+        )
 
     def _described(self, request: tuple, found: MethodDescription | None, error) -> None:
         if self._pending is not None:

@@ -57,7 +57,7 @@ class Overlay(QObject):
         record, canvas = self.window.current, self.window.canvas
         self.result = result = self.analysis.result(record) if record is not None and canvas.display else None
         if result is None:
-            self.layer.set_heatmap(None, self.layer._size, 0.0, 1.0, self.controls.lut(), 0.0)
+            self.layer.set_heatmap(None, self.layer.native_size, 0.0, 1.0, self.controls.lut(), 0.0)
             method = self.analysis.method or "no method"
             self.panel.show_none(
                 f"No {method} result for this image yet: predict it (Methods panel)." if record is not None else ""

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
 from goodsad_studio.engine.inspect import TriageItem, cached_results, triage
-from goodsad_studio.gui.jobs import DONE
+from goodsad_studio.gui.jobs import JobState
 
 
 class TriagePanel(QWidget):
@@ -58,7 +58,7 @@ class TriagePanel(QWidget):
         return masks
 
     def _done(self, job) -> None:
-        if job.state != DONE:
+        if job.state != JobState.DONE:
             self.note.setText(f"Triage {job.state}: {job.error}")
             return
         self.items = job.result

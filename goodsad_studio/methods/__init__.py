@@ -1,38 +1,73 @@
-"""Anomaly-detection methods behind one small interface (:class:`AnomalyMethod`) and a registry.
+"""Anomaly-detection methods behind one interface (:class:`Method`, in ``api.py``) and a registry of their names.
 
-Importing this package is cheap (no torch); a method's module is imported when :func:`get_method` first asks for
-it. See ``base.py`` for the interface, ``backbones.py``/``weights.py`` for feature extractors and where their
-weights come from, ``preprocess.py`` for the shared image pre-processing.
+Importing this package is cheap (no torch): a method's module is imported when :func:`resolve` first asks for it.
+``api.py`` is the interface; ``components/`` holds the parts the methods are composed of (backbones and weights,
+pre-processing, the feature extractor, the training loop, persistence, ...); each method has a folder of its own
+with a README.md.
 """
 
-from pathlib import Path
+from __future__ import annotations
 
-from goodsad_studio.errors import Cancelled, ModelFileError, NotFittedError, ParamError, UnknownMethodError
-from goodsad_studio.methods.base import AnomalyMethod, MethodInfo, Prediction, ProgressFn, read_config
-from goodsad_studio.methods.params import ParamSpec, validate_params
-from goodsad_studio.methods.registry import available_methods, create_method, get_method, register_method
+from pathlib import Path
+from typing import Any
+
+from goodsad_studio.errors import (
+    BackboneError,
+    Cancelled,
+    ImageInputError,
+    ModelFileError,
+    NotFittedError,
+    ParamError,
+    SyntheticAnomalyError,
+    TrainingDiverged,
+    UnknownMethodError,
+    WeightsError,
+)
+from goodsad_studio.methods.api import Capability, GridScores, Method, MethodInfo, Prediction
+from goodsad_studio.methods.persistence import read_config
+from goodsad_studio.methods.registry import available, resolve
 
 __all__ = [
-    "AnomalyMethod",
+    "BackboneError",
     "Cancelled",
+    "Capability",
+    "GridScores",
+    "ImageInputError",
+    "Method",
     "MethodInfo",
     "ModelFileError",
     "NotFittedError",
     "ParamError",
-    "ParamSpec",
     "Prediction",
-    "ProgressFn",
+    "SyntheticAnomalyError",
+    "TrainingDiverged",
     "UnknownMethodError",
-    "available_methods",
+    "WeightsError",
+    "available",
     "create_method",
-    "get_method",
     "load_method",
     "read_config",
-    "register_method",
-    "validate_params",
+    "resolve",
 ]
 
 
-def load_method(directory: str | Path, *, device: str = "auto", weights: str | None = None) -> AnomalyMethod:
-    """Load any saved method folder (the class is read from its ``method.json``)."""
-    return AnomalyMethod.load(directory, device=device, weights=weights)
+def create_method(name: str, **kwargs: Any) -> Method:
+    """Instantiate method ``name`` (a built-in name or a plug-in's ``module:Class``) with constructor keywords
+    (``backbone``, ``device``, ``weights``, params)."""
+    return resolve(name)(**kwargs)
+
+
+def load_method(
+    directory: str | Path,
+    *,
+    device: str = "auto",
+    weights: str | None = None,
+    method: str | type[Method] | None = None,
+) -> Method:
+    """Load any saved method folder. The class is the one its ``method.json`` names, or ``method`` (a name, an
+    import path or a class: for a plug-in whose name is not its import path)."""
+    if isinstance(method, type):
+        cls = method
+    else:
+        cls = resolve(method if method is not None else str(read_config(directory)["method"]))
+    return cls.load(directory, device=device, weights=weights)

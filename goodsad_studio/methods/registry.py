@@ -1,74 +1,72 @@
-"""Method registry: names -> classes, filled by the ``@register_method`` decorator.
+"""Which methods exist: a table of the built-in ones (name -> ``"module:Class"``), and :func:`resolve`, which also
+takes a plug-in's import path (``"my_pkg.detectors:Mine"``).
 
-Built-in methods are listed in a table of modules and imported on first use, so asking which methods exist (for a
-menu) does not import torch. A plug-in registers by decorating its class and importing its module.
+Nothing is imported until a method is resolved, so listing the methods (for a menu) does not import torch. A
+plug-in needs no registration: its import path is its name wherever a method is named (the engine's requests, the
+CLI); it must be importable in the process that runs it.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any, TypeVar
 
 from goodsad_studio.errors import UnknownMethodError
-from goodsad_studio.methods.base import AnomalyMethod
+from goodsad_studio.methods.api import Method
 
-_BUILTIN_MODULES: dict[str, str] = {
-    "patchcore": "goodsad_studio.methods.patchcore",
-    "padim": "goodsad_studio.methods.padim",
-    "spade": "goodsad_studio.methods.spade",
-    "draem": "goodsad_studio.methods.draem",
-    "nsa": "goodsad_studio.methods.nsa_method",
-    "cutpaste": "goodsad_studio.methods.cutpaste_method",
-    "fanogan": "goodsad_studio.methods.fanogan",
-    "simplenet": "goodsad_studio.methods.simplenet",
-    "cflow": "goodsad_studio.methods.cflow",
-    "rd4ad": "goodsad_studio.methods.rd4ad",
+BUILTIN: dict[str, str] = {
+    "patchcore": "goodsad_studio.methods.patchcore:PatchCore",
+    "padim": "goodsad_studio.methods.padim:Padim",
+    "spade": "goodsad_studio.methods.spade:Spade",
+    "simplenet": "goodsad_studio.methods.simplenet:SimpleNet",
+    "cflow": "goodsad_studio.methods.cflow:Cflow",
+    "rd4ad": "goodsad_studio.methods.rd4ad:RD4AD",
+    "draem": "goodsad_studio.methods.draem:Draem",
+    "nsa": "goodsad_studio.methods.nsa:Nsa",
+    "cutpaste": "goodsad_studio.methods.cutpaste:CutPaste",
+    "fanogan": "goodsad_studio.methods.fanogan:FAnoGan",
+    "gde": "goodsad_studio.methods.gde:GlobalGaussian",
 }
-_REGISTRY: dict[str, type[AnomalyMethod]] = {}
-
-C = TypeVar("C", bound=type[AnomalyMethod])
+"""The studio's own methods: registry name -> ``"module:Class"``. A saved folder names its method by this name."""
 
 
-def register_method(cls: C) -> C:
-    """Class decorator: make ``cls`` available under ``cls.name``."""
-    name = getattr(cls, "name", None)
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"{cls.__qualname__} needs a non-empty class attribute 'name'")
-    if not (isinstance(cls, type) and issubclass(cls, AnomalyMethod)):
-        raise TypeError(f"{cls!r} is not an AnomalyMethod")
-    existing = _REGISTRY.get(name)
-    if existing is not None and existing is not cls:
-        raise ValueError(f"method name {name!r} is already registered by {existing.__module__}")
-    _REGISTRY[name] = cls
-    return cls
+def available() -> list[str]:
+    """The built-in method names, sorted (imports nothing)."""
+    return sorted(BUILTIN)
 
 
-def available_methods() -> list[str]:
-    """Names of all methods, built-in and registered, sorted."""
-    return sorted(set(_BUILTIN_MODULES) | set(_REGISTRY))
+def resolve(name: str) -> type[Method]:
+    """The method class of a built-in ``name`` or of a plug-in's ``"package.module:Class"``.
 
-
-def is_builtin(name: str) -> bool:
-    """Whether ``name`` is one of the studio's own methods (listed in the table of built-in modules and, if already
-    registered, registered by that module): such a method can be imported by name in any process. A method
-    registered at run time (a plug-in, a test's method) exists only in the process that registered it."""
-    module = _BUILTIN_MODULES.get(name)
-    if module is None:
-        return False
-    registered = _REGISTRY.get(name)
-    return registered is None or registered.__module__ == module
-
-
-def get_method(name: str) -> type[AnomalyMethod]:
-    """The class registered as ``name`` (importing a built-in module on first use)."""
-    if name not in _REGISTRY and name in _BUILTIN_MODULES:
-        importlib.import_module(_BUILTIN_MODULES[name])
+    :class:`UnknownMethodError` says which: an unknown name (with the available ones), a module that cannot be
+    imported, a missing class, or something that is not a :class:`~goodsad_studio.methods.api.Method`."""
+    path = BUILTIN.get(name)
+    if path is None:
+        if ":" not in name:
+            raise UnknownMethodError(
+                f"unknown method {name!r}; available: {', '.join(available())} "
+                "(a plug-in is named by its import path, 'package.module:Class')"
+            )
+        path = name
+    module_name, _, qualname = path.partition(":")
+    if not module_name or not qualname:
+        raise UnknownMethodError(f"method {name!r}: an import path reads 'package.module:Class'")
     try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise UnknownMethodError(f"unknown method {name!r}; available: {', '.join(available_methods())}") from None
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UnknownMethodError(f"method {name!r}: cannot import module {module_name!r} ({exc})") from exc
+    found: object = module
+    for part in qualname.split("."):
+        try:
+            found = getattr(found, part)
+        except AttributeError:
+            raise UnknownMethodError(f"method {name!r}: module {module_name!r} has no {qualname!r}") from None
+    if not (isinstance(found, type) and issubclass(found, Method)):
+        raise UnknownMethodError(
+            f"method {name!r}: {path} is not a method (a subclass of goodsad_studio.methods.api.Method)"
+        )
+    if name in BUILTIN and getattr(found, "name", None) != name:
+        raise UnknownMethodError(f"method {name!r}: {path} calls itself {getattr(found, 'name', None)!r}")
+    return found
 
 
-def create_method(name: str, **kwargs: Any) -> AnomalyMethod:
-    """Instantiate method ``name`` with constructor keywords (``backbone``, ``device``, ``weights``, params)."""
-    return get_method(name)(**kwargs)
+__all__ = ["BUILTIN", "available", "resolve"]

@@ -19,6 +19,7 @@ from goodsad_studio.dataset.index import scan_dataset
 from goodsad_studio.dataset.selection import Selection
 from goodsad_studio.errors import DatasetError
 from goodsad_studio.geometry import rasterize
+from goodsad_studio.progress import Monitor
 
 # pycocotools 2.0.x calls numpy's __array__ in a way numpy 2 deprecates; not ours to fix
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
@@ -310,7 +311,7 @@ def test_existing_coco_file_is_kept_unless_overwrite_and_cancel_writes_nothing(d
     assert caught.value.path == target and target.read_text() == "mine"
     cancel = threading.Event()
     result = export_coco(
-        index, target, overwrite=True, cancel=cancel, progress=lambda done, total: cancel.set() if done == 2 else None
+        index, target, overwrite=True, monitor=Monitor(lambda event: cancel.set() if event.done == 2 else None, cancel)
     )
     assert result.cancelled and result.image_count == 2 and target.read_text() == "mine"
     export_coco(index, target, overwrite=True)

@@ -13,6 +13,7 @@ from goodsad_studio.dataset.imageio import probe_image, read_mask, write_mask
 from goodsad_studio.dataset.index import count_by, scan_dataset
 from goodsad_studio.dataset.selection import Selection
 from goodsad_studio.errors import DatasetError
+from goodsad_studio.progress import Monitor
 
 
 def _counts(records):
@@ -131,15 +132,15 @@ def test_progress_is_reported_and_cancel_stops_between_files(dataset, tmp_path):
     cancel = threading.Event()
     seen = []
 
-    def progress(done, total):
-        seen.append((done, total))
-        if done == 3:
+    def progress(event):
+        seen.append((event.done, event.total))
+        if event.done == 3:
             cancel.set()
 
-    result = export_mvtec(index, tmp_path / "out", progress=progress, cancel=cancel)
+    result = export_mvtec(index, tmp_path / "out", monitor=Monitor(progress, cancel))
     assert result.cancelled
     assert seen[-1][0] == len(result.files) >= 3
     total = len(index.records) + sum(1 for r in index.records if r.mask_path is not None)
-    assert seen[0] == (1, total) and len(result.files) < total
+    assert seen[:2] == [(0, total), (1, total)] and len(result.files) < total
     manifest = json.loads(result.manifest_path.read_text())
     assert manifest["complete"] is False and len(manifest["files"]) == len(result.files)

@@ -10,9 +10,10 @@ import pytest
 from goodsad_studio.cli import main
 from goodsad_studio.dataset.demo import generate_demo
 from goodsad_studio.dataset.index import scan_dataset
-from goodsad_studio.engine.evaluate import evaluate_dataset
-from goodsad_studio.engine.jobs import MethodSpec, Workspace
-from goodsad_studio.methods.backbones import get_backbone
+from goodsad_studio.engine.contract import MethodSpec
+from goodsad_studio.engine.worker.evaluate import evaluate_dataset
+from goodsad_studio.engine.worker.workspace import Workspace
+from goodsad_studio.methods.components.backbones import get_backbone
 from goodsad_studio.paths import dataset_state_dir
 
 pytestmark = pytest.mark.slow
@@ -137,11 +138,31 @@ def test_unknown_method_and_bad_param_are_messages(demo_root, tmp_path, capsys):
     assert not (tmp_path / "y").exists()
 
 
+def test_cli_export_runs_every_export_kind_of_the_engine(demo_root, tmp_path, capsys):
+    from goodsad_studio.engine.contract import EXPORT_KINDS
+
+    predict = ["predict", str(demo_root), "--category", "drink_can", "--device", "cpu", "--param", "coreset_ratio=0.1"]
+    assert main(predict) == 0  # heatmaps export the newest cached results of the method
+    evaluate = ["evaluate", str(demo_root), "--methods", "patchcore", "--device", "cpu", "--out", str(tmp_path / "r")]
+    assert main([*evaluate, "--param", "coreset_ratio=0.1"]) == 0  # the report exports the saved evaluations
+    for kind in EXPORT_KINDS:
+        dest = tmp_path / (f"{kind}.json" if kind == "coco" else str(kind))
+        extra = ["--size", "32"] if kind == "mvtec" else []
+        assert main(["export", str(kind), str(demo_root), str(dest), "--categories", "drink_can", *extra]) == 0, kind
+        assert f"to {dest}" in capsys.readouterr().out
+    assert len(list((tmp_path / "heatmaps").rglob("*.npy"))) == 8
+    assert (tmp_path / "report" / "report.md").is_file() and (tmp_path / "coco.json").stat().st_size > 100
+    assert len(list((tmp_path / "mvtec" / "drink_can").rglob("*.png"))) > 0
+    assert main(["export", "heatmaps", str(demo_root), str(tmp_path / "h2"), "--method", "spade"]) == 2
+    assert "no cached results of the method for the selection" in capsys.readouterr().err
+
+
 def test_a_cancelled_training_resumes_from_its_checkpoint(demo_root):
     """Trained methods checkpoint beside their model; the next fit resumes and the checkpoints go once saved."""
     import threading
 
     from goodsad_studio.errors import Cancelled
+    from goodsad_studio.progress import Monitor
 
     workspace = Workspace(scan_dataset(demo_root))
     spec = MethodSpec("rd4ad", {"image_size": "64", "epochs": "4", "batch_size": "4"}, device="cpu")
@@ -150,13 +171,14 @@ def test_a_cancelled_training_resumes_from_its_checkpoint(demo_root):
     seen = []
 
     def progress(p):
-        seen.append(p.done)
-        if p.stage == "fit" and p.done >= images + 3:  # three training steps done
+        seen.append(p)
+        if getattr(p, "stage", "") == "train" and p.done >= 3:  # three training steps done
             cancel.set()
 
     with pytest.raises(Cancelled):
-        workspace.fit(spec, "drink_can", progress=progress, cancel=cancel)
-    checkpoints = list(workspace.models_dir.rglob("*.checkpoints"))
+        workspace.fit(spec, "drink_can", monitor=Monitor(progress, cancel))
+    assert [p.total for p in seen if getattr(p, "stage", "") == "load"][-1] == images  # a bar per stage
+    checkpoints = list(workspace.layout.models_dir.rglob("*.checkpoints"))
     assert len(checkpoints) == 1 and any(checkpoints[0].iterdir())
     model = workspace.fit(spec, "drink_can")
     assert not model.reused and model.method.is_fitted

@@ -1,5 +1,5 @@
-"""Engine jobs with a small deterministic method defined here (no torch): fitting, saved-model reuse, the results
-cache, cancellation, progress, evaluation and the report files."""
+"""Engine jobs with a small deterministic plug-in method (tests/engine_helpers.py, named by import path): fitting,
+saved-model reuse, the results cache, cancellation, progress, evaluation and the report files."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from engine_helpers import MeanImageDistance
+from engine_helpers import PLUGIN
 
 from goodsad_studio.dataset.imageio import write_image, write_mask
 from goodsad_studio.dataset.index import scan_dataset
-from goodsad_studio.engine.evaluate import evaluate_dataset
-from goodsad_studio.engine.jobs import MethodSpec, Workspace
+from goodsad_studio.engine.contract import MethodSpec, Scope
+from goodsad_studio.engine.worker.evaluate import evaluate_dataset
+from goodsad_studio.engine.worker.workspace import Workspace
 from goodsad_studio.errors import Cancelled
-from goodsad_studio.methods import registry
+from goodsad_studio.progress import Monitor
 
 
 def _dataset(root: Path, goods=("001", "002")) -> Path:
@@ -45,29 +46,24 @@ def _dataset(root: Path, goods=("001", "002")) -> Path:
     return root
 
 
-@pytest.fixture(autouse=True)
-def _registered(monkeypatch):
-    """Register the test method for this module's tests only (other tests iterate over every registered method)."""
-    monkeypatch.setitem(registry._REGISTRY, MeanImageDistance.name, MeanImageDistance)
-
-
 @pytest.fixture
 def workspace(tmp_path):
     return Workspace(scan_dataset(_dataset(tmp_path / "data")))
 
 
-SPEC = MethodSpec("test-mean-distance")
+SPEC = MethodSpec(PLUGIN)
 
 
 def test_fit_saves_and_reuses_the_model(workspace):
     progress = []
-    first = workspace.fit(SPEC, "cat", progress=progress.append)
+    first = workspace.fit(SPEC, "cat", monitor=Monitor(progress.append))
     assert not first.reused and (first.directory / "method.json").is_file()
     assert first.directory.is_relative_to(workspace.index.root / ".goodsad-studio")
-    assert progress[-1].done == progress[-1].total == 8
+    assert first.directory.name.startswith("engine_helpers+MeanImageDistance-")
+    assert progress[-1].done == progress[-1].total == 8 and progress[-1].detail == f"{PLUGIN} on cat"
     second = workspace.fit(SPEC, "cat")
     assert second.reused and second.key == first.key
-    other = workspace.fit(MethodSpec("test-mean-distance", {"image_size": "16"}), "cat")
+    other = workspace.fit(MethodSpec(PLUGIN, {"image_size": "16"}), "cat")
     assert other.key != first.key
 
 
@@ -87,7 +83,7 @@ def test_predict_uses_the_cache(workspace):
     assert result.native_shape == (40, 48) and result.native_map().shape == (40, 48)
     calls = []
     original = model.method.predict
-    model.method.predict = lambda images: calls.append(len(images)) or original(images)
+    model.method.predict = lambda images, *a: calls.append(len(images)) or original(images, *a)
     again = workspace.predict(model, records)
     assert calls == [] and again["cat/test/dent/001006"].score == pytest.approx(result.score, rel=1e-3)
 
@@ -96,10 +92,10 @@ def test_cancel_stops_fit_and_predict(workspace):
     cancel = threading.Event()
     cancel.set()
     with pytest.raises(Cancelled):
-        workspace.fit(SPEC, "cat", cancel=cancel)
+        workspace.fit(SPEC, "cat", monitor=Monitor(cancel=cancel))
     model = workspace.fit(SPEC, "cat")
     with pytest.raises(Cancelled):
-        workspace.predict(model, workspace.test_records("cat"), cancel=cancel)
+        workspace.predict(model, workspace.test_records("cat"), monitor=Monitor(cancel=cancel))
 
 
 def test_evaluate_writes_the_paper_tables_with_goods_breakdown(workspace, tmp_path):
@@ -109,7 +105,7 @@ def test_evaluate_writes_the_paper_tables_with_goods_breakdown(workspace, tmp_pa
     assert whole.image_auroc == 1.0 and whole.pixel_auroc > 0.95 and 0.9 < whole.pro <= 1.0
     assert [row.goods_id for row in outcome.rows] == [None, "001", "002"]
     data = json.loads((tmp_path / "report" / "report.json").read_text())
-    assert data and (tmp_path / "report" / "report.md").read_text().count("test-mean-distance") >= 1
+    assert data and (tmp_path / "report" / "report.md").read_text().count(PLUGIN) >= 1
     assert sorted(p.name for p in (tmp_path / "report").glob("report_*.csv")) == [
         "report_goods.csv",
         "report_image.csv",
@@ -118,10 +114,10 @@ def test_evaluate_writes_the_paper_tables_with_goods_breakdown(workspace, tmp_pa
 
 
 def test_per_goods_scope_fits_one_model_per_goods_id(workspace):
-    before = MeanImageDistance.fits
-    (outcome,) = evaluate_dataset(workspace, [SPEC], scope="goods")
-    assert MeanImageDistance.fits - before == 2
-    assert outcome.method == "test-mean-distance/goods" and outcome.rows[0].result.image_auroc == 1.0
+    (outcome,) = evaluate_dataset(workspace, [SPEC], scope=Scope.GOODS)
+    models = sorted(p.parent.parent.name for p in workspace.layout.models_dir.glob("cat/*/*/method.json"))
+    assert models == ["001", "002"] and outcome.train_images == 8
+    assert outcome.method == f"{PLUGIN}/goods" and outcome.rows[0].result.image_auroc == 1.0
 
 
 def test_read_only_dataset_keeps_state_in_user_data(tmp_path, monkeypatch):

@@ -1,6 +1,7 @@
 """Engine jobs in the worker process (Qt-free): they run in another process without Qt and with one core left
-free, give the same models and cached results as the engine run here, report progress, come back with the
-engine's errors, cancel promptly, survive a killed worker, and leave no process behind."""
+free, give the same models and cached results as the engine run here, report progress, come back with every
+error class as itself, cancel promptly, survive a killed worker, run plug-ins named by import path, and leave no
+process behind."""
 
 from __future__ import annotations
 
@@ -11,16 +12,18 @@ import threading
 import time
 
 import pytest
-from engine_helpers import CATEGORY, SLOW, small_demo
+from engine_helpers import CATEGORY, FAILING, PLUGIN, SLOW, small_demo
 
+from goodsad_studio import errors
 from goodsad_studio.dataset.index import scan_dataset
+from goodsad_studio.engine.client import EngineClient
+from goodsad_studio.engine.contract import About, Evaluate, Evaluated, Fit, Fitted, MethodSpec, Predict, Predicted
 from goodsad_studio.engine.evaluations import load_outcomes
 from goodsad_studio.engine.inspect import cached_results, result_set_for
-from goodsad_studio.engine.job_process import EngineProcess, worker_threads
-from goodsad_studio.engine.job_requests import FittedSummary, JobRequest, runs_in_worker
-from goodsad_studio.engine.jobs import MethodSpec, Workspace
-from goodsad_studio.errors import Cancelled, StudioError, WorkerStopped
-from goodsad_studio.methods import registry
+from goodsad_studio.engine.transports.process import ProcessTransport
+from goodsad_studio.engine.worker.main import worker_threads
+from goodsad_studio.engine.worker.workspace import Workspace
+from goodsad_studio.errors import Cancelled, StudioError, WorkerError, WorkerStopped
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +34,17 @@ def demo_root(tmp_path_factory):
 @pytest.fixture(scope="module")
 def engine():
     """One worker for the module (starting one costs seconds: the torch import)."""
-    engine = EngineProcess()
+    engine = ProcessTransport()
     yield engine
     engine.stop()
+
+
+def _about(engine):
+    return engine.run(About())
+
+
+def _pid(engine) -> int:
+    return _about(engine).pid
 
 
 @pytest.fixture
@@ -46,7 +57,7 @@ def _ours(pid) -> bool:
 
 
 def test_the_worker_is_another_process_without_qt_and_leaves_a_core_free(engine):
-    info = engine.about()
+    info = _about(engine)
     assert info.pid != os.getpid() and info.pid == engine.pid
     assert not info.qt_loaded
     assert info.torch_threads == worker_threads()
@@ -57,25 +68,28 @@ def test_predict_and_evaluate_in_the_worker_give_the_engines_models_and_results(
     spec = MethodSpec("patchcore", {"coreset_ratio": 0.1})
     records = workspace.test_records(CATEGORY)
     seen = []
-    summary = engine.run(
-        JobRequest.make("predict", workspace, spec, CATEGORY, [r.key for r in records]), progress=seen.append
-    )
+    predicted = engine.run(Predict(workspace.ref(), spec, CATEGORY, tuple(r.key for r in records)), seen.append)
     assert engine.last_job_pid == engine.pid != os.getpid()
-    assert isinstance(summary, FittedSummary) and not summary.reused and summary.train_images == 16
+    assert isinstance(predicted, Predicted)
+    summary = predicted.model
+    assert not summary.reused and summary.train_images == 16
     stages = [progress.stage for progress in seen]
-    assert stages[0] == "fit" and stages[-1] == "predict" and seen[-1].done == seen[-1].total == len(records)
+    assert stages[0] == "features" and stages[-1] == "predict"  # a bar per stage: features, coreset, predict
+    assert seen[-1].done == seen[-1].total == len(records)
 
     # the model on disk is the one the engine here finds for the same spec: same key, folder and label
     model = workspace.fit(spec, CATEGORY)
     assert model.reused and (model.key, model.directory, model.label) == (summary.key, summary.directory, summary.label)
     # every image's result is in the cache, and equals the engine's own prediction here
-    found = cached_results(result_set_for(summary, workspace.cache_dir, "patchcore"), records)
+    found = cached_results(result_set_for(summary, workspace.cache_dir), records)
     assert sorted(found) == sorted(record.key for record in records)
     fresh = workspace.predict(model, records[:2], use_cache=False)
     for record in records[:2]:
         assert found[record.key].score == pytest.approx(fresh[record.key].score, rel=1e-4)
 
-    outcome, again = engine.run(JobRequest.make("evaluate", workspace, spec, CATEGORY))
+    evaluated = engine.run(Evaluate(workspace.ref(), spec, CATEGORY))
+    assert isinstance(evaluated, Evaluated)
+    outcome, again = evaluated.outcome, evaluated.model
     assert again.key == summary.key and again.reused  # evaluated with the saved model
     saved = {(o.category, o.method): o for o in load_outcomes(workspace.state_dir)}[(CATEGORY, "patchcore")]
     assert saved.rows[0].result.image_auroc == pytest.approx(outcome.rows[0].result.image_auroc)
@@ -83,36 +97,63 @@ def test_predict_and_evaluate_in_the_worker_give_the_engines_models_and_results(
 
 
 def test_errors_in_the_worker_come_back_as_the_engines_errors(engine, workspace):
-    pid = engine.about().pid
+    pid = _pid(engine)
     with pytest.raises(StudioError, match="category 'nope' is not in this dataset") as caught:
-        engine.run(JobRequest.make("fit", workspace, MethodSpec("patchcore"), "nope"))
+        engine.run(Fit(workspace.ref(), MethodSpec("patchcore"), "nope"))
     assert caught.value.path == workspace.index.root
-    with pytest.raises(StudioError, match="unknown method 'no-such-method'"):
-        engine.run(JobRequest.make("fit", workspace, MethodSpec("no-such-method"), CATEGORY))
+    with pytest.raises(errors.UnknownMethodError, match="unknown method 'no-such-method'"):
+        engine.run(Fit(workspace.ref(), MethodSpec("no-such-method"), CATEGORY))
+    with pytest.raises(errors.UnknownMethodError, match="cannot import module 'no_such_module'"):
+        engine.run(Fit(workspace.ref(), MethodSpec("no_such_module:Method"), CATEGORY))
     assert engine.pid == pid  # the worker serves on
 
 
+@pytest.mark.parametrize(
+    "cls", [c for c in errors.error_classes() if c is not errors.StudioError], ids=lambda c: c.code
+)
+def test_every_error_class_raised_in_the_worker_arrives_as_itself(engine, workspace, cls):
+    with pytest.raises(cls) as caught:
+        engine.run(Fit(workspace.ref(), MethodSpec(FAILING, {"code": cls.code}), CATEGORY, reuse=False))
+    assert type(caught.value) is cls and caught.value.problem.startswith("raised on purpose")
+    if cls is not WorkerError:
+        assert str(caught.value.path) == "/data/broken.png"
+
+
+def test_an_unexpected_error_in_the_worker_arrives_with_its_class_and_traceback(engine, workspace):
+    with pytest.raises(WorkerError, match=r"RuntimeError: raised on purpose \(unexpected\)") as caught:
+        engine.run(Fit(workspace.ref(), MethodSpec(FAILING), CATEGORY, reuse=False))
+    assert caught.value.origin == "RuntimeError" and "engine_helpers.py" in caught.value.details
+
+
+def test_a_plug_in_named_by_import_path_runs_in_the_worker(engine, workspace):
+    fitted = EngineClient(engine).fit(Fit(workspace.ref(), MethodSpec(PLUGIN), CATEGORY))
+    assert isinstance(fitted, Fitted) and fitted.model.method == PLUGIN
+    assert engine.last_job_pid == engine.pid != os.getpid()
+    assert workspace.fit(MethodSpec(PLUGIN), CATEGORY).key == fitted.model.key  # the same model here
+
+
 def test_cancel_stops_a_running_fit_promptly_and_keeps_the_worker(engine, workspace):
-    pid = engine.about().pid
+    pid = _pid(engine)
     cancel = threading.Event()
     cancelled_at = []
 
     def progress(p):
-        if p.stage == "fit" and not cancel.is_set():  # the first batch is done: the fit is running
+        if p.done > 0 and not cancel.is_set():  # the first batch is done: the fit is running
             cancelled_at.append(time.perf_counter())
             cancel.set()
 
     with pytest.raises(Cancelled, match="cancelled"):
-        engine.run(JobRequest.make("fit", workspace, SLOW, CATEGORY), progress=progress, cancel=cancel)
+        engine.run(Fit(workspace.ref(), SLOW, CATEGORY), progress, cancel)
     print(f"\ncancel took {time.perf_counter() - cancelled_at[0]:.2f} s")
-    assert not list((workspace.models_dir / CATEGORY / "all").glob("patchcore-*.checkpoints"))
-    assert len(list((workspace.models_dir / CATEGORY / "all").glob("patchcore-*"))) <= 1  # only the 0.1 model
-    assert engine.pid == pid and engine.about().pid == pid  # not killed: the next job reuses it
+    models = workspace.layout.models_dir / CATEGORY / "all"
+    assert not list(models.glob("patchcore-*.checkpoints"))
+    assert len(list(models.glob("patchcore-*"))) <= 1  # only the 0.1 model
+    assert engine.pid == pid and _about(engine).pid == pid  # not killed: the next job reuses it
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_a_killed_worker_fails_the_job_with_its_exit_code_and_the_next_job_starts_another(engine, workspace):
-    pid = engine.about().pid
+    pid = _pid(engine)
     started = engine.started
 
     killed = []
@@ -122,15 +163,15 @@ def test_a_killed_worker_fails_the_job_with_its_exit_code_and_the_next_job_start
             killed.append(pid)
             os.kill(pid, signal.SIGKILL)  # what the kernel's out-of-memory killer does
 
-    request = JobRequest.make("fit", workspace, SLOW, CATEGORY)
+    request = Fit(workspace.ref(), SLOW, CATEGORY)
     with pytest.raises(
         WorkerStopped,
         match=r"the worker process stopped unexpectedly \(exit code -9: killed by "
         r"SIGKILL, perhaps out of memory\); the next job starts a new one",
     ):
-        engine.run(request, progress=progress)
+        engine.run(request, progress)
     assert engine.pid is None and not _ours(pid)
-    info = engine.about()
+    info = _about(engine)
     assert info.pid != pid and engine.started == started + 1
 
     os.kill(info.pid, signal.SIGKILL)  # a worker that dies between jobs is replaced without failing a job
@@ -138,19 +179,19 @@ def test_a_killed_worker_fails_the_job_with_its_exit_code_and_the_next_job_start
     while engine.pid is not None and time.monotonic() < deadline:
         time.sleep(0.01)
     assert engine.pid is None, "the worker's death was not noticed within 60 s"
-    assert engine.about().pid not in (info.pid, None) and engine.started == started + 2
+    assert _about(engine).pid not in (info.pid, None) and engine.started == started + 2
 
 
 def test_stop_ends_the_worker_even_during_a_job(engine, workspace):
-    pid = engine.about().pid
+    pid = _pid(engine)
     assert _ours(pid)
     running = threading.Event()
     outcome = []
 
     def job():
-        request = JobRequest.make("fit", workspace, SLOW, CATEGORY)
+        request = Fit(workspace.ref(), SLOW, CATEGORY)
         try:
-            engine.run(request, progress=lambda p: running.set())
+            engine.run(request, lambda p: running.set())
         except (Cancelled, WorkerStopped) as exc:
             outcome.append(exc)
 
@@ -162,18 +203,3 @@ def test_stop_ends_the_worker_even_during_a_job(engine, workspace):
     assert not thread.is_alive() and len(outcome) == 1, outcome
     assert engine.pid is None and not _ours(pid)
     engine.stop()  # stopping twice is harmless
-
-
-def test_built_in_methods_run_in_the_worker_and_run_time_registrations_do_not(monkeypatch):
-    assert all(runs_in_worker(name) for name in registry._BUILTIN_MODULES)
-    assert not runs_in_worker("no-such-method")
-
-    from goodsad_studio.methods.base import AnomalyMethod
-
-    class Plugin(AnomalyMethod):  # a plug-in, or a test's method: the worker process cannot import it
-        name = "plugin-method"
-
-    monkeypatch.setitem(registry._REGISTRY, Plugin.name, Plugin)
-    assert not runs_in_worker("plugin-method")
-    monkeypatch.setitem(registry._REGISTRY, "padim", Plugin)  # a built-in name taken by a plug-in
-    assert not runs_in_worker("padim")

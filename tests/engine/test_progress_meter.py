@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from goodsad_studio.engine.jobs import Progress
 from goodsad_studio.engine.progress_meter import StageMeter, format_eta
+from goodsad_studio.progress import Progress, Stage, TrainingStatus
 
 
 class Terminal(io.StringIO):
@@ -15,7 +15,7 @@ class Terminal(io.StringIO):
         return True
 
 
-def report(meter: StageMeter, stage: str, total: int, detail: str) -> None:
+def report(meter: StageMeter, stage: Stage, total: int, detail: str) -> None:
     for done in range(total + 1):
         meter(Progress(stage, done, total, detail))
 
@@ -23,8 +23,8 @@ def report(meter: StageMeter, stage: str, total: int, detail: str) -> None:
 def test_a_log_gets_one_plain_line_per_finished_stage():
     log = io.StringIO()
     meter = StageMeter(log)
-    report(meter, "fit", 40, "patchcore on drink_can")
-    report(meter, "predict", 20, "drink_can/test/scratch/001003")
+    report(meter, Stage.FIT, 40, "patchcore on drink_can")
+    report(meter, Stage.PREDICT, 20, "drink_can/test/scratch/001003")
     lines = log.getvalue().splitlines()
     assert "\r" not in log.getvalue() and "\x1b" not in log.getvalue()
     assert len(lines) == 2, lines
@@ -37,7 +37,7 @@ def test_a_long_stage_in_a_log_says_where_it_is_now_and_then():
     log = io.StringIO()
     meter = StageMeter(log, log_every_s=0.0)
     for done in range(3):
-        meter(Progress("fit", done, 10, "padim on food_box"))
+        meter(Progress(Stage.FIT, done, 10, "padim on food_box"))
     lines = log.getvalue().splitlines()
     assert [line.split("|")[2].split()[0] for line in lines] == ["0/10", "1/10", "2/10"]
     meter.close()  # a stage that stops early (cancelled) still ends with its last line
@@ -47,11 +47,11 @@ def test_a_long_stage_in_a_log_says_where_it_is_now_and_then():
 def test_a_new_stage_starts_when_the_count_goes_back_or_the_stage_changes():
     log = io.StringIO()
     meter = StageMeter(log, log_every_s=3600)
-    meter(Progress("evaluate", 3, 10, "padim on food_box"))
-    meter(Progress("evaluate", 4, 10, "drink_can/test/scratch/001003"))  # another detail: the same stage
+    meter(Progress(Stage.EVALUATE, 3, 10, "padim on food_box"))
+    meter(Progress(Stage.EVALUATE, 4, 10, "drink_can/test/scratch/001003"))  # another detail: the same stage
     assert log.getvalue() == ""
-    meter(Progress("evaluate", 1, 10, "spade on food_box"))  # the next method: the previous stage ends
-    meter(Progress("fit", 1, 40, "spade on food_box"))
+    meter(Progress(Stage.EVALUATE, 1, 10, "spade on food_box"))  # the next method: the previous stage ends
+    meter(Progress(Stage.FIT, 1, 40, "spade on food_box"))
     lines = log.getvalue().splitlines()
     assert len(lines) == 2 and "4/10" in lines[0] and lines[1].startswith("evaluate:") and "1/10" in lines[1]
 
@@ -59,7 +59,7 @@ def test_a_new_stage_starts_when_the_count_goes_back_or_the_stage_changes():
 def test_a_terminal_gets_tqdms_live_bar():
     screen = Terminal()
     meter = StageMeter(screen)
-    report(meter, "predict", 5, "drink_can/test/scratch/001003")
+    report(meter, Stage.PREDICT, 5, "drink_can/test/scratch/001003")
     text = screen.getvalue()
     assert "\r" in text and "predict: 100%" in text and "5/5" in text
     assert text.endswith("\n")  # the finished stage stays as a line
@@ -68,12 +68,12 @@ def test_a_terminal_gets_tqdms_live_bar():
 def test_time_left_follows_the_pace_and_is_unknown_before_it():
     meter = StageMeter()
     assert meter.remaining() is None
-    meter(Progress("predict", 0, 10))
+    meter(Progress(Stage.PREDICT, 0, 10))
     assert meter.remaining() is None  # nothing done yet: no pace
-    meter(Progress("predict", 5, 10))
+    meter(Progress(Stage.PREDICT, 5, 10))
     left = meter.remaining()
     assert left is not None and 0 <= left < 60
-    meter(Progress("predict", 10, 10))
+    meter(Progress(Stage.PREDICT, 10, 10))
     assert meter.remaining() is None  # the stage ended
 
 
@@ -83,3 +83,16 @@ def test_time_left_follows_the_pace_and_is_unknown_before_it():
 )
 def test_eta_text(seconds, text):
     assert format_eta(seconds) == text
+
+
+def test_a_training_stage_shows_its_epoch_and_loss_and_a_stage_may_have_no_total():
+    log = io.StringIO()
+    meter = StageMeter(log)
+    meter(Progress(Stage.LOAD, 3, None, "rd4ad on drink_can"))  # a reader that cannot say how many images
+    assert meter.remaining() is None
+    for done in range(5):
+        meter(Progress(Stage.TRAIN, done, 4, "rd4ad on drink_can"))
+        meter(TrainingStatus(1 + done // 2, 2, done, 4, 0.25))
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("load: 3it")
+    assert lines[1].startswith("train: 100%") and "epoch 2/2 loss 0.25" in lines[1]

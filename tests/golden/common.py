@@ -19,7 +19,7 @@ if str(Path(__file__).parents[1]) not in sys.path:  # run as a script: the tests
 from methods.helpers import FAST, texture, with_defect
 
 HERE = Path(__file__).parent
-METHODS = ("patchcore", "padim", "spade", "simplenet", "cflow", "rd4ad", "draem", "nsa", "cutpaste", "fanogan")
+METHODS = ("patchcore", "padim", "spade", "simplenet", "cflow", "rd4ad", "draem", "nsa", "cutpaste", "fanogan", "gde")
 MODELS = HERE / "models"
 SCHEDULES = HERE / "schedules.npz"
 SCHEDULED = ("cflow", "nsa", "cutpaste", "draem")
@@ -64,9 +64,9 @@ def single_thread() -> None:
 
 def build(name: str) -> Any:
     """The method with the fast parameters of the conformance tests (mobilenet_v2, 64 px, 2 steps if trained)."""
-    from goodsad_studio.methods import get_method
+    from goodsad_studio.methods import resolve
 
-    cls = get_method(name)
+    cls = resolve(name)
     quick = {"max_steps": 2} if any(spec.name == "max_steps" for spec in cls.params) else {}
     backbone = "mobilenet_v2" if getattr(cls, "roles", ()) else "auto"
     return cls(backbone=backbone, device="cpu", **{**FAST, **quick, **SMALL.get(name, {})})
@@ -88,7 +88,7 @@ def golden_file(name: str) -> Path:
 
 def state_manifest(folder: Path) -> dict[str, list[int]]:
     """Names and shapes of a saved folder's state arrays: what a folder saved by the old code must still load."""
-    from goodsad_studio.methods.serialization import read_safetensors
+    from goodsad_studio.methods.persistence import read_safetensors
 
     arrays, _ = read_safetensors(folder / "state.safetensors")
     return {name: list(array.shape) for name, array in arrays.items()}

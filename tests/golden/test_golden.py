@@ -88,6 +88,8 @@ def test_a_folder_saved_by_the_old_code_loads_and_predicts_the_same(name, one_th
 
 @pytest.mark.parametrize("name", SCHEDULED)
 def test_the_learning_rate_schedule_gives_the_recorded_rate_at_every_step(name):
+    """The tables were captured from the old training steps; the method's schedule (which the trainer sets on its
+    optimizers before every step) gives the same rate at every step of a run of that many steps."""
     from golden.record import learning_rates
 
     recorded = np.load(SCHEDULES)[name]

@@ -26,6 +26,23 @@ def _automatic_collection_after_the_gui_tests():
     restore_automatic_collection()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _method_catalog():
+    """The method list and the default description, asked once from the engine in this process: every window's
+    methods panel then fills at once instead of each test starting a worker process to ask (the panel's own path
+    through the worker is tested in test_job_process_gui.py)."""
+    from goodsad_studio.engine.client import EngineClient
+    from goodsad_studio.engine.contract import MethodSpec
+    from goodsad_studio.engine.transports.inline import InlineTransport
+    from goodsad_studio.gui.methods_panel import forget, remember
+
+    client = EngineClient(InlineTransport())
+    described = client.describe(MethodSpec("patchcore")).description
+    remember(client.methods(), {("patchcore", "auto", "auto", "auto"): described})
+    yield
+    forget()
+
+
 @pytest.fixture
 def settings(tmp_path) -> StudioSettings:
     return StudioSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))

@@ -12,9 +12,9 @@ import pytest
 from stall import StallMeter
 
 from goodsad_studio.dataset.imageio import read_mask
+from goodsad_studio.engine.contract import MethodSpec
 from goodsad_studio.engine.inspect import propose_mask
-from goodsad_studio.engine.jobs import MethodSpec
-from goodsad_studio.gui.jobs import CANCELLED, DONE
+from goodsad_studio.gui.jobs import JobState
 from goodsad_studio.metrics.per_image import per_image_metrics
 from goodsad_studio.metrics.report import format_value
 from gui.helpers import JOB_WAIT_MS, UI_WAIT_MS
@@ -45,13 +45,15 @@ def evaluated(demo_root):
     """The demo set with what the first test leaves there (SPEC fitted, the test split predicted and evaluated),
     whichever test runs first: the engine makes them here only when they are not on disk yet."""
     from goodsad_studio.dataset.index import scan_dataset
+    from goodsad_studio.engine.client import EngineClient
+    from goodsad_studio.engine.contract import Evaluate
     from goodsad_studio.engine.evaluations import load_outcomes
-    from goodsad_studio.engine.job_requests import JobRequest, run_job
-    from goodsad_studio.engine.jobs import Workspace
+    from goodsad_studio.engine.records import OpenDataset
+    from goodsad_studio.engine.transports.inline import InlineTransport
 
-    workspace = Workspace(scan_dataset(demo_root))
-    if not any(outcome.method == SPEC.method for outcome in load_outcomes(workspace.state_dir)):
-        run_job(workspace, JobRequest.make("evaluate", workspace, SPEC, "drink_can"))
+    dataset = OpenDataset(scan_dataset(demo_root))
+    if not any(outcome.method == SPEC.method for outcome in load_outcomes(dataset.state_dir)):
+        EngineClient(InlineTransport()).evaluate(Evaluate(dataset.ref(), SPEC, "drink_can"))
     return demo_root
 
 
@@ -88,7 +90,7 @@ def test_predict_in_background_shows_heatmap_and_engine_metrics(qtbot, make_wind
         f"\nworst event-loop stall during fit+predict: {stall:.1f} ms over {meter.ticks} ticks; "
         f"stalls over 20 ms (s, ms): {[(round(a, 2), round(m)) for a, m in meter.stalls]}"
     )
-    assert job.state == DONE, job.error
+    assert job.state == JobState.DONE, job.error
     assert row.bar.format() == "done"
     _settle(qtbot, ui)
 
@@ -96,8 +98,12 @@ def test_predict_in_background_shows_heatmap_and_engine_metrics(qtbot, make_wind
     layer = ui.overlay.layer
     assert layer.has_heatmap
     result = ui.analysis.result(window.current)
-    workspace = ui.analysis.workspace  # the engine's own answer, for the same model (loaded, not refitted)
+    from goodsad_studio.engine.worker.workspace import Workspace
+
+    # the engine's own answer here, for the same model (loaded, not refitted)
+    workspace = Workspace(ui.analysis.workspace.index, ui.analysis.workspace.state_dir)
     model = workspace.fit(SPEC, "drink_can")
+    assert model.reused
     engine = workspace.predict(model, [window.current], use_cache=False)[window.current.key]
     assert engine.score == pytest.approx(result.score, rel=1e-4)
     threshold = ui.controls.threshold()
@@ -136,7 +142,7 @@ def test_predict_in_background_shows_heatmap_and_engine_metrics(qtbot, make_wind
     ui.methods.buttons["evaluate"].click()
     job = ui.analysis.runner.jobs[-1]
     _wait_job(qtbot, job)
-    assert job.state == DONE, job.error
+    assert job.state == JobState.DONE, job.error
     outcome = ui.analysis.outcomes[("drink_can", "patchcore")]
     ui.show_metrics()
     table = ui.metrics_view.table
@@ -145,18 +151,17 @@ def test_predict_in_background_shows_heatmap_and_engine_metrics(qtbot, make_wind
     ui.metrics_view.images.cellClicked.emit(0, 0)
     assert window.current.key == ui.metrics_view.images.item(0, 0).text()
 
-    # exports: heatmaps (png + npy) and the report, through jobs over the core functions
-    from goodsad_studio.dataset.selection import Selection
-    from goodsad_studio.gui.export_dialog import export_work
+    # exports: heatmaps (png + npy), the report and COCO, as the dialog sends them to the worker
+    from goodsad_studio.gui.export_dialog import ExportDialog
 
     for kind in ("heatmaps", "report", "coco"):
-        dest = tmp_path / ("coco.json" if kind == "coco" else kind)
-        work = export_work(
-            kind, ui.analysis, dest, Selection.of(categories=["drink_can"]), size=None, polygons=False, overwrite=False
-        )
-        job = ui.analysis.runner.start(kind, work)
+        dialog = ExportDialog(ui.analysis, "drink_can", window)
+        qtbot.addWidget(dialog)
+        dialog.kind.setCurrentIndex(dialog.kind.findData(kind))
+        dialog.dest.setText(str(tmp_path / ("coco.json" if kind == "coco" else kind)))
+        job = dialog.start()
         _wait_job(qtbot, job)
-        assert job.state == DONE, job.error
+        assert job.state == JobState.DONE, job.error
     npy = tmp_path / "heatmaps" / "drink_can" / "test" / "surface_damage" / "001006.npy"
     assert np.allclose(np.load(npy), engine.native_map(), atol=1e-2)
     assert (tmp_path / "report" / "report.md").read_text().count("patchcore") >= 1
@@ -186,7 +191,7 @@ def test_reopening_shows_cached_heatmaps_and_cancel_stops_a_job(qtbot, make_wind
     job = ui.analysis.runner.jobs[-1]
     ui.methods.jobs.rows[-1].cancel.click()
     _wait_job(qtbot, job)
-    assert job.state == CANCELLED
+    assert job.state == JobState.CANCELLED
     assert "cancel" in str(job.error)
     models = list((demo_root / ".goodsad-studio" / "models" / "drink_can" / "all").iterdir())
     assert len(models) == 1  # only the model of SPEC (the first test's) was saved
@@ -199,7 +204,7 @@ def test_reopening_shows_cached_heatmaps_and_cancel_stops_a_job(qtbot, make_wind
     # triage: the defective image the heatmap explains worst comes first; a click opens it
     job = ui.triage.start()
     _wait_job(qtbot, job)
-    assert job.state == DONE, job.error
+    assert job.state == JobState.DONE, job.error
     first = ui.triage.items[0]
     assert first.reason.startswith("defective") and ui.triage.list.count() == 8
     assert all(a.value <= b.value for a, b in zip(ui.triage.items[:4], ui.triage.items[1:4], strict=False))
@@ -217,7 +222,7 @@ def test_reopening_shows_cached_heatmaps_and_cancel_stops_a_job(qtbot, make_wind
     dialog.dest.setText(str(tmp_path / "subset"))
     job = dialog.start()
     _wait_job(qtbot, job)
-    assert job.state == DONE, job.error
+    assert job.state == JobState.DONE, job.error
     images = sorted((tmp_path / "subset" / "drink_can").rglob("*.jpg")) + sorted(
         (tmp_path / "subset" / "drink_can").rglob("*.png")
     )

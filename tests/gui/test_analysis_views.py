@@ -16,8 +16,9 @@ from PySide6.QtCore import Qt
 
 from goodsad_studio.dataset.imageio import read_mask
 from goodsad_studio.dataset.index import scan_dataset
+from goodsad_studio.engine.contract import MethodSpec
 from goodsad_studio.engine.inspect import propose_mask
-from goodsad_studio.engine.jobs import MethodSpec, Workspace
+from goodsad_studio.engine.worker.workspace import Workspace
 from goodsad_studio.gui.canvas.heatmap_layer import colourise
 from goodsad_studio.metrics.per_image import per_image_metrics
 from gui.helpers import JOB_WAIT_MS, UI_WAIT_MS
@@ -157,13 +158,13 @@ def test_a_queued_job_says_so_until_it_starts(qtbot, make_window, release):
 def test_listeners_of_a_job_see_it_and_its_row_as_they_are_now(qtbot, make_window, release):
     """``progressed`` and ``finished`` come on the GUI thread once the job and its row in the job list show them,
     however a listener is connected: nobody (nor a test waiting for ``not job.running``) reads a stale row."""
-    from goodsad_studio.engine.jobs import Progress
+    from goodsad_studio.progress import Progress, Stage
 
     window = make_window()
     ui = window.analysis_ui
 
     def work(progress, cancel):
-        progress(Progress("predict", 2, 5, ""))
+        progress(Progress(Stage.PREDICT, 2, 5, ""))
         release.wait(JOB_WAIT_MS / 1000)
         return 7
 
@@ -188,14 +189,14 @@ def test_listeners_of_a_job_see_it_and_its_row_as_they_are_now(qtbot, make_windo
 
 
 def test_the_status_bar_follows_the_running_job_and_opens_the_job_list(qtbot, make_window, release):
-    from goodsad_studio.engine.jobs import Progress
+    from goodsad_studio.progress import Progress, Stage
 
     window = make_window()
     ui = window.analysis_ui
     assert ui.job_status.isHidden()
 
     def work(progress, cancel):
-        progress(Progress("fit", 3, 10, "x"))
+        progress(Progress(Stage.FIT, 3, 10, "x"))
         release.wait(JOB_WAIT_MS / 1000)
 
     first = ui.analysis.runner.start("Fit demo", work)
@@ -216,18 +217,17 @@ def test_the_status_bar_follows_the_running_job_and_opens_the_job_list(qtbot, ma
 def test_a_job_that_ends_after_another_dataset_opened_leaves_the_new_one_alone(
     qtbot, make_window, predicted_root, goods_root, monkeypatch, release
 ):
-    import goodsad_studio.gui.analysis as analysis_module
+    from goodsad_studio.engine.client import EngineClient
+    from goodsad_studio.engine.transports.inline import InlineTransport
 
-    real_run_job = analysis_module.run_job
+    class Slow(InlineTransport):  # the job in this process, held until the other dataset is open
+        def run(self, request, on_event=None, cancel=None):
+            release.wait(JOB_WAIT_MS / 1000)
+            return super().run(request, on_event, cancel)
 
-    def slow_run_job(*args, **kwargs):
-        release.wait(JOB_WAIT_MS / 1000)
-        return real_run_job(*args, **kwargs)
-
-    monkeypatch.setattr(analysis_module, "run_job", slow_run_job)
     window = make_window(predicted_root)
     ui = window.analysis_ui
-    ui.analysis.child_jobs = False  # in a thread, where the patched job runs
+    ui.analysis.client = EngineClient(Slow())
     job = ui.analysis.fit(SPECS[0], "drink_can")  # the saved model: loads, no refit
     assert window.open_dataset(goods_root)  # also a drink_can category
     assert ui.analysis.result_set("drink_can", "patchcore") is None
@@ -235,4 +235,31 @@ def test_a_job_that_ends_after_another_dataset_opened_leaves_the_new_one_alone(
     qtbot.waitUntil(lambda: not job.running, timeout=JOB_WAIT_MS)
     assert job.state == "done", job.error
     assert ui.analysis.result_set("drink_can", "patchcore") is None  # the old dataset's results stay with it
+    window.close()
+
+
+def test_a_training_job_shows_its_epoch_and_loss_and_a_stage_of_unknown_size_counts(qtbot, make_window, release):
+    from goodsad_studio.progress import Progress, Stage, TrainingStatus
+
+    window = make_window()
+    ui = window.analysis_ui
+    step = threading.Event()
+
+    def work(progress, cancel):
+        progress(Progress(Stage.LOAD, 5, None, "rd4ad on drink_can"))  # a reader that cannot say how many
+        step.wait(JOB_WAIT_MS / 1000)
+        progress(Progress(Stage.TRAIN, 3, 10, "rd4ad on drink_can"))
+        progress(TrainingStatus(1, 2, 3, 10, 0.125))
+        release.wait(JOB_WAIT_MS / 1000)
+
+    job = ui.analysis.runner.start("Fit rd4ad", work)
+    row = next(row for row in ui.methods.jobs.rows if row.job is job)
+    qtbot.waitUntil(lambda: job.stage == "load", timeout=UI_WAIT_MS)
+    assert row.bar.format() == "load 5" and row.bar.maximum() == 0  # busy: no total to fill
+    step.set()
+    qtbot.waitUntil(lambda: job.training is not None, timeout=UI_WAIT_MS)
+    assert row.bar.format() == "train %v/%m" and row.bar.value() == 3
+    assert row.title.text() == "Fit rd4ad — epoch 1/2, loss 0.125"
+    release.set()
+    qtbot.waitUntil(lambda: not job.running, timeout=UI_WAIT_MS)
     window.close()

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from goodsad_studio.methods.backbones import MOBILENET_PIP_LINE, MOBILENET_WEIGHTS_PACKAGE
-from goodsad_studio.methods.weights import find_in_package
+from goodsad_studio.methods.components.backbones import MOBILENET_PIP_LINE, MOBILENET_WEIGHTS_PACKAGE
+from goodsad_studio.methods.components.weights import find_in_package
 
 from .helpers import texture, with_defect
 

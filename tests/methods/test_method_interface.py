@@ -1,9 +1,12 @@
-"""Every registered method honours the interface: fit, maps at the input's own resolution, finite scores, exact
-save/load, cancellation that leaves the model as it was, validated parameters, and the weights source reported."""
+"""Every method of the registry honours the interface: fit, maps at the input's own resolution, finite scores, exact
+save/load, cancellation through the monitor that leaves the model as it was, checkpoints where it claims them,
+validated parameters, and the weights source reported."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -11,47 +14,73 @@ import pytest
 
 from goodsad_studio.errors import ImageInputError
 from goodsad_studio.methods import (
-    AnomalyMethod,
     Cancelled,
+    Capability,
+    Method,
     ModelFileError,
     NotFittedError,
     ParamError,
     UnknownMethodError,
-    available_methods,
+    available,
     create_method,
-    get_method,
     load_method,
+    resolve,
 )
+from goodsad_studio.methods.components.checkpoint import read_latest_checkpoint
+from goodsad_studio.progress import Monitor, Progress
 
 from .helpers import FAST
 
-METHODS = available_methods()
+METHODS = available()
 FEATURE_METHODS = ("patchcore", "padim", "spade")
 
 
-def _quick_params(cls: type[AnomalyMethod]) -> dict:
+def _quick_params(cls: type[Method]) -> dict:
     """The method's own ``smoke_params``; for a trained method that declares none, two optimisation steps."""
     if cls.smoke_params:
         return dict(cls.smoke_params)
     return {"max_steps": 2} if any(spec.name == "max_steps" for spec in cls.params) else {}
 
 
-def _uses_backbone(cls: type[AnomalyMethod]) -> bool:
-    return bool(getattr(cls, "roles", ()))
+def _uses_backbone(cls: type[Method]) -> bool:
+    return bool(cls.roles)
 
 
-def _build(name: str, **extra) -> AnomalyMethod:
-    cls = get_method(name)
+def _build(name: str, **extra) -> Method:
+    cls = resolve(name)
     backbone = "mobilenet_v2" if _uses_backbone(cls) else "auto"
     return cls(backbone=backbone, device="cpu", **{**FAST, **_quick_params(cls), **extra})
 
 
 def test_registry_lists_the_builtin_methods_and_names_them_in_errors():
-    assert {"patchcore", "padim", "spade"} <= set(METHODS)
+    assert {"patchcore", "padim", "spade", "rd4ad", "cflow", "simplenet", "draem", "nsa", "cutpaste"} <= set(METHODS)
+    assert METHODS == sorted(METHODS)
     for name in METHODS:
-        assert get_method(name).name == name
+        cls = resolve(name)
+        assert issubclass(cls, Method) and cls.name == name
+        assert all(isinstance(c, Capability) for c in cls.capabilities)
     with pytest.raises(UnknownMethodError, match="available: .*patchcore"):
-        get_method("no-such-method")
+        resolve("no-such-method")
+
+
+def test_a_plug_in_is_resolved_by_its_import_path_and_bad_paths_say_what_is_wrong():
+    assert resolve("goodsad_studio.methods.rd4ad:RD4AD") is resolve("rd4ad")
+    with pytest.raises(UnknownMethodError, match="cannot import module 'no_such_package.mod'"):
+        resolve("no_such_package.mod:Mine")
+    with pytest.raises(UnknownMethodError, match="'goodsad_studio.methods.api' has no 'Nope'"):
+        resolve("goodsad_studio.methods.api:Nope")
+    with pytest.raises(UnknownMethodError, match="is not a method"):
+        resolve("goodsad_studio.methods.api:Capability")
+
+
+def test_listing_and_describing_methods_imports_no_torch():
+    code = (
+        "import sys; from goodsad_studio.methods import available, Method; names = available(); "
+        "assert 'torch' not in sys.modules, 'torch imported'; print(len(names))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == len(METHODS)
 
 
 @pytest.fixture(scope="module", params=METHODS)
@@ -62,7 +91,7 @@ def fitted(request, mobilenet_weights, train_images):
     return request.param, method
 
 
-def _outputs(method: AnomalyMethod, images):
+def _outputs(method: Method, images):
     return [(p.score, p.anomaly_map) for p in method.predict(images)]
 
 
@@ -107,7 +136,7 @@ def test_cancel_before_fit_raises_and_leaves_the_method_unfitted(mobilenet_weigh
         cancel = threading.Event()
         cancel.set()
         with pytest.raises(Cancelled):
-            method.fit(train_images, cancel=cancel)
+            method.fit(train_images, Monitor(cancel=cancel))
         assert not method.is_fitted
         with pytest.raises(NotFittedError):
             method.predict(train_images[:1])
@@ -119,13 +148,14 @@ def test_cancel_during_refit_keeps_the_previous_model(fitted, train_images, test
     cancel = threading.Event()
     seen = []
 
-    def progress(done, total):
-        seen.append((done, total))
-        cancel.set()  # the user presses Cancel after the first batch
+    def on_event(event):
+        seen.append(event)
+        if isinstance(event, Progress) and event.done > 0:
+            cancel.set()  # the user presses Cancel after the first batch (or image) is done
 
     with pytest.raises(Cancelled):
-        method.fit([np.flipud(img) for img in train_images], progress=progress, cancel=cancel)
-    assert seen, "progress was never reported"
+        method.fit([np.flipud(img) for img in train_images], Monitor(on_event, cancel))
+    assert any(isinstance(e, Progress) and e.done > 0 for e in seen), "progress was never reported"
     for (s1, m1), (s2, m2) in zip(before, _outputs(method, test_images), strict=False):
         assert s1 == s2
         np.testing.assert_array_equal(m1, m2)
@@ -133,7 +163,7 @@ def test_cancel_during_refit_keeps_the_previous_model(fitted, train_images, test
 
 @pytest.mark.parametrize("name", FEATURE_METHODS)
 def test_crop_is_not_the_default_of_the_feature_methods(name):
-    defaults = {spec.name: spec.default for spec in get_method(name).params}
+    defaults = {spec.name: spec.default for spec in resolve(name).params}
     assert defaults["resize_mode"] == "resize" and defaults["image_size"] == 224
 
 
@@ -141,13 +171,33 @@ def test_progress_counts_images_up_to_the_total(mobilenet_weights, train_images)
     method = create_method("padim", backbone="mobilenet_v2", device="cpu", **FAST)
     method.batch_size = 4
     seen = []
-    method.fit(train_images, progress=lambda done, total: seen.append((done, total)))
-    assert seen == [(4, 6), (6, 6)]
+    method.fit(train_images, Monitor(seen.append))
+    assert [(e.done, e.total) for e in seen if isinstance(e, Progress) and e.done] == [(4, 6), (6, 6)]
+
+
+@pytest.mark.parametrize("name", [m for m in METHODS if Capability.CHECKPOINTS in resolve(m).capabilities])
+def test_a_method_that_checkpoints_writes_them_where_the_monitor_says(name, mobilenet_weights, train_images, tmp_path):
+    method = _build(name)
+    method.fit(train_images, Monitor(checkpoint_dir=tmp_path / "ck"))
+    checkpoint = read_latest_checkpoint(tmp_path / "ck")
+    assert checkpoint is not None and checkpoint.meta["method"] == name
+    again = _build(name)
+    again.fit(train_images, Monitor(checkpoint_dir=tmp_path / "ck"))  # the same configuration and data: resumed
+    assert again.resumed_from_step == checkpoint.step
+    assert [(s1, m1.tolist()) for s1, m1 in _outputs(method, train_images[:1])] == [
+        (s2, m2.tolist()) for s2, m2 in _outputs(again, train_images[:1])
+    ]
+
+
+@pytest.mark.parametrize("name", [m for m in METHODS if Capability.CHECKPOINTS not in resolve(m).capabilities])
+def test_a_method_that_does_not_checkpoint_writes_nothing_there(name, mobilenet_weights, train_images, tmp_path):
+    _build(name).fit(train_images, Monitor(checkpoint_dir=tmp_path / "ck"))
+    assert not (tmp_path / "ck").exists()
 
 
 @pytest.mark.parametrize("name", METHODS)
 def test_parameters_are_validated_with_messages_that_name_them(name, mobilenet_weights):
-    cls = get_method(name)
+    cls = resolve(name)
     backbone = "mobilenet_v2" if _uses_backbone(cls) else "auto"
     with pytest.raises(ParamError, match="unknown parameter.*'bogus'"):
         cls(backbone=backbone, device="cpu", bogus=1)

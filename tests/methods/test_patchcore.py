@@ -1,15 +1,20 @@
 """PatchCore: a defect scores and lights up where it is; the coreset keeps the asked fraction reproducibly and
-equals the plain greedy algorithm; float16 banks and approximate indexes give the same answers."""
+equals the plain greedy algorithm; fit reports its stages and stops on cancel; float16 banks and approximate indexes
+give the same answers; a tile of another size than the training input is scored on its own grid."""
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 import pytest
 import torch
 
-from goodsad_studio.methods import ParamError, load_method
-from goodsad_studio.methods.coreset import greedy_coreset
-from goodsad_studio.methods.patchcore import PatchCore
+from goodsad_studio.methods import Cancelled, ParamError, load_method
+from goodsad_studio.methods.components.coreset import greedy_coreset
+from goodsad_studio.methods.components.features import FeatureExtractor
+from goodsad_studio.methods.patchcore import PatchCore, reweighted_max
+from goodsad_studio.progress import Monitor, Progress, Stage
 
 from .helpers import FAST, texture, with_defect
 
@@ -38,19 +43,20 @@ def test_a_synthetic_defect_scores_higher_and_peaks_where_it_is(fitted):
 
 def test_the_bank_keeps_the_requested_fraction_of_patches(fitted, train_images):
     patches_per_image = (64 // 8) ** 2
-    assert fitted.bank.shape == (int(len(train_images) * patches_per_image * 0.25), 512)
+    assert fitted.bank.rows.shape == (int(len(train_images) * patches_per_image * 0.25), 512)
     full = _patchcore(coreset_ratio=1.0)
     full.fit(train_images)
     assert len(full.bank) == len(train_images) * patches_per_image
+    assert full.bank.owner is None  # no record keys were given: the bank does not know its photos
 
 
 def test_the_coreset_is_reproducible_with_a_seed_and_changes_with_it(fitted, train_images):
     again = _patchcore(coreset_ratio=0.25)
     again.fit(train_images)
-    np.testing.assert_array_equal(again.bank, fitted.bank)
+    np.testing.assert_array_equal(again.bank.rows, fitted.bank.rows)
     other = _patchcore(coreset_ratio=0.25, seed=1)
     other.fit(train_images)
-    assert not np.array_equal(other.bank, fitted.bank)
+    assert not np.array_equal(other.bank.rows, fitted.bank.rows)
 
 
 def _plain_greedy(points: np.ndarray, n_select: int, n_start: int, seed: int) -> list[int]:
@@ -83,30 +89,44 @@ def test_coreset_never_picks_a_point_twice_even_among_duplicates():
 
 def test_coreset_can_be_stopped_between_rounds():
     points = np.random.default_rng(0).normal(size=(3000, 8)).astype(np.float32)
+    cancel = threading.Event()
+    with pytest.raises(Cancelled):  # the user presses Cancel once the coreset stage has started
+        greedy_coreset(points, 300, monitor=Monitor(lambda event: cancel.set(), cancel))
 
-    class Stop(Exception):
-        pass
 
-    def stop():
-        raise Stop
+def test_fit_reports_features_then_coreset_and_a_cancel_keeps_the_previous_bank(mobilenet_weights, train_images):
+    model = _patchcore(coreset_ratio=0.25)
+    model.batch_size = 4
+    events: list[Progress] = []
+    model.fit(train_images, Monitor(events.append))
+    starts = [(e.stage, e.total) for e in events if isinstance(e, Progress) and e.done == 0]
+    assert starts == [(Stage.FEATURES, len(train_images)), (Stage.CORESET, len(model.bank))]
+    assert [e.done for e in events if e.stage == Stage.FEATURES and e.done] == [4, 6]
+    before = model.bank.rows.copy()
+    cancel = threading.Event()
 
-    with pytest.raises(Stop):
-        greedy_coreset(points, 300, should_stop=stop)
+    def on_event(event: object) -> None:
+        if isinstance(event, Progress) and event.stage == Stage.CORESET:
+            cancel.set()  # cancelled while the coreset is chosen
+
+    with pytest.raises(Cancelled):
+        model.fit([np.flipud(image) for image in train_images], Monitor(on_event, cancel))
+    np.testing.assert_array_equal(model.bank.rows, before)
 
 
 def test_float16_bank_halves_memory_and_keeps_the_answers(fitted, train_images, test_images, tmp_path):
     half = _patchcore(coreset_ratio=0.25, bank_dtype="float16")
     half.fit(train_images)
-    assert half.bank.dtype == np.float16 and half.bank.nbytes * 2 == fitted.bank.nbytes
+    assert half.bank.rows.dtype == np.float16 and half.bank.rows.nbytes * 2 == fitted.bank.rows.nbytes
     for p32, p16 in zip(fitted.predict(test_images), half.predict(test_images), strict=False):
         assert p16.score == pytest.approx(p32.score, rel=1e-2)
         np.testing.assert_allclose(p16.anomaly_map, p32.anomaly_map, rtol=1e-2, atol=1e-2)
     half.save(tmp_path / "half")
     loaded = load_method(tmp_path / "half")
-    assert loaded.bank.dtype == np.float16
+    assert loaded.bank.rows.dtype == np.float16
 
 
-@pytest.mark.parametrize("index", ["ivf", "hnsw"])
+@pytest.mark.parametrize("index", ["ivf", "hnsw", "torch"])
 def test_approximate_indexes_agree_with_exact_search_and_survive_save_load(
     fitted, train_images, test_images, index, tmp_path
 ):
@@ -122,20 +142,32 @@ def test_approximate_indexes_agree_with_exact_search_and_survive_save_load(
         np.testing.assert_array_equal(p1.anomaly_map, p2.anomaly_map)
 
 
-def test_reweighting_follows_the_paper_formula(fitted):
-    queries = np.random.default_rng(1).normal(size=(5, fitted.bank.shape[1])).astype(np.float32)
-    dist2, nearest = fitted._index.search(queries, 1)
-    scores = np.sqrt(dist2[:, 0])
+def test_reweighting_follows_the_paper_formula(fitted, test_images):
+    queries = np.random.default_rng(1).normal(size=(5, fitted.bank.rows.shape[1])).astype(np.float32)
+    found = fitted.index.search(queries, 1)
+    scores = np.sqrt(found.dist2[:, 0])
     worst = int(np.argmax(scores))
-    m_star = int(nearest[worst, 0])
-    bank = fitted.bank.astype(np.float64)
+    m_star = int(found.ids[worst, 0])
+    bank = fitted.bank.rows.astype(np.float64)
     neighbours = np.argsort(((bank - bank[m_star]) ** 2).sum(1))[:3]
     d = np.sqrt(((bank[neighbours] - queries[worst]) ** 2).sum(1))
     expected = (1 - np.exp(scores[worst]) / np.exp(d).sum()) * scores[worst]
+    assert reweighted_max(fitted.index, queries, scores, found.ids[:, 0], 3) == pytest.approx(expected, rel=1e-5)
+    assert reweighted_max(fitted.index, queries, scores, found.ids[:, 0], 0) == pytest.approx(scores[worst])  # off
     reweighted = _patchcore(coreset_ratio=0.25, reweight_neighbors=3)
-    reweighted._index = fitted._index
-    assert reweighted._image_score(queries, scores, nearest[:, 0]) == pytest.approx(expected, rel=1e-5)
-    assert fitted._image_score(queries, scores, nearest[:, 0]) == pytest.approx(scores[worst])  # default: off
+    reweighted.bank, reweighted.index = fitted.bank, fitted.index
+    for plain, weighted in zip(fitted.predict(test_images), reweighted.predict(test_images), strict=True):
+        assert 0 < weighted.score < plain.score  # the factor is in (0, 1); the maps are the same
+        np.testing.assert_array_equal(weighted.anomaly_map, plain.anomaly_map)
+
+
+def test_a_tile_of_another_size_is_scored_on_its_own_grid(fitted):
+    """The TILING capability: the score is not tied to the training grid (64 px input: 8 x 8)."""
+    bigger = FeatureExtractor.build(fitted.roles, {**fitted.hparams, "image_size": 96}, fitted.setup_request)
+    batch = next(bigger.batches([texture(300, (96, 96))], Monitor()))
+    scores = fitted.score(batch)
+    assert scores.maps.shape == (1, 12, 12) and np.isfinite(scores.maps).all()
+    assert scores.images is not None and float(scores.images[0]) == pytest.approx(float(scores.maps.max()))
 
 
 def test_parameters_specific_to_patchcore_are_checked(mobilenet_weights):

@@ -8,9 +8,9 @@ import pytest
 from safetensors.numpy import load_file
 
 from goodsad_studio.errors import ImageInputError, ModelFileError, ParamError
-from goodsad_studio.methods.params import ParamSpec, validate_params
-from goodsad_studio.methods.preprocess import Preprocess, as_rgb_uint8
-from goodsad_studio.methods.serialization import read_safetensors, write_safetensors
+from goodsad_studio.methods.components.preprocess import Preprocess, as_rgb_uint8
+from goodsad_studio.methods.persistence import read_safetensors, write_safetensors
+from goodsad_studio.params import ParamSpec, validate_params
 
 
 def test_default_resize_keeps_the_whole_image_and_normalises():

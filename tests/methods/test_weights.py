@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from goodsad_studio.errors import WeightsError
-from goodsad_studio.methods import weights as weights_mod
-from goodsad_studio.methods.backbones import build_network, get_backbone, resolve_backbone_name
-from goodsad_studio.methods.weights import RandomWeightsWarning, load_state_dict
+from goodsad_studio.methods.components import weights as weights_mod
+from goodsad_studio.methods.components.backbones import build_network, get_backbone, resolve_backbone_name
+from goodsad_studio.methods.components.weights import RandomWeightsWarning, load_state_dict
 
 MOBILENET_FILE = "mobilenet_v2-b0353104.pth"
 

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 import torch
 
+from goodsad_studio.progress import Event, Monitor, Progress, Stage
+
 
 def textured_images(n: int, size: tuple[int, int] = (64, 64), seed: int = 0) -> list[np.ndarray]:
     """Normal images: a smooth striped texture with mild noise (every image alike, as a product photo set)."""
@@ -33,16 +35,36 @@ def with_defect(image: np.ndarray, box: tuple[int, int, int, int] = (20, 20, 40,
     return out
 
 
-class CancelAt:
-    """A progress callback that sets ``event`` once ``done`` reaches ``at`` (counted as progress reports it)."""
+class Recorder:
+    """Every event a job reports, for a :class:`Monitor`'s ``on_event``."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def __call__(self, event: Event) -> None:
+        self.events.append(event)
+
+    def progress(self, stage: Stage) -> list[tuple[int, int | None]]:
+        """``(done, total)`` of every progress report of ``stage``, in order."""
+        return [(e.done, e.total) for e in self.events if isinstance(e, Progress) and e.stage == stage]
+
+
+class CancelAt(Recorder):
+    """A monitor's ``on_event`` that presses Cancel (sets ``event``, the monitor's cancel flag) once training has
+    finished ``at`` steps, as stage ``TRAIN`` reports them."""
 
     def __init__(self, at: int):
+        super().__init__()
         self.at = at
         self.event = threading.Event()
 
-    def __call__(self, done: int, total: int) -> None:
-        if done >= self.at:
+    def __call__(self, event: Event) -> None:
+        super().__call__(event)
+        if isinstance(event, Progress) and event.stage == Stage.TRAIN and event.done >= self.at:
             self.event.set()
+
+    def monitor(self, checkpoint_dir: Path | None = None) -> Monitor:
+        return Monitor(self, self.event, checkpoint_dir=checkpoint_dir)
 
 
 def state_of(method) -> dict[str, torch.Tensor]:
@@ -77,9 +99,8 @@ def check_contract(make, tmp_path: Path, images: list[np.ndarray], steps: int) -
     checkpoint, and resuming from it gives the same weights as an uninterrupted run.
     """
     from goodsad_studio.errors import Cancelled
-    from goodsad_studio.methods.base import AnomalyMethod
+    from goodsad_studio.methods import load_method
 
-    n = len(images)
     straight = make(max_steps=steps)
     straight.fit(images)
     assert len(straight.loss_history) == steps
@@ -88,7 +109,7 @@ def check_contract(make, tmp_path: Path, images: list[np.ndarray], steps: int) -
     assert np.mean(losses[-k:]) < np.mean(losses[:k]), losses
 
     straight.save(tmp_path / "saved")
-    loaded = AnomalyMethod.load(tmp_path / "saved", device="cpu")
+    loaded = load_method(tmp_path / "saved", device="cpu")
     probe = [images[0], with_defect(images[1]), textured_images(1, (48, 80), seed=11)[0]]
     first, again = straight.predict(probe), loaded.predict(probe)
     for x, y in zip(first, again, strict=False):
@@ -98,15 +119,16 @@ def check_contract(make, tmp_path: Path, images: list[np.ndarray], steps: int) -
     assert all(p.anomaly_map.dtype == np.float32 and np.isfinite(p.anomaly_map).all() for p in first)
 
     checkpoints = tmp_path / "checkpoints"
-    interrupted = make(max_steps=steps, checkpoint_dir=checkpoints, checkpoint_every=1)
+    interrupted = make(max_steps=steps)
+    interrupted.checkpoint_every = 1
     interrupted.model = loaded.model  # a previously fitted model that a cancelled fit must keep
     before = state_of(interrupted)
-    stopper = CancelAt(n + steps // 2)
+    stopper = CancelAt(steps // 2)
     with pytest.raises(Cancelled):
-        interrupted.fit(images, progress=stopper, cancel=stopper.event)
+        interrupted.fit(images, stopper.monitor(checkpoints))
     assert_same_state(state_of(interrupted), before)
     assert no_temp_files(checkpoints)
-    resumed = make(max_steps=steps, checkpoint_dir=checkpoints)
-    resumed.fit(images)
+    resumed = make(max_steps=steps)
+    resumed.fit(images, Monitor(checkpoint_dir=checkpoints))
     assert resumed.resumed_from_step == steps // 2
     assert_same_state(state_of(resumed), state_of(straight), atol=1e-6)

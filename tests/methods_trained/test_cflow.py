@@ -6,8 +6,8 @@ import math
 
 import torch
 
-from goodsad_studio.methods import create_method, get_method
-from goodsad_studio.methods.cflow import ConditionalFlow, log_likelihood_per_dim, positional_encoding_2d
+from goodsad_studio.methods import create_method, resolve
+from goodsad_studio.methods.cflow.model import ConditionalFlow, log_likelihood_per_dim, positional_encoding_2d
 
 from .conftest import check_contract, textured_images, with_defect
 
@@ -50,7 +50,7 @@ def test_positional_encoding_distinguishes_positions():
 
 
 def test_paper_defaults():
-    d = {p.name: p.default for p in get_method("cflow").params}
+    d = {p.name: p.default for p in resolve("cflow").params}
     assert (d["epochs"], d["batch_size"], d["lr"], d["coupling_blocks"], d["condition_dim"]) == (200, 32, 2e-4, 8, 128)
     assert (d["clamp"], d["fiber_batch"], d["image_size"]) == (1.9, 256, 256)
 

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from goodsad_studio.methods.backbones import get_backbone
-from goodsad_studio.methods.cutpaste_method import CutPaste, ledoit_wolf_covariance
-from goodsad_studio.methods.registry import create_method
+from goodsad_studio.methods import create_method
+from goodsad_studio.methods.components.backbones import get_backbone
+from goodsad_studio.methods.components.gaussian import ledoit_wolf_covariance
+from goodsad_studio.methods.cutpaste import CutPaste
 
 from .conftest import textured_images, with_defect
 from .trained_contract import (
@@ -39,7 +40,7 @@ def test_defaults_are_the_papers():
         3e-5,
         256,
     )
-    assert method.backbone_spec.name in ("resnet18", "mobilenet_v2")
+    assert method.inputs.spec.name in ("resnet18", "mobilenet_v2")
     assert "GradCAM" in method.config()["localisation"]
 
 

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from goodsad_studio.methods.draem import Draem, DraemModel, focal_loss, ssim
-from goodsad_studio.methods.registry import create_method
+from goodsad_studio.methods import create_method
+from goodsad_studio.methods.draem import Draem
+from goodsad_studio.methods.draem.model import DraemModel, focal_loss, ssim
 
 from .conftest import textured_images, with_defect
 from .trained_contract import (

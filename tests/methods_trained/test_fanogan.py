@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from goodsad_studio.errors import ParamError
-from goodsad_studio.methods.fanogan import FAnoGan, FAnoGanModel
-from goodsad_studio.methods.registry import create_method
+from goodsad_studio.methods import create_method
+from goodsad_studio.methods.fanogan import FAnoGan
+from goodsad_studio.methods.fanogan.model import FAnoGanModel
 
 from .conftest import textured_images, with_defect
 from .trained_contract import (

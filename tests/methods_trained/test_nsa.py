@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from goodsad_studio.methods.nsa_method import Nsa, ResNet18EncDec
-from goodsad_studio.methods.registry import create_method
+from goodsad_studio.methods import create_method
+from goodsad_studio.methods.nsa import Nsa
+from goodsad_studio.methods.nsa.model import ResNet18EncDec
+from goodsad_studio.progress import NO_MONITOR
 
 from .conftest import textured_images
 from .trained_contract import (
@@ -38,7 +40,7 @@ def test_training_pairs_blend_patches_of_other_images():
     method = make()
     images = np.stack(textured_images(4, (32, 32)))
     images[1:] = np.random.default_rng(0).integers(0, 256, images[1:].shape)  # busy sources: visible patches
-    method.prepare_training_data(images, None)
+    method.training_data(images, NO_MONITOR)
     augmented, labels = method.synthesize(images[:1], np.array([0]), np.random.default_rng(0))
     changed = np.any(augmented[0] != images[0], axis=2)
     assert changed.any() and (labels[0][~changed] == 0).all() and (labels[0][changed] > 0).all()

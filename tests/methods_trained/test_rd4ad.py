@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from goodsad_studio.methods import create_method, get_method
-from goodsad_studio.methods.rd4ad import RD4ADModel, cosine_distance_maps
+from goodsad_studio.methods import create_method, resolve
+from goodsad_studio.methods.rd4ad.model import RD4ADModel, cosine_distance_maps
 
 from .conftest import check_contract, textured_images, with_defect
 
@@ -30,7 +30,7 @@ def test_student_reconstructs_every_teacher_scale():
 
 
 def test_paper_defaults():
-    d = {p.name: p.default for p in get_method("rd4ad").params}
+    d = {p.name: p.default for p in resolve("rd4ad").params}
     assert (d["epochs"], d["batch_size"], d["lr"], d["image_size"], d["blur_sigma"]) == (200, 16, 0.005, 256, 4.0)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from goodsad_studio.methods import create_method, get_method
+from goodsad_studio.methods import create_method, resolve
 
 from .conftest import check_contract, textured_images, with_defect
 
@@ -19,13 +19,13 @@ def test_training_contract(tmp_path):
 
 
 def test_paper_defaults_and_backbone_stated():
-    defaults = {p.name: p.default for p in get_method("simplenet").params}
+    defaults = {p.name: p.default for p in resolve("simplenet").params}
     assert (defaults["epochs"], defaults["batch_size"], defaults["lr"], defaults["dsc_lr"]) == (160, 8, 1e-4, 2e-4)
     assert (defaults["noise_std"], defaults["margin"], defaults["image_size"]) == (0.015, 0.5, 224)
     method = make()
     assert method.config()["backbone"] in ("wide_resnet50_2", "mobilenet_v2")
     wrn = method.config()["backbone"] == "wide_resnet50_2"
-    assert method.hparams["embed_dim"] == (1536 if wrn else method.backbone_spec.patchcore_dims[1])
+    assert method.hparams["embed_dim"] == (1536 if wrn else method.inputs.spec.patchcore_dims[1])
 
 
 def test_defect_scores_above_normal_after_short_training():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from goodsad_studio.methods.synthetic import (
+from goodsad_studio.methods.components.synthetic import (
     SyntheticAnomalyError,
     augment_texture,
     cutpaste,
@@ -17,7 +17,7 @@ from goodsad_studio.methods.synthetic import (
     perlin_noise,
     procedural_texture,
 )
-from goodsad_studio.methods.synthetic.textures import KINDS
+from goodsad_studio.methods.components.synthetic.textures import KINDS
 
 from .conftest import textured_images
 

@@ -10,9 +10,9 @@ import pytest
 import torch
 from torch import nn
 
-from goodsad_studio.errors import Cancelled
-from goodsad_studio.methods.base import AnomalyMethod
-from goodsad_studio.methods.checkpoint import (
+from goodsad_studio.errors import Cancelled, TrainingDiverged
+from goodsad_studio.methods import GridScores, load_method
+from goodsad_studio.methods.components.checkpoint import (
     POINTER_FILE,
     Checkpoint,
     join_tensors,
@@ -20,16 +20,19 @@ from goodsad_studio.methods.checkpoint import (
     split_tensors,
     write_checkpoint,
 )
-from goodsad_studio.methods.registry import _REGISTRY
-from goodsad_studio.methods.training import TrainedMethod, TrainState, training_params
+from goodsad_studio.methods.components.training import StepContext, TrainedMethod, training_params
+from goodsad_studio.progress import Monitor, Stage, TrainingStatus
 
-from .conftest import CancelAt, assert_same_state, no_temp_files, state_of, textured_images, with_defect
+from .conftest import CancelAt, Recorder, assert_same_state, no_temp_files, state_of, textured_images, with_defect
+
+TINY = "methods_trained.test_training:TinyAutoencoder"
+"""The test method's import path: how a method outside the registry's table (a plug-in) is named."""
 
 
 class TinyAutoencoder(TrainedMethod):
     """Reconstruction error of a 2-layer conv autoencoder: the smallest trained method."""
 
-    name = "tiny-ae-test"
+    name = TINY
     normalize = False
     params = training_params(epochs=4, batch_size=4, lr=1e-2, image_size=32, blur_sigma=1.0)
 
@@ -39,25 +42,15 @@ class TinyAutoencoder(TrainedMethod):
     def build_optimizers(self, model):
         return {"adam": torch.optim.Adam(model.parameters(), lr=self.hparams["lr"])}
 
-    def training_step(self, state: TrainState, batch) -> dict[str, float]:
+    def step(self, ctx: StepContext, batch) -> dict[str, float]:
         x = self.to_input(batch)
         x = x + 0.01 * torch.randn_like(x)  # uses the seeded per-step generator
-        loss = ((state.model(x) - x) ** 2).mean()
-        opt = state.optimizers["adam"]
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        loss = ((ctx.model(x) - x) ** 2).mean()
+        ctx.update(loss)
         return {"loss": loss.item()}
 
-    def predict_batch(self, model, batch):
-        return None, ((model(batch) - batch) ** 2).mean(1).cpu().numpy()
-
-
-@pytest.fixture(autouse=True)
-def _registered():
-    _REGISTRY[TinyAutoencoder.name] = TinyAutoencoder
-    yield
-    _REGISTRY.pop(TinyAutoencoder.name, None)
+    def infer(self, model, batch):
+        return GridScores(((model(batch.input) - batch.input) ** 2).mean(1))
 
 
 IMAGES = textured_images(10, (40, 48))
@@ -65,15 +58,19 @@ IMAGES = textured_images(10, (40, 48))
 
 def test_training_runs_steps_reports_progress_and_loss_goes_down():
     method = TinyAutoencoder(device="cpu", epochs=6)
-    reports = []
-    method.fit(IMAGES, progress=lambda d, t: reports.append((d, t)))
+    reports = Recorder()
+    method.fit(IMAGES, Monitor(reports))
     steps = 6 * (10 // 4)
     assert len(method.loss_history) == steps
-    assert reports[-1] == (10 + steps, 10 + steps)
-    assert [d for d, _ in reports] == sorted(d for d, _ in reports)
+    assert reports.progress(Stage.LOAD) == [(i, 10) for i in range(11)]  # the images, then the steps: two bars
+    assert reports.progress(Stage.TRAIN) == [(i, steps) for i in range(steps + 1)]
+    stages = [e.stage for e in reports.events if not isinstance(e, TrainingStatus)]
+    assert stages == sorted(stages, key=[Stage.LOAD, Stage.TRAIN].index)
     losses = [h["loss"] for h in method.loss_history]
     assert np.mean(losses[-3:]) < 0.5 * np.mean(losses[:2])
-    assert method.status.step == steps and method.status.epoch == 6
+    status = [e for e in reports.events if isinstance(e, TrainingStatus)]
+    assert len(status) == steps and status[-1].step == steps and status[-1].epoch == 6
+    assert status[-1].loss == losses[-1]
     log = method.config()["training_log"]
     assert log["steps"] == steps and len(log["epoch_mean_loss"]) == 6
     assert "training_log" not in TinyAutoencoder(device="cpu", epochs=6).config()
@@ -102,7 +99,7 @@ def test_save_load_gives_identical_outputs_and_history(tmp_path):
     method = TinyAutoencoder(device="cpu", max_steps=4)
     method.fit(IMAGES)
     method.save(tmp_path / "m")
-    loaded = AnomalyMethod.load(tmp_path / "m", device="cpu")
+    loaded = load_method(tmp_path / "m", device="cpu")  # found by its name, the import path
     assert isinstance(loaded, TinyAutoencoder)
     probe = IMAGES[:3]
     for x, y in zip(method.predict(probe), loaded.predict(probe), strict=False):
@@ -114,13 +111,13 @@ def test_save_load_gives_identical_outputs_and_history(tmp_path):
 
 
 def test_cancel_keeps_previous_model_and_a_complete_checkpoint(tmp_path):
-    method = TinyAutoencoder(device="cpu", epochs=3, checkpoint_dir=tmp_path / "ck")
-    method.fit(IMAGES)
+    method = TinyAutoencoder(device="cpu", epochs=3)
+    method.fit(IMAGES, Monitor(checkpoint_dir=tmp_path / "ck"))
     before = state_of(method)
-    stopper = CancelAt(10 + 3)  # after 3 training steps
+    stopper = CancelAt(3)  # after 3 training steps
     method.hparams["seed"] = 1  # a different run, cancelled midway
     with pytest.raises(Cancelled):
-        method.fit(IMAGES, progress=stopper, cancel=stopper.event)
+        method.fit(IMAGES, stopper.monitor(tmp_path / "ck"))
     assert_same_state(state_of(method), before)
     assert no_temp_files(tmp_path / "ck")
     checkpoint = read_latest_checkpoint(tmp_path / "ck")
@@ -131,30 +128,33 @@ def test_cancel_keeps_previous_model_and_a_complete_checkpoint(tmp_path):
 def test_resume_after_cancel_equals_uninterrupted_run(tmp_path):
     straight = TinyAutoencoder(device="cpu", epochs=3)
     straight.fit(IMAGES)
-    stopper = CancelAt(10 + 4)
-    first = TinyAutoencoder(device="cpu", epochs=3, checkpoint_dir=tmp_path, checkpoint_every=2)
+    stopper = CancelAt(4)
+    first = TinyAutoencoder(device="cpu", epochs=3)
+    first.checkpoint_every = 2
     with pytest.raises(Cancelled):
-        first.fit(IMAGES, progress=stopper, cancel=stopper.event)
-    second = TinyAutoencoder(device="cpu", epochs=3, checkpoint_dir=tmp_path)
-    second.fit(IMAGES)
+        first.fit(IMAGES, stopper.monitor(tmp_path))
+    second = TinyAutoencoder(device="cpu", epochs=3)
+    resumed = Recorder()
+    second.fit(IMAGES, Monitor(resumed, checkpoint_dir=tmp_path))
     assert second.resumed_from_step == 4
+    assert resumed.progress(Stage.TRAIN)[:2] == [(0, 6), (4, 6)]  # the bar starts where the checkpoint was
     assert_same_state(state_of(second), state_of(straight))
     assert [h["loss"] for h in second.loss_history] == [h["loss"] for h in straight.loss_history]
 
 
 def test_checkpoint_of_other_config_or_data_is_not_resumed(tmp_path):
-    TinyAutoencoder(device="cpu", max_steps=2, checkpoint_dir=tmp_path).fit(IMAGES)
-    other_lr = TinyAutoencoder(device="cpu", max_steps=2, lr=0.05, checkpoint_dir=tmp_path)
-    other_lr.fit(IMAGES)
+    TinyAutoencoder(device="cpu", max_steps=2).fit(IMAGES, Monitor(checkpoint_dir=tmp_path))
+    other_lr = TinyAutoencoder(device="cpu", max_steps=2, lr=0.05)
+    other_lr.fit(IMAGES, Monitor(checkpoint_dir=tmp_path))
     assert other_lr.resumed_from_step is None
-    other_data = TinyAutoencoder(device="cpu", max_steps=2, lr=0.05, checkpoint_dir=tmp_path)
-    other_data.fit(IMAGES[:8])
+    other_data = TinyAutoencoder(device="cpu", max_steps=2, lr=0.05)
+    other_data.fit(IMAGES[:8], Monitor(checkpoint_dir=tmp_path))
     assert other_data.resumed_from_step is None
 
 
 def test_interrupted_checkpoint_write_leaves_previous_checkpoint_published(tmp_path, monkeypatch):
     write_checkpoint(tmp_path, Checkpoint({"w": np.ones(3, np.float32)}, {"step": 1}))
-    import goodsad_studio.methods.checkpoint as ck
+    import goodsad_studio.methods.components.checkpoint as ck
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt
@@ -189,5 +189,35 @@ def test_cancel_before_start_raises_and_writes_nothing(tmp_path):
     event = threading.Event()
     event.set()
     with pytest.raises(Cancelled):
-        TinyAutoencoder(device="cpu", checkpoint_dir=tmp_path / "ck").fit(IMAGES, cancel=event)
+        TinyAutoencoder(device="cpu").fit(IMAGES, Monitor(cancel=event, checkpoint_dir=tmp_path / "ck"))
     assert not (tmp_path / "ck").exists()
+
+
+class Diverging(TinyAutoencoder):
+    name = "methods_trained.test_training:Diverging"
+
+    def step(self, ctx: StepContext, batch) -> dict[str, float]:
+        losses = super().step(ctx, batch)
+        return {"loss": float("nan") if ctx.step == 2 else losses["loss"]}
+
+
+def test_a_loss_that_is_not_finite_stops_training_naming_the_step():
+    method = Diverging(device="cpu", max_steps=4)
+    with pytest.raises(TrainingDiverged, match="loss is nan at step 2; try a smaller learning rate") as caught:
+        method.fit(IMAGES)
+    assert isinstance(caught.value, FloatingPointError) and not method.is_fitted
+
+
+def test_a_schedule_sets_the_learning_rate_of_every_step_on_every_optimizer():
+    class Scheduled(TinyAutoencoder):
+        seen: list = []
+
+        def schedule(self):
+            return lambda step, total: 0.1 / (step + 1)
+
+        def step(self, ctx: StepContext, batch) -> dict[str, float]:
+            self.seen.append((ctx.lr, ctx.optimizers["adam"].param_groups[0]["lr"], ctx.total_steps))
+            return super().step(ctx, batch)
+
+    Scheduled(device="cpu", max_steps=3).fit(IMAGES)
+    assert Scheduled.seen == [(0.1, 0.1, 3), (0.05, 0.05, 3), (0.1 / 3, 0.1 / 3, 3)]

@@ -9,28 +9,33 @@ import numpy as np
 import pytest
 
 from goodsad_studio.errors import Cancelled
-from goodsad_studio.methods.base import AnomalyMethod
-from goodsad_studio.methods.checkpoint import read_latest_checkpoint
+from goodsad_studio.methods import Method, load_method
+from goodsad_studio.methods.components.checkpoint import read_latest_checkpoint
+from goodsad_studio.progress import Monitor, Stage, TrainingStatus
 
-from .conftest import CancelAt, assert_same_state, no_temp_files, state_of, textured_images
+from .conftest import CancelAt, Recorder, assert_same_state, no_temp_files, state_of, textured_images
 
-Factory = Callable[..., AnomalyMethod]
+Factory = Callable[..., Method]
 IMAGES = textured_images(8, (64, 64))
 
 
 def check_loss_goes_down(make: Factory, steps: int, *, images=IMAGES, key: str = "loss", ratio: float = 0.8) -> None:
-    reports = []
+    reports = Recorder()
     method = make(max_steps=steps)
-    method.fit(images, progress=lambda d, t: reports.append((d, t)))
+    method.fit(images, Monitor(reports))
     assert len(method.loss_history) == steps
-    assert reports[-1] == (len(images) + steps, len(images) + steps)
+    n = len(images)
+    assert reports.progress(Stage.LOAD) == [(i, n) for i in range(n + 1)]  # one bar per stage, true totals
+    assert reports.progress(Stage.TRAIN) == [(i, steps) for i in range(steps + 1)]
+    statuses = [e for e in reports.events if isinstance(e, TrainingStatus)]
+    assert [s.step for s in statuses] == list(range(1, steps + 1)) and statuses[-1].total_steps == steps
     losses = [h[key] for h in method.loss_history]
     window = max(2, steps // 4)
     assert np.mean(losses[-window:]) < ratio * np.mean(losses[:window]), losses
     assert method.config()["training_log"]["steps"] == steps
 
 
-def check_save_load_and_map_resolution(make: Factory, tmp_path, steps: int = 2) -> AnomalyMethod:
+def check_save_load_and_map_resolution(make: Factory, tmp_path, steps: int = 2) -> Method:
     method = make(max_steps=steps)
     method.fit(IMAGES)
     wide = textured_images(1, (48, 90), seed=5)[0]
@@ -39,7 +44,7 @@ def check_save_load_and_map_resolution(make: Factory, tmp_path, steps: int = 2) 
     assert before[0].anomaly_map.shape == (64, 64) and before[1].anomaly_map.shape == (48, 90)
     assert all(p.anomaly_map.dtype == np.float32 and np.isfinite(p.anomaly_map).all() for p in before)
     method.save(tmp_path / "model")
-    loaded = AnomalyMethod.load(tmp_path / "model", device="cpu")
+    loaded = load_method(tmp_path / "model", device="cpu")
     assert type(loaded) is type(method)
     for x, y in zip(before, loaded.predict(probe), strict=False):
         assert x.score == y.score
@@ -63,23 +68,25 @@ def check_cancel_and_resume(make: Factory, tmp_path, steps: int = 4) -> None:
     images = IMAGES[:4]
     straight = make(max_steps=steps)
     straight.fit(images)
-    first = make(max_steps=steps, checkpoint_dir=tmp_path / "ck", checkpoint_every=1)
-    first.fit(images)  # a fitted model, then a second run cancelled midway must keep it
+    first = make(max_steps=steps)
+    first.checkpoint_every = 1
+    first.fit(images, Monitor(checkpoint_dir=tmp_path / "ck"))  # a fitted model; a second run cancelled midway keeps it
     kept = state_of(first)
     first.hparams["seed"] = 1
-    stopper = CancelAt(len(images) + 2)
-    with pytest.raises(Cancelled):
-        first.fit(images, progress=stopper, cancel=stopper.event)
+    stopper = CancelAt(2)
+    with pytest.raises(Cancelled, match=f"at step 2 of {steps}"):
+        first.fit(images, stopper.monitor(tmp_path / "ck"))
     assert_same_state(state_of(first), kept)
     assert no_temp_files(tmp_path / "ck")
     assert read_latest_checkpoint(tmp_path / "ck").step == 2
     (tmp_path / "ck2").mkdir()
-    stopper = CancelAt(len(images) + 2)
-    interrupted = make(max_steps=steps, checkpoint_dir=tmp_path / "ck2", checkpoint_every=1)
+    stopper = CancelAt(2)
+    interrupted = make(max_steps=steps)
+    interrupted.checkpoint_every = 1
     with pytest.raises(Cancelled):
-        interrupted.fit(images, progress=stopper, cancel=stopper.event)
-    resumed = make(max_steps=steps, checkpoint_dir=tmp_path / "ck2")
-    resumed.fit(images)
+        interrupted.fit(images, stopper.monitor(tmp_path / "ck2"))
+    resumed = make(max_steps=steps)
+    resumed.fit(images, Monitor(checkpoint_dir=tmp_path / "ck2"))
     assert resumed.resumed_from_step == 2
     assert_same_state(state_of(resumed), state_of(straight), atol=1e-6)
     assert [h["loss"] for h in resumed.loss_history] == pytest.approx([h["loss"] for h in straight.loss_history])

@@ -1,157 +1,50 @@
-"""Engine jobs in a worker process, so that torch never holds the studio's interpreter lock.
+"""The studio's worker process, so that torch never holds the studio's interpreter lock (docs/adr/0007).
 
 Torch operators hold the GIL for tens of milliseconds at a time (``unfold`` on a batch of feature maps: 40 ms and
-more), which froze the studio's event loop for 100-270 ms while a job ran in one of its threads. The studio
-therefore runs the jobs of built-in methods in one long-lived child process:
+more), which froze the studio's event loop for 100-270 ms while a job ran in one of its threads. Every job
+therefore runs in one long-lived child process:
 
-* :class:`EngineProcess` (the studio's side, no Qt) starts the child with the ``spawn`` method (a Qt process must
-  never fork) on the first job and reuses it, since importing torch costs seconds; it runs one job at a time.
-  :meth:`EngineProcess.run` sends a :class:`~goodsad_studio.engine.job_requests.JobRequest` and waits on the reply
-  pipe (the wait releases the GIL), handing each engine ``Progress`` to a callback, and returns what the job gave
-  back or raises what it raised.
-* Cancelling sets a ``multiprocessing.Event`` that the engine checks as it checks a ``threading.Event``.
+* :class:`ProcessTransport` (the studio's side, no Qt, no torch) starts the child with the ``spawn`` method (a Qt
+  process must never fork) on the first job and reuses it, since importing torch costs seconds; it runs one job at
+  a time. :meth:`ProcessTransport.run` sends the request in an
+  :class:`~goodsad_studio.engine.contract.Envelope` and waits on the reply pipe (the wait releases the GIL),
+  handing each event to a callback, and returns the job's result or raises its error as itself.
+* Cancelling sets a ``multiprocessing.Event`` that the job's monitor reads.
 * When the child dies (killed for memory, crashed), its end of the reply pipe closes: the job fails with
-  :class:`WorkerStopped` saying so, and the next job starts a new child. :meth:`EngineProcess.stop` ends it.
-* :func:`worker_main` is the child's entry point, a plain importable function (a frozen build only needs
-  ``multiprocessing.freeze_support()`` in its entry). The child rebuilds the dataset index from the root for every
-  job, limits torch to all cores but one (the studio's UI keeps one) and ignores Ctrl+C (the studio decides).
+  :class:`~goodsad_studio.errors.WorkerStopped` saying so, and the next job starts a new child.
+  :meth:`ProcessTransport.stop` ends it, which ends any job.
+* The child's entry is a trampoline that imports :mod:`goodsad_studio.engine.worker.main` by name, so nothing in
+  the studio's process imports the worker side (the methods, torch). A frozen build only needs
+  ``multiprocessing.freeze_support()`` in its entry.
 
-Messages between the two processes are our own small plain objects, pickled by ``multiprocessing``; no user file
-is ever unpickled.
+Messages are the contract's plain dataclasses, pickled by ``multiprocessing`` between our own two processes; no
+user file is ever unpickled.
 """
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import multiprocessing
-import os
 import signal
-import sys
 import threading
-import traceback
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnContext
 from multiprocessing.synchronize import Event as ProcessEvent
-from typing import Any, Literal, cast
 
-from goodsad_studio import errors
-from goodsad_studio.engine.job_requests import JobRequest, run_job
-from goodsad_studio.engine.jobs import ProgressFn
-from goodsad_studio.errors import StudioError, WorkerError, WorkerStopped
-
-WorkerRequest = JobRequest | Literal["about"]
-"""What the studio sends the worker: a job, or ``"about"`` to ask for its :class:`WorkerInfo`."""
+from goodsad_studio.engine.contract import Envelope, Request, Result
+from goodsad_studio.engine.transports.base import OnEvent, outcome
+from goodsad_studio.errors import Cancelled, ProtocolError, WorkerStopped
+from goodsad_studio.progress import CancelFlag, Progress, TrainingStatus
 
 POLL_SECONDS = 0.05  # how often a waiting job looks at its cancel event
 STOP_SECONDS = 1.0  # how long stop() lets an idle child leave on its own before terminating it
+WORKER_MAIN = "goodsad_studio.engine.worker.main"
 
 
-@dataclass(frozen=True)
-class WorkerInfo:
-    """What the worker process reports about itself (for diagnostics and tests)."""
-
-    pid: int
-    torch_threads: int
-    qt_loaded: bool
-
-
-def available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
-def worker_threads(cores: int | None = None) -> int:
-    """Torch threads of the worker: every core but one, which the studio's UI keeps (at least one)."""
-    return max(1, (available_cores() if cores is None else cores) - 1)
-
-
-# ---------------------------------------------------------------------------------------------------- child side
-def worker_main(requests: Connection, replies: Connection, cancel: ProcessEvent) -> None:
-    """The worker process: run requests from ``requests`` one after the other until ``None`` or the pipe closes,
-    sending ``("progress" | "done" | "error", job id, payload)`` to ``replies``."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        import torch
-
-        torch.set_num_threads(worker_threads())
-    except ImportError:
-        pass  # each job then fails with the import error, in words, rather than the worker dying unexplained
-    while True:
-        try:
-            message = requests.recv()
-        except (EOFError, OSError):
-            break  # the studio is gone
-        if message is None:
-            break
-        job_id, request = message
-        try:
-            reply = ("done", job_id, _execute(request, job_id, replies, cancel))
-        except BaseException as exc:  # noqa: BLE001 - every failure goes back to the studio
-            reply = ("error", job_id, _describe(exc))
-        try:
-            _send(replies, reply)
-        except (OSError, ValueError):
-            break
-    # Leave at once: tearing down an interpreter with torch loaded takes most of a second, and there is nothing
-    # to clean up (every file the engine writes is written atomically).
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
-
-
-def _execute(request: WorkerRequest, job_id: int, replies: Connection, cancel: ProcessEvent) -> object:
-    if request == "about":
-        import torch
-
-        return WorkerInfo(os.getpid(), torch.get_num_threads(), "PySide6" in sys.modules)
-    from goodsad_studio.dataset.index import scan_dataset
-    from goodsad_studio.engine.jobs import Workspace
-
-    for name, value in request.environment.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    workspace = Workspace(scan_dataset(request.root), request.state_dir)
-    # the engine only asks ``cancel.is_set()``, which a process event answers as a thread event does
-    cancel_event = cast(threading.Event, cancel)
-    return run_job(workspace, request, lambda progress: replies.send(("progress", job_id, progress)), cancel_event)
-
-
-def _send(replies: Connection, reply: tuple[str, int, object]) -> None:
-    try:
-        replies.send(reply)
-    except OSError:
-        raise  # the pipe is gone
-    except Exception as exc:  # noqa: BLE001 - the result could not be pickled: say so, keep serving
-        replies.send(("error", reply[1], _describe(exc)))
-
-
-def _describe(exc: BaseException) -> tuple[str, str, str | None, str]:
-    """``(kind, message, path, traceback)`` of an exception, in plain strings the studio rebuilds it from."""
-    from goodsad_studio.errors import Cancelled
-
-    if isinstance(exc, Cancelled):
-        return "cancelled", str(exc), None, ""
-    if isinstance(exc, StudioError):
-        return type(exc).__name__, exc.problem, str(exc.path) if exc.path is not None else None, ""
-    return "unexpected", f"{type(exc).__name__}: {exc}", None, traceback.format_exc()
-
-
-def _rebuild(kind: str, message: str, path: str | None, details: str) -> BaseException:
-    from goodsad_studio.errors import Cancelled
-
-    if kind == "cancelled":
-        return Cancelled(message)
-    if kind == "unexpected":
-        return WorkerError(f"{message} (in the worker process)", details)
-    cls = getattr(errors, kind, None)
-    if not (isinstance(cls, type) and issubclass(cls, StudioError)):
-        cls = StudioError
-    return cls(message, path)
+def _worker_entry(requests: Connection, replies: Connection, cancel: ProcessEvent) -> None:
+    """The child's entry point (see the module docstring)."""
+    importlib.import_module(WORKER_MAIN).main(requests, replies, cancel)
 
 
 # ---------------------------------------------------------------------------------------------------- studio side
@@ -163,7 +56,7 @@ class _Worker:
         self.replies, reply_writer = context.Pipe(duplex=False)
         self.cancel = context.Event()
         self.process = context.Process(
-            target=worker_main,
+            target=_worker_entry,
             args=(request_reader, reply_writer, self.cancel),
             name="goodsad-studio-engine",
             daemon=True,
@@ -193,7 +86,7 @@ def exit_words(code: int | None) -> str:
     return f"exit code {code}"
 
 
-class EngineProcess:
+class ProcessTransport:
     """The studio's handle on its worker process; see the module docstring. Thread-safe: :meth:`run` may be called
     from any thread (one job at a time, later calls wait), :meth:`stop` from any other."""
 
@@ -212,38 +105,35 @@ class EngineProcess:
         worker = self._worker
         return worker.process.pid if worker is not None and worker.process.is_alive() else None
 
-    def about(self) -> WorkerInfo:
-        """Start the worker if needed and ask it about itself."""
-        info: WorkerInfo = self._call("about", None, None)
-        return info
+    def start(self) -> None:
+        """Start the worker now if none runs (the studio does when its window opens: the first job then does not
+        wait for torch to import)."""
+        with self._lock:
+            self._live_worker()
 
-    def run(
-        self, request: JobRequest, progress: ProgressFn | None = None, cancel: threading.Event | None = None
-    ) -> Any:
+    def _live_worker(self) -> _Worker:
+        if self._worker is not None and not self._worker.process.is_alive():  # died while idle
+            dead, self._worker = self._worker, None
+            dead.process.join(1.0)
+            dead.close_pipes()
+        if self._worker is None:
+            self._worker = _Worker(self._context)
+            self.started += 1
+        return self._worker
+
+    def run(self, request: Request, on_event: OnEvent | None = None, cancel: CancelFlag | None = None) -> Result:
         """Run ``request`` in the worker (started on first use) and return its result; raises what the job raised
-        (``Cancelled``, a :class:`StudioError`), :class:`WorkerError` for anything unexpected in there, or
-        :class:`WorkerStopped` when the worker process ended meanwhile."""
-        return self._call(request, progress, cancel)
-
-    def _call(self, request: WorkerRequest, progress: ProgressFn | None, cancel: threading.Event | None) -> Any:
+        (as itself: ``Cancelled``, any :class:`StudioError`), :class:`WorkerError` for anything unexpected in
+        there, or :class:`WorkerStopped` when the worker process ended meanwhile."""
         if cancel is not None and cancel.is_set():  # cancelled while queued: no worker needs to start for it
-            from goodsad_studio.errors import Cancelled
-
             raise Cancelled("cancelled before it started")
         with self._job_lock:
             with self._lock:
-                if self._worker is not None and not self._worker.process.is_alive():  # died while idle
-                    dead, self._worker = self._worker, None
-                    dead.process.join(1.0)
-                    dead.close_pipes()
-                if self._worker is None:
-                    self._worker = _Worker(self._context)
-                    self.started += 1
-                worker = self._worker
+                worker = self._live_worker()
             job_id = next(self._ids)
             worker.cancel.clear()
             try:
-                worker.requests.send((job_id, request))
+                worker.requests.send(Envelope(job_id, request))
             except OSError:
                 raise self._lost(worker) from None
             while True:
@@ -252,19 +142,19 @@ class EngineProcess:
                 try:
                     if not worker.replies.poll(POLL_SECONDS):
                         continue
-                    kind, reply_id, payload = worker.replies.recv()
+                    reply = worker.replies.recv()
                 except (EOFError, OSError):
                     raise self._lost(worker) from None
-                if reply_id != job_id:
+                if not isinstance(reply, Envelope):
+                    raise ProtocolError(f"the worker sent a {type(reply).__name__}, not an envelope")
+                if reply.job != job_id:
                     continue  # left over from a job whose wait ended early
-                if kind == "progress":
-                    if progress is not None:
-                        progress(payload)
+                if isinstance(reply.body, Progress | TrainingStatus):
+                    if on_event is not None:
+                        on_event(reply.body)
                     continue
                 self.last_job_pid = worker.process.pid
-                if kind == "done":
-                    return payload
-                raise _rebuild(*payload)
+                return outcome(request, reply.body)
 
     def _lost(self, worker: _Worker) -> WorkerStopped:
         """The worker died: forget it (the next job starts another) and say why."""
@@ -293,7 +183,7 @@ class EngineProcess:
         idle = self._job_lock.acquire(blocking=False)  # held for the whole of a job
         try:
             try:
-                worker.requests.send(None)
+                worker.requests.send(Envelope(0, None))
             except OSError:
                 pass
             process = worker.process

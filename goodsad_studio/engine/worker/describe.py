@@ -1,29 +1,12 @@
-"""Describe a method for a form: its parameters, the backbone and weights it would use, and the device in words.
-
-Building the description imports torch (the method's module), so the GUI calls :func:`describe_method` from a
-worker thread. A method that cannot be set up (weights missing, no GPU for ``cuda``) is still described, with the
-reason in ``problem``, so the user sees why instead of a disabled button.
-"""
+"""Describe methods for menus and forms: the list of methods with their parameters, and one method with the
+backbone, weights and device it would use under given requests (or why it cannot be set up: weights missing, no
+GPU for ``cuda``), so the user sees why instead of a disabled button. Runs in the worker: it imports torch."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
+from goodsad_studio.engine.contract import MethodCard, MethodDescription, MethodSpec
+from goodsad_studio.engine.worker.workspace import create_method
 from goodsad_studio.errors import StudioError
-from goodsad_studio.params import ParamSpec
-
-
-@dataclass(frozen=True)
-class MethodDescription:
-    name: str
-    description: str
-    params: list[ParamSpec]
-    backbones: list[str] = field(default_factory=list)
-    backbone: str = ""
-    weights_source: str = ""
-    device: str = ""
-    problem: str = ""
 
 
 def device_words(device: str) -> str:
@@ -36,26 +19,36 @@ def device_words(device: str) -> str:
     return f"{torch.cuda.get_device_name(index)} (cuda:{index})"
 
 
-def describe_method(
-    name: str,
-    *,
-    backbone: str = "auto",
-    weights: str = "auto",
-    device: str = "auto",
-    params: dict[str, Any] | None = None,
-) -> MethodDescription:
-    """What the form shows for method ``name`` with these requests (see the module docstring)."""
-    from goodsad_studio.methods.backbones import available_backbones
-    from goodsad_studio.methods.registry import create_method, get_method
+def method_cards() -> tuple[MethodCard, ...]:
+    """Every built-in method (sorted by name) with its parameters and capabilities."""
+    from goodsad_studio.methods import available, resolve
 
-    cls = get_method(name)
-    specs = list(cls.params)
+    cards = []
+    for name in available():
+        cls = resolve(name)
+        cards.append(MethodCard(name, cls.description, tuple(cls.params), frozenset(map(str, cls.capabilities))))
+    return tuple(cards)
+
+
+def describe_method(spec: MethodSpec) -> MethodDescription:
+    """What the form shows for ``spec`` (see the module docstring)."""
+    from goodsad_studio.methods import resolve
+    from goodsad_studio.methods.components.backbones import available_backbones
+
+    cls = resolve(spec.method)
+    specs, capabilities = list(cls.params), frozenset(map(str, cls.capabilities))
     backbones = available_backbones()
     try:
-        method = create_method(name, backbone=backbone, weights=weights, device=device, **(params or {}))
-        info = method.info
+        info = create_method(spec).info
     except StudioError as exc:
-        return MethodDescription(name, cls.description, specs, backbones, problem=str(exc))
+        return MethodDescription(spec.method, cls.description, specs, backbones, problem=str(exc))
     return MethodDescription(
-        name, cls.description, specs, backbones, info.backbone, info.weights_source, device_words(info.device)
+        spec.method,
+        cls.description,
+        specs,
+        backbones,
+        info.backbone,
+        info.weights_source,
+        device_words(info.device),
+        capabilities=capabilities,
     )

@@ -7,10 +7,8 @@ categories hold dozens of different goods) and evaluates each goods id's test im
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,36 +16,21 @@ import numpy.typing as npt
 
 from goodsad_studio.dataset.imageio import read_mask
 from goodsad_studio.dataset.index import ImageRecord
-from goodsad_studio.engine.jobs import MethodSpec, Progress, ProgressFn, Workspace, check_cancel
+from goodsad_studio.engine.contract import CategoryOutcome, MethodSpec, Scope
+from goodsad_studio.engine.worker.workspace import Workspace
 from goodsad_studio.errors import StudioError
 from goodsad_studio.metrics.evaluate import CategoryEvaluator
 from goodsad_studio.metrics.report import ReportRow, write_report
-
-SCOPES = ("category", "goods")
-
-
-@dataclass
-class CategoryOutcome:
-    """What one method did on one category: report rows (category + per goods id) and its costs."""
-
-    category: str
-    method: str
-    rows: list[ReportRow]
-    fit_seconds: float
-    predict_ms_per_image: float
-    train_images: int
-    test_images: int
-    label: str
-    timings: dict[str, float] = field(default_factory=dict)
+from goodsad_studio.progress import NO_MONITOR, Monitor, Stage
 
 
-def _groups(workspace: Workspace, category: str, scope: str) -> list[str | None]:
-    if scope == "category":
+def _groups(workspace: Workspace, category: str, scope: Scope) -> list[str | None]:
+    if scope == Scope.CATEGORY:
         return [None]
-    if scope == "goods":
+    if scope == Scope.GOODS:
         groups: list[str | None] = list(workspace.index.goods_ids(category))
         return groups
-    raise StudioError(f"unknown scope {scope!r}: use {' or '.join(SCOPES)}")
+    raise StudioError(f"unknown scope {scope!r}: use {' or '.join(Scope)}")
 
 
 def evaluate_category(
@@ -56,12 +39,12 @@ def evaluate_category(
     category: str,
     *,
     protocol: str = "native",
-    scope: str = "category",
+    scope: Scope = Scope.CATEGORY,
     batch_size: int = 8,
-    progress: ProgressFn | None = None,
-    cancel: threading.Event | None = None,
+    monitor: Monitor = NO_MONITOR,
 ) -> CategoryOutcome:
     """Fit (or reuse) and evaluate ``spec`` on one category; see the module docstring for ``scope``."""
+    workspace.require_category(category)
     test = workspace.test_records(category)
     if not test:
         raise StudioError(f"no test images in category {category!r}", workspace.index.category_dirs.get(category))
@@ -72,30 +55,25 @@ def evaluate_category(
     train_images = 0
     label = ""
     for group in _groups(workspace, category, scope):
-        check_cancel(cancel)
-        model = workspace.fit(spec, category, goods_id=group, progress=progress, cancel=cancel)
+        monitor.check()
+        model = workspace.fit(spec, category, goods_id=group, monitor=monitor)
         fit_seconds += model.fit_seconds
         train_images += model.train_images
         label = model.label
         records = test if group is None else [record for record in test if record.group == group]
         started = time.perf_counter()
-        results = workspace.predict(model, records, batch_size=batch_size, progress=progress, cancel=cancel)
+        results = workspace.predict(model, records, batch_size=batch_size, monitor=monitor)
         predict_seconds += time.perf_counter() - started
+        monitor.stage(Stage.EVALUATE, len(records), f"{spec.method} on {category}")
         for position, record in enumerate(records):
-            check_cancel(cancel)
+            monitor.check()
             result = results[record.key]
             mask = _mask_of(record, result.native_shape)
             anomaly_map = result.native_map() if protocol == "native" else result.anomaly_map
-            whole.add(
-                result.score,
-                record.is_anomalous,
-                anomaly_map,
-                mask,
-                image_shape=result.native_shape,
-                name=record.image_path,
-            )
+            evaluators = [whole]
             if len(goods_ids) > 1:
-                evaluator = per_goods.setdefault(record.group, CategoryEvaluator(protocol=protocol))
+                evaluators.append(per_goods.setdefault(record.group, CategoryEvaluator(protocol=protocol)))
+            for evaluator in evaluators:
                 evaluator.add(
                     result.score,
                     record.is_anomalous,
@@ -104,9 +82,9 @@ def evaluate_category(
                     image_shape=result.native_shape,
                     name=record.image_path,
                 )
-            if progress is not None and (position % 16 == 0 or position == len(records) - 1):
-                progress(Progress("evaluate", position + 1, len(records), f"{spec.method} on {category}"))
-    method_name = spec.method if scope == "category" else f"{spec.method}/goods"
+            if position % 16 == 0 or position == len(records) - 1:
+                monitor.advance(position + 1)
+    method_name = spec.method if scope == Scope.CATEGORY else f"{spec.method}/goods"
     rows = [ReportRow(category, method_name, whole.result(), label)]
     rows += [
         ReportRow(category, method_name, evaluator.result(), label, goods_id=goods_id)
@@ -129,10 +107,9 @@ def evaluate_dataset(
     *,
     categories: Sequence[str] | None = None,
     protocol: str = "native",
-    scope: str = "category",
+    scope: Scope = Scope.CATEGORY,
     out_dir: str | Path | None = None,
-    progress: ProgressFn | None = None,
-    cancel: threading.Event | None = None,
+    monitor: Monitor = NO_MONITOR,
 ) -> list[CategoryOutcome]:
     """Evaluate every method on every category (all by default) and, with ``out_dir``, write the report files
     (markdown, CSV, JSON) there."""
@@ -144,7 +121,7 @@ def evaluate_dataset(
             workspace.index.root,
         )
     outcomes = [
-        evaluate_category(workspace, spec, category, protocol=protocol, scope=scope, progress=progress, cancel=cancel)
+        evaluate_category(workspace, spec, category, protocol=protocol, scope=scope, monitor=monitor)
         for spec in specs
         for category in names
     ]

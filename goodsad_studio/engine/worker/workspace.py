@@ -1,71 +1,46 @@
-"""Fit and predict jobs over a dataset index, with progress, cancellation, saved models and the results cache.
+"""Fit and predict over a dataset index, with saved models and the results cache (the worker side of the engine).
 
-A :class:`Workspace` is one dataset's engine state. Models live in ``<state dir>/models/<category>/<goods>/
-<method>-<key>/`` (safetensors + JSON), results in ``<state dir>/cache/<key>/``, where ``<state dir>`` is
-``<root>/.goodsad-studio`` or, for a read-only dataset, a folder in the user's data dir
-(:func:`goodsad_studio.paths.dataset_state_dir`). The model key hashes the method's config (method, parameters,
-backbone, weights checksum) together with the training images (their names, sizes and modification times), so a
-model is refitted exactly when something that shapes it changed.
+A :class:`Workspace` is one dataset's engine state. Where models and results live is :mod:`..layout`'s business.
+The model key hashes the method's config (method, parameters, backbone, weights checksum) together with the
+training images (their names, sizes and modification times), so a model is refitted exactly when something that
+shapes it changed.
 """
 
 from __future__ import annotations
 
 import shutil
-import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from goodsad_studio.dataset.imageio import probe_image
-from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
-from goodsad_studio.dataset.names import GOOD
+from goodsad_studio.dataset.index import ImageRecord
 from goodsad_studio.engine.cache import CachedResult, ResultsCache, file_signature, model_key
-from goodsad_studio.engine.images import LazyImages
+from goodsad_studio.engine.contract import MethodSpec, ModelSummary
+from goodsad_studio.engine.records import OpenDataset
+from goodsad_studio.engine.worker.images import LazyImages
 from goodsad_studio.errors import StudioError
-from goodsad_studio.paths import dataset_state_dir
+from goodsad_studio.progress import NO_MONITOR, Monitor, Stage
 
 if TYPE_CHECKING:
-    from goodsad_studio.methods.base import AnomalyMethod
+    from goodsad_studio.methods import Method
 
 
-@dataclass(frozen=True)
-class Progress:
-    """A job's progress: ``stage`` ("fit", "predict", "evaluate"), ``done`` of ``total`` items, and a detail line."""
+def create_method(spec: MethodSpec) -> Method:
+    """A new instance of ``spec``'s method (a built-in name or a plug-in's ``module:Class``)."""
+    from goodsad_studio.methods import create_method as create
 
-    stage: str
-    done: int
-    total: int
-    detail: str = ""
-
-
-ProgressFn = Callable[[Progress], None]
-
-
-@dataclass(frozen=True)
-class MethodSpec:
-    """Which method to run and how: the registry name, its parameters, backbone, weights and device requests."""
-
-    method: str
-    params: dict[str, Any] = field(default_factory=dict)
-    backbone: str = "auto"
-    weights: str = "auto"
-    device: str = "auto"
-
-    def create(self) -> AnomalyMethod:
-        from goodsad_studio.methods.registry import create_method
-
-        return create_method(
-            self.method, backbone=self.backbone, device=self.device, weights=self.weights, **self.params
-        )
+    return create(spec.method, backbone=spec.backbone, device=spec.device, weights=spec.weights, **spec.params)
 
 
 @dataclass
 class FittedModel:
     """A fitted method with its key (for the cache), where it is saved, and what fitting it cost."""
 
-    method: AnomalyMethod
+    method: Method
+    spec: MethodSpec
     key: str
     directory: Path
     category: str
@@ -78,41 +53,26 @@ class FittedModel:
     def label(self) -> str:
         return str(self.method.info)
 
-
-def check_cancel(cancel: threading.Event | None) -> None:
-    if cancel is not None and cancel.is_set():
-        from goodsad_studio.errors import Cancelled
-
-        raise Cancelled("cancelled by the user")
-
-
-class Workspace:
-    """The engine's view of one dataset: its index, where models and results are kept."""
-
-    def __init__(self, index: DatasetIndex, state_dir: str | Path | None = None):
-        self.index = index
-        self.state_dir = Path(state_dir) if state_dir is not None else dataset_state_dir(index.root)
-
     @property
-    def models_dir(self) -> Path:
-        return self.state_dir / "models"
+    def summary(self) -> ModelSummary:
+        return ModelSummary(
+            self.key,
+            self.directory,
+            self.spec.method,
+            self.category,
+            self.goods_id,
+            self.label,
+            self.train_images,
+            self.fit_seconds,
+            self.reused,
+        )
 
-    @property
-    def cache_dir(self) -> Path:
-        return self.state_dir / "cache"
 
-    def training_records(self, category: str, goods_id: str | None = None) -> list[ImageRecord]:
-        records = self.index.filter(category=category, split="train", defect=GOOD, goods_id=goods_id)
-        if not records:
-            where = f"category {category!r}" + (f", goods id {goods_id}" if goods_id else "")
-            raise StudioError(f"no training images (train/good) for {where}", self.index.category_dirs.get(category))
-        return records
-
-    def test_records(self, category: str, goods_id: str | None = None) -> list[ImageRecord]:
-        return self.index.filter(category=category, split="test", goods_id=goods_id)
+class Workspace(OpenDataset):
+    """The engine's working view of one dataset: fits and predicts over its records, into its state folder."""
 
     def _identity(
-        self, method: AnomalyMethod, category: str, goods_id: str | None, records: Sequence[ImageRecord]
+        self, method: Method, category: str, goods_id: str | None, records: Sequence[ImageRecord]
     ) -> dict[str, Any]:
         training = [(record.key, file_signature(record.image_path)) for record in records]
         return {"config": method.config(), "category": category, "goods_id": goods_id, "training": training}
@@ -124,47 +84,41 @@ class Workspace:
         *,
         goods_id: str | None = None,
         reuse: bool = True,
-        progress: ProgressFn | None = None,
-        cancel: threading.Event | None = None,
+        monitor: Monitor = NO_MONITOR,
     ) -> FittedModel:
         """Fit ``spec`` on the category's (or goods id's) normal training images and save it; a model already saved
         with the same key is loaded instead when ``reuse``."""
-        from goodsad_studio.methods.base import AnomalyMethod
-
-        method = spec.create()
+        self.require_category(category)
+        method = create_method(spec)
         records = self.training_records(category, goods_id)
         key = model_key(self._identity(method, category, goods_id, records))
-        directory = self.models_dir / category / (goods_id or "all") / f"{spec.method}-{key}"
+        directory = self.layout.model_dir(category, goods_id, spec.method, key)
         if reuse and (directory / "method.json").is_file():
             try:
-                loaded = AnomalyMethod.load(directory, device=spec.device, weights=spec.weights)
-                return FittedModel(loaded, key, directory, category, goods_id, len(records), 0.0, True)
+                loaded = type(method).load(directory, device=spec.device, weights=spec.weights)
+                return FittedModel(loaded, spec, key, directory, category, goods_id, len(records), 0.0, True)
             except StudioError:
                 pass  # an unreadable or outdated saved model is refitted and replaced
-        check_cancel(cancel)
-        if hasattr(method, "checkpoint_dir"):
-            # trained methods checkpoint beside their model: a cancelled or killed fit resumes from there
-            method.checkpoint_dir = directory.with_name(directory.name + ".checkpoints")
-        images = LazyImages(records, _image_size(method))
-
-        def on_progress(done: int, total: int) -> None:
-            if progress is not None:
-                progress(Progress("fit", done, total or len(records), f"{spec.method} on {category}"))
-
+        monitor.check()
+        checkpoints = self.layout.checkpoints_of(directory)
+        where = f"{spec.method} on {category}" + (f"/{goods_id}" if goods_id else "")
         started = time.perf_counter()
-        method.fit(images, progress=on_progress, cancel=cancel)
+        method.fit(LazyImages(records, image_size(method)), monitor.derive(checkpoint_dir=checkpoints, detail=where))
         seconds = time.perf_counter() - started
         method.save(directory)
-        checkpoint_dir = getattr(method, "checkpoint_dir", None)
-        if checkpoint_dir is not None:
-            shutil.rmtree(checkpoint_dir, ignore_errors=True)  # the saved model supersedes them
-        return FittedModel(method, key, directory, category, goods_id, len(records), seconds, False)
+        shutil.rmtree(checkpoints, ignore_errors=True)  # the saved model supersedes them
+        return FittedModel(method, spec, key, directory, category, goods_id, len(records), seconds, False)
 
     def cache_for(self, model: FittedModel) -> ResultsCache:
         return ResultsCache(
-            self.cache_dir,
+            self.layout.cache_dir,
             model.key,
-            {"model": str(model.directory), "info": model.label, "config": model.method.config()},
+            {
+                "model": str(model.directory),
+                "method": model.spec.method,
+                "info": model.label,
+                "config": model.method.config(),
+            },
         )
 
     def predict(
@@ -173,8 +127,7 @@ class Workspace:
         records: Sequence[ImageRecord],
         *,
         batch_size: int = 8,
-        progress: ProgressFn | None = None,
-        cancel: threading.Event | None = None,
+        monitor: Monitor = NO_MONITOR,
         use_cache: bool = True,
     ) -> dict[str, CachedResult]:
         """Score and map every record, reading the cache first; returns results by record key."""
@@ -187,23 +140,22 @@ class Workspace:
                 results[record.key] = cached
             else:
                 todo.append(record)
-        total = len(records)
-        if progress is not None:
-            progress(Progress("predict", len(results), total, f"{len(results)} from the cache"))
-        images = iter(LazyImages(todo, _image_size(model.method)))
+        monitor.stage(Stage.PREDICT, len(records), f"{len(results)} from the cache")
+        monitor.advance(len(results), f"{len(results)} from the cache")
+        images = iter(LazyImages(todo, image_size(model.method)))
         for start in range(0, len(todo), batch_size):
-            check_cancel(cancel)
+            monitor.check()
             batch = todo[start : start + batch_size]
             arrays = [next(images) for _ in batch]
-            for record, prediction in zip(batch, model.method.predict(arrays), strict=False):
+            for record, prediction in zip(batch, model.method.predict(arrays), strict=True):
                 info = probe_image(record.image_path)
                 results[record.key] = cache.put(
                     record, prediction.score, prediction.anomaly_map, (info.height, info.width)
                 )
-            if progress is not None:
-                progress(Progress("predict", len(results), total, record.key))
+            monitor.advance(len(results), batch[-1].key)
         return results
 
 
-def _image_size(method: AnomalyMethod) -> int:
-    return int(getattr(method, "hparams", {}).get("image_size") or 224)
+def image_size(method: Method) -> int:
+    """The network input side the images are decoded for (at the smallest JPEG reduction that covers it)."""
+    return int(method.hparams.get("image_size") or 224)

@@ -98,6 +98,11 @@ class HeatmapLayer(QGraphicsItem):
         self.update()
 
     @property
+    def native_size(self) -> tuple[int, int]:
+        """(width, height) of the image the heatmap lies over."""
+        return self._size
+
+    @property
     def has_heatmap(self) -> bool:
         return self._heat is not None
 

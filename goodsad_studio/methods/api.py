@@ -1,0 +1,306 @@
+"""The one interface every anomaly-detection method implements: :class:`Method`. Imports no torch.
+
+A method is fitted on normal images and predicts, for each test image, an image score (higher = more anomalous)
+and an anomaly map at the image's own resolution. Images are ``uint8`` RGB arrays ``HxWx3`` (a grayscale ``HxW``
+array is accepted and expanded).
+
+What a method writes: ClassVars (``name``, ``description``, ``params``, ``smoke_params``, ``capabilities``,
+``roles``) and
+
+* :meth:`Method.setup` — build its components (usually ``self.inputs = FeatureExtractor.build(...)``) and resolve
+  its automatic parameters into ``self.hparams``; called by the one constructor after the params are validated;
+* :meth:`Method.fit` ``(images, monitor)`` — report progress and check cancel only through the
+  :class:`~goodsad_studio.progress.Monitor`; on cancel the previous state is kept;
+* :meth:`Method.score` ``(batch) -> GridScores`` — a batch of pre-processed images to maps on the method's grid
+  (and image scores, or None for the maximum of the smoothed map); :meth:`Method.predict` is the base's: it cuts
+  the images into batches (``self.inputs``), calls ``score`` and assembles each map at its image's size with the
+  ``blur_sigma`` smoothing;
+* :meth:`Method.state` / :meth:`Method.restore` — the fitted state as named arrays, and back;
+* optionally :meth:`Method.extra_config`, the one config hook (``super()``'s entries included).
+
+Everything that determines a method's outputs is in :meth:`Method.config`, which the engine hashes for its model
+and results keys; :attr:`Method.info` says, for display, which weights and device are in use. Saved models are a
+folder with ``method.json`` and ``state.safetensors`` (:mod:`.persistence`); nothing is pickled.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, TypeVar
+
+import numpy as np
+
+from goodsad_studio.errors import ModelFileError, NotFittedError, StudioError
+from goodsad_studio.methods import persistence
+from goodsad_studio.params import ParamSpec, validate_params
+from goodsad_studio.progress import NO_MONITOR, Monitor, Stage
+
+if TYPE_CHECKING:
+    import torch
+
+T = TypeVar("T")
+
+ImageSet = Iterable[np.ndarray]
+"""What ``fit`` and ``predict`` take: uint8 RGB (or grayscale) arrays; a list, or any iterable (e.g. a reader)."""
+
+
+class Capability(StrEnum):
+    """What a method can do beyond fit and predict; the engine and the GUI ask for these, never ``hasattr``."""
+
+    CHECKPOINTS = "checkpoints"
+    """Its fit writes training checkpoints to ``monitor.checkpoint_dir`` and resumes from them exactly."""
+    TILING = "tiling"
+    """Its ``score`` works on tiles of a native-resolution image (its grid is not tied to the training grid)."""
+    GOODS_AWARE = "goods_aware"
+    """It can score against the training photos of one goods id only."""
+    ONNX = "onnx"
+    """It can give its scoring as one ``nn.Module`` for ONNX export."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One image's result: ``score`` (higher = more anomalous) and ``anomaly_map`` (float32, the image's HxW)."""
+
+    score: float
+    anomaly_map: np.ndarray
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    """What a user is shown next to every result: method, backbone, where its weights came from, device."""
+
+    method: str
+    backbone: str
+    weights_source: str
+    device: str
+
+    def __str__(self) -> str:
+        return f"{self.method} on {self.backbone} ({self.weights_source}) [{self.device}]"
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Pre-processed images as :meth:`Method.score` receives them.
+
+    ``input``: ``B x 3 x S x S`` normalised network input on the method's device. ``maps``: the frozen backbone's
+    ``{role: B x C x h x w}`` where the inputs compute them (the feature methods' path); ``{}`` without a backbone
+    and on the trained methods' path, whose methods ask ``inputs.of(batch.input)`` when they need them.
+    ``shapes``: each image's ``(height, width)``; ``first``: the index of the batch's first image in the image set
+    (for error messages); ``photos``: record keys where the caller gave them.
+    """
+
+    input: torch.Tensor
+    maps: Mapping[str, torch.Tensor]
+    shapes: tuple[tuple[int, int], ...]
+    first: int = 0
+    photos: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.shapes)
+
+
+@dataclass(frozen=True)
+class GridScores:
+    """What :meth:`Method.score` returns: ``maps`` (``B x h x w`` on any grid; a tensor or an array) and ``images``
+    (``B`` image scores), or None: the image score is then the maximum of the smoothed map."""
+
+    maps: torch.Tensor | np.ndarray
+    images: torch.Tensor | np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class SetupRequest:
+    """What the constructor was asked for, besides the params: the components resolve it in :meth:`Method.setup`
+    (``"auto"`` backbone and device, a weights file or ``"auto"`` / ``"random"``)."""
+
+    method: str
+    backbone: str = "auto"
+    device: str = "auto"
+    weights: str = "auto"
+
+
+class Inputs(Protocol):
+    """The part of a method that turns images into batches and maps back into images; what the base class needs of
+    ``self.inputs`` (:class:`~.components.features.FeatureExtractor` is the implementation)."""
+
+    def batches(
+        self,
+        images: ImageSet,
+        monitor: Monitor,
+        *,
+        stage: Stage = Stage.FEATURES,
+        batch_size: int = 16,
+        allow_empty: bool = False,
+    ) -> Iterator[Batch]: ...
+
+    def assemble(self, scores: GridScores, shapes: Sequence[tuple[int, int]], sigma: float) -> list[Prediction]: ...
+
+    def config(self) -> dict[str, Any]: ...
+
+    def check_saved(self, saved: Mapping[str, Any], where: Path) -> None: ...
+
+    def info(self, method: str) -> MethodInfo: ...
+
+
+class Method(ABC):
+    """Base class of every method (see the module docstring). Constructor keywords: ``backbone`` (a backbone name
+    or ``"auto"``), ``device`` (``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``...), ``weights`` (``"auto"``, a path
+    to a ``.pth``/``.safetensors`` file, or ``"random"`` — loudly warned about), and the method's own ``params``
+    (validated: unknown names or bad values raise :class:`~goodsad_studio.errors.ParamError`)."""
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    params: ClassVar[list[ParamSpec]] = []
+    smoke_params: ClassVar[dict[str, Any]] = {}
+    """Parameters that make a fit on a handful of tiny images quick (conformance tests, demos), e.g.
+    ``{"max_steps": 2}`` for a trained method. Never used unless asked for."""
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    roles: ClassVar[tuple[str, ...]] = ()
+    """The backbone taps the method reads (``"s4"``..``"s32"``); ``()``: it uses no pretrained backbone."""
+    batch_size: int = 16
+    """Images per forward pass when predicting; does not change results."""
+
+    inputs: Inputs
+    """Set by :meth:`setup`."""
+
+    def __init__(self, *, backbone: str = "auto", device: str = "auto", weights: str = "auto", **params: Any):
+        self.hparams: dict[str, Any] = validate_params(self.params, params)
+        self.setup_request = SetupRequest(self.name, str(backbone), str(device), str(weights))
+        self.save_id: str | None = None
+        """The ``save_id`` of the folder this instance was last saved to or loaded from."""
+        self.setup()
+
+    # -- what a method implements --------------------------------------------------------------------------------
+    @abstractmethod
+    def setup(self) -> None:
+        """Build the components (``self.inputs`` at least) and resolve automatic params into ``self.hparams``."""
+
+    @abstractmethod
+    def fit(self, images: ImageSet, monitor: Monitor = NO_MONITOR) -> None:
+        """Fit on normal images. On cancel (``monitor.check()`` raises) the previous state is left untouched."""
+
+    @abstractmethod
+    def score(self, batch: Batch) -> GridScores:
+        """Maps (and image scores, or None) of one batch of pre-processed images."""
+
+    @property
+    @abstractmethod
+    def is_fitted(self) -> bool:
+        """True once :meth:`fit` or :meth:`load` has given the method a state."""
+
+    @abstractmethod
+    def state(self) -> dict[str, np.ndarray]:
+        """The fitted state as named arrays (saved in safetensors)."""
+
+    @abstractmethod
+    def restore(self, arrays: dict[str, np.ndarray], where: Path) -> None:
+        """Take the state saved by :meth:`state`; raise :class:`ModelFileError` naming ``where`` when it does not
+        fit."""
+
+    def extra_config(self) -> dict[str, Any]:
+        """The one config hook: what else determines outputs (or describes the fit), beyond the params and the
+        inputs' configuration. Subclasses extend ``super().extra_config()``."""
+        return {}
+
+    def check_saved(self, saved: Mapping[str, Any], where: Path) -> None:
+        """Refuse a saved ``method.json`` this instance cannot take (e.g. other backbone weights); read what the
+        state arrays do not hold. Subclasses extend ``super().check_saved(...)``."""
+        self.inputs.check_saved(saved, where)
+
+    # -- shared behaviour ----------------------------------------------------------------------------------------
+    def predict(self, images: ImageSet, monitor: Monitor = NO_MONITOR) -> list[Prediction]:
+        """Score images; each map is float32 at that image's own resolution (stage ``PREDICT`` on ``monitor``)."""
+        if not self.is_fitted:
+            raise NotFittedError(f"{self.name} has not been fitted: call fit() or load a saved model first")
+        results: list[Prediction] = []
+        batches = self.inputs.batches(
+            images, monitor, stage=Stage.PREDICT, batch_size=self.batch_size, allow_empty=True
+        )
+        for batch in batches:
+            results.extend(self.inputs.assemble(self.score(batch), batch.shapes, self.blur_sigma))
+        return results
+
+    @property
+    def blur_sigma(self) -> float:
+        """The map smoothing in network-input pixels (the ``blur_sigma`` param; 4, the papers', without one)."""
+        return float(self.hparams.get("blur_sigma", 4.0))
+
+    @property
+    def info(self) -> MethodInfo:
+        """Weights source and device, for display beside results."""
+        return self.inputs.info(self.name)
+
+    def config(self) -> dict[str, Any]:
+        """Everything that determines outputs (for model keys and model files); JSON-serialisable."""
+        return {
+            "format": persistence.FORMAT_NAME,
+            "format_version": persistence.FORMAT_VERSION,
+            "method": self.name,
+            "params": dict(self.hparams),
+            **self.inputs.config(),
+            **self.extra_config(),
+        }
+
+    def fitted(self, value: T | None) -> T:
+        """``value``, or :class:`NotFittedError` naming the method while it is None (not fitted yet)."""
+        if value is None:
+            raise NotFittedError(f"{self.name} has not been fitted: call fit() or load a saved model first")
+        return value
+
+    def resolve_auto(self, **defaults: Any) -> None:
+        """Give every automatic param (None) among ``defaults`` its value, so that :meth:`config` records it."""
+        for key, value in defaults.items():
+            if self.hparams.get(key) is None:
+                self.hparams[key] = value
+
+    def save(self, directory: str | Path) -> Path:
+        """Write ``method.json`` and ``state.safetensors`` into ``directory`` (created if needed), atomically."""
+        directory = Path(directory)
+        if not self.is_fitted:
+            raise NotFittedError(f"cannot save {self.name}: it has not been fitted", directory)
+        self.save_id = persistence.save_folder(directory, self.config(), self.state())
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path, *, device: str = "auto", weights: str | None = None) -> Self:
+        """Load a folder written by :meth:`save` (``goodsad_studio.methods.load_method`` finds the class from
+        ``method.json``). ``weights`` overrides where the backbone weights are looked for (they are checked against
+        the checksum recorded at save time)."""
+        directory = Path(directory)
+        saved = persistence.read_config(directory)
+        where = directory / persistence.CONFIG_FILE
+        if saved["method"] != cls.name:
+            raise ModelFileError(f"this folder holds a {saved['method']!r} model, not {cls.name!r}", where)
+        request = weights if weights is not None else (saved.get("weights") or {}).get("request", "auto")
+        try:
+            instance = cls(
+                backbone=saved.get("backbone", "auto"), device=device, weights=request, **saved.get("params", {})
+            )
+        except StudioError as exc:
+            raise ModelFileError(f"cannot rebuild the saved model: {exc.problem}", where) from exc
+        instance.check_saved(saved, where)
+        arrays = persistence.read_state(directory, saved)
+        instance.restore(arrays, directory / persistence.STATE_FILE)
+        instance.save_id = saved.get("save_id")
+        return instance
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.hparams.items())
+        return f"{type(self).__name__}({params})"
+
+
+__all__ = [
+    "Batch",
+    "Capability",
+    "GridScores",
+    "ImageSet",
+    "Inputs",
+    "Method",
+    "MethodInfo",
+    "Prediction",
+    "SetupRequest",
+]

@@ -1,0 +1,127 @@
+"""The engine contract is plain data that crosses the worker pipe: every error class arrives as itself, every
+request and result pickles, results are checked against the request's type, the export table is complete, and
+the state layout parses what it writes."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+
+from goodsad_studio import errors
+from goodsad_studio.engine.contract import (
+    EXPORT_KINDS,
+    RESULT_OF,
+    About,
+    DatasetRef,
+    Describe,
+    Envelope,
+    Evaluate,
+    Export,
+    ExportKind,
+    ExportOptions,
+    Failure,
+    Fit,
+    Fitted,
+    ListMethods,
+    MethodSpec,
+    ModelSummary,
+    Predict,
+    Request,
+    SelectionSpec,
+    WorkerInfo,
+)
+from goodsad_studio.engine.layout import ModelFolder, StateLayout
+from goodsad_studio.engine.transports.base import outcome
+from goodsad_studio.errors import ProtocolError, StudioError, WorkerError
+from goodsad_studio.progress import Progress, Stage, TrainingStatus
+
+ERROR_CLASSES = [cls for cls in errors.error_classes() if cls is not WorkerError]
+
+
+@pytest.mark.parametrize("cls", ERROR_CLASSES, ids=lambda cls: cls.code)
+def test_every_error_class_comes_back_from_a_failure_as_itself(cls):
+    original = cls("something is wrong", Path("/data/x.png"))
+    back = Failure.of(original).rebuild()
+    assert type(back) is cls
+    assert (back.problem, back.path, str(back)) == ("something is wrong", Path("/data/x.png"), str(original))
+    again = pickle.loads(pickle.dumps(original))  # multiprocessing and Ray pickle errors too
+    assert type(again) is cls and again.problem == original.problem and again.path == original.path
+
+
+def test_error_codes_are_unique_and_a_duplicate_fails_at_definition():
+    codes = [cls.code for cls in errors.error_classes()]
+    assert len(codes) == len(set(codes))
+    with pytest.raises(TypeError, match="already used"):
+        type("Again", (StudioError,), {"code": "param"})
+
+
+def test_an_unexpected_error_arrives_as_a_worker_error_naming_its_class_with_the_traceback():
+    try:
+        raise MemoryError("CUDA out of memory")
+    except MemoryError as exc:
+        failure = Failure.of(exc)
+    back = failure.rebuild()
+    assert type(back) is WorkerError
+    assert back.origin == "MemoryError" and "CUDA out of memory" in back.problem
+    assert "raise MemoryError" in back.details
+    assert type(Failure.of(back).rebuild()) is WorkerError  # and stays one when it crosses again
+
+
+def test_a_plug_ins_own_error_class_arrives_as_a_worker_error_with_its_message():
+    class PluginProblem(StudioError):  # no code: not registered, the studio cannot import it
+        pass
+
+    back = Failure.of(PluginProblem("the plug-in is unhappy")).rebuild()
+    assert type(back) is WorkerError and "the plug-in is unhappy" in back.problem
+    assert PluginProblem.code.endswith("PluginProblem")
+
+
+def test_requests_events_and_results_pickle_inside_envelopes(tmp_path):
+    dataset = DatasetRef.of(tmp_path, tmp_path / ".state")
+    spec = MethodSpec("patchcore", {"coreset_ratio": 0.1})
+    bodies = [
+        Fit(dataset, spec, "drink_can", goods_id="042"),
+        Predict(dataset, spec, "drink_can", ("drink_can/test/good/042001",)),
+        Evaluate(dataset, spec, "drink_can"),
+        Export(dataset, ExportKind.COCO, str(tmp_path / "out.json"), SelectionSpec(("drink_can",)), ExportOptions()),
+        Describe(spec),
+        ListMethods(),
+        About(),
+        Progress(Stage.TRAIN, 3, None, "x"),
+        TrainingStatus(1, 2, 3, 4, 0.5),
+        Fitted(ModelSummary("k", tmp_path, "patchcore", "drink_can", None, "label", 8, 1.5, False)),
+        Failure.of(errors.ParamError("bad")),
+    ]
+    for body in bodies:
+        assert pickle.loads(pickle.dumps(Envelope(7, body))) == Envelope(7, body)
+    assert set(RESULT_OF) == {type(b) for b in bodies if isinstance(b, Request)}
+
+
+def test_a_result_of_the_wrong_type_is_a_protocol_error_and_a_failure_is_raised_as_itself():
+    info = WorkerInfo(1, 1, False)
+    assert outcome(About(), info) is info
+    with pytest.raises(ProtocolError, match="Fit came back with WorkerInfo, not Fitted"):
+        outcome(Fit(DatasetRef("r", "s"), MethodSpec("x"), "c"), info)
+    with pytest.raises(errors.ModelFileError, match="broken"):
+        outcome(About(), Failure.of(errors.ModelFileError("broken")))
+
+
+def test_every_export_kind_has_a_handler():
+    from goodsad_studio.engine.worker.exports import EXPORTERS
+
+    assert EXPORTERS.keys() == EXPORT_KINDS.keys() == set(ExportKind)
+
+
+def test_the_layout_parses_the_model_folders_it_names(tmp_path):
+    layout = StateLayout(tmp_path)
+    for category, goods, method in (("drink_can", None, "patchcore"), ("food_box", "042", "my.pkg:Method")):
+        folder = layout.model_dir(category, goods, method, "0123456789abcdef")
+        assert folder.is_relative_to(layout.models_dir)
+        parsed = StateLayout.parse_model_dir(folder)
+        assert parsed == ModelFolder(category, goods, method.replace(":", "+"), "0123456789abcdef")
+        assert StateLayout.checkpoints_of(folder).name == folder.name + ".checkpoints"
+    assert layout.evaluation_file("cat", "padim/goods").name == "cat__padim+goods.json"
+    with pytest.raises(ValueError, match="not a model folder"):
+        StateLayout.parse_model_dir(tmp_path / "models" / "c" / "all" / "nodash")
