@@ -162,10 +162,11 @@ class ShapeView:
         from shapely import union_all
 
         geoms = parts + group
-        area = union_box([pixel_box(g, self.image_shape) for g in geoms])
-        assert area is not None  # the group's shapes overlap the added pixels, so they have boxes
-        expected = np.zeros((area[2] - area[0], area[3] - area[1]), bool)
+        # the added pixels' own box too: a part's bounds can end short of pixels it was rasterised to
         (ay0, ax0, ay1, ax1), region = added
+        area = union_box([*(pixel_box(g, self.image_shape) for g in geoms), (ay0, ax0, ay1, ax1)])
+        assert area is not None  # the added pixels' box is in it
+        expected = np.zeros((area[2] - area[0], area[3] - area[1]), bool)
         expected[ay0 - area[0] : ay1 - area[0], ax0 - area[1] : ax1 - area[1]] |= region
         for shape in group:
             expected |= raster_in(shape, self.image_shape, area)

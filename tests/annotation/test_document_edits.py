@@ -166,6 +166,22 @@ def test_whole_mask_replacement_is_checked_and_undoable():
     assert not doc.mask.any() and not doc.modified
 
 
+def test_a_polygon_added_over_a_brush_stroke_whose_pixels_reach_past_its_bounds_merges():
+    """Found by the property test below (brush seed 201, then polygon seed 9117): the added pixels' box reached
+    past the union of the shapes' bounds, and the merge failed on mismatched array shapes."""
+    doc = MaskDocument.blank((24, 28))
+    rng = np.random.default_rng(201)
+    points = [tuple(p) for p in rng.uniform(-2, 30, (rng.integers(1, 5), 2))]
+    doc.paint(points, float(rng.uniform(0, 4)))
+    rng = np.random.default_rng(9117)
+    rng.uniform(-2, 30, (rng.integers(1, 5), 2))  # the property test draws the brush points first
+    doc.add_polygon([tuple(p) for p in rng.uniform(-2, 30, (rng.integers(3, 7), 2))])
+    assert_consistent(doc)
+    doc.undo()
+    doc.undo()
+    assert not doc.mask.any()
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(
