@@ -42,12 +42,17 @@ def _size(text: str | None):
         raise StudioError(f"--size takes N or WxH, got {text!r}") from None
 
 
-def _monitor():
-    """Progress on stderr: tqdm's live bar on a terminal, plain lines in a log or a pipe."""
+def progress_bar():
+    """Progress on stderr: tqdm's live bar on a terminal, plain lines in a log or a pipe (a job's event listener)."""
     from goodsad_studio.engine.progress_meter import StageMeter
+
+    return StageMeter(sys.stderr)
+
+
+def _monitor():
     from goodsad_studio.progress import Monitor
 
-    return Monitor(StageMeter(sys.stderr))
+    return Monitor(progress_bar())
 
 
 def add_dataset_commands(sub: argparse._SubParsersAction) -> None:

@@ -4,17 +4,15 @@ tqdm). They hold an engine client over the inline transport: the same requests t
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from goodsad_studio.errors import StudioError
 
 
 def _progress():
-    """The engine's progress on stderr: tqdm's live bar on a terminal, plain lines in a log or a pipe."""
-    from goodsad_studio.engine.progress_meter import StageMeter
+    from goodsad_studio.cli_dataset import progress_bar
 
-    return StageMeter(sys.stderr)
+    return progress_bar()
 
 
 def _add_method_options(parser: argparse.ArgumentParser) -> None:
@@ -127,8 +125,7 @@ def add_engine_commands(sub: argparse._SubParsersAction) -> None:
 
     parser = sub.add_parser(
         "export",
-        help="any export the studio offers: "
-        + "; ".join(f"{kind.value}: {info.label}" for kind, info in EXPORT_KINDS.items()),
+        help=f"any export the studio offers: {', '.join(EXPORT_KINDS)} (through the engine, as the studio runs them)",
     )
     parser.add_argument("kind", choices=[kind.value for kind in EXPORT_KINDS])
     parser.add_argument("root", type=Path)
@@ -163,7 +160,7 @@ def cmd_methods(args: argparse.Namespace) -> int:
         card = cards.get(name)
         if card is None:
             raise StudioError(f"unknown method {name!r}; available: {', '.join(cards)}")
-        print(f"{name}: {card.description}")
+        print(f"{name}: {card.description}" if not card.problem else f"{name}: cannot be used here: {card.problem}")
         for spec in card.params:
             default = "auto" if spec.default is None else spec.default
             print(f"    --param {spec.name}={default}  ({spec.describe()})" + (f"  {spec.help}" if spec.help else ""))
@@ -264,5 +261,5 @@ def cmd_export(args: argparse.Namespace) -> int:
     )
     options = ExportOptions(_size(args.size), args.polygons, args.overwrite, results)
     exported = _client().export(Export(dataset, kind, str(args.dest), selection, options), _progress())
-    print(f"exported {exported.summary} to {exported.dest} ({exported.files} files)")
+    print(f"exported {exported.summary} to {exported.dest}")
     return 0

@@ -25,7 +25,6 @@ class Stage(StrEnum):
     FEATURES = "features"
     CORESET = "coreset"
     TRAIN = "train"
-    FIT = "fit"
     PREDICT = "predict"
     EVALUATE = "evaluate"
     EXPORT = "export"
@@ -84,8 +83,9 @@ class Monitor:
         self._cancel = cancel
         self.checkpoint_dir = checkpoint_dir
         self.detail = detail
-        self._stage = Stage.FIT
+        self._stage = Stage.LOAD
         self._total: int | None = None
+        self._stage_detail = detail
 
     def derive(self, *, checkpoint_dir: Path | None = None, detail: str = "") -> Monitor:
         """A monitor for part of this job: the same listener and cancel flag, its own checkpoints and detail."""
@@ -103,18 +103,15 @@ class Monitor:
     def stage(self, stage: Stage, total: int | None, detail: str = "") -> None:
         """A new stage starts, of ``total`` items (None: not known); reported at 0 done."""
         self._stage, self._total = stage, (total if total else None)
-        self._emit(Progress(stage, 0, self._total, detail or self.detail))
+        self._stage_detail = detail or self.detail
+        self._emit(Progress(stage, 0, self._total, self._stage_detail))
 
     def advance(self, done: int, detail: str = "") -> None:
-        """``done`` items of the current stage are finished."""
-        self._emit(Progress(self._stage, done, self._total, detail or self.detail))
+        """``done`` items of the current stage are finished (``detail``: the stage's, unless given)."""
+        self._emit(Progress(self._stage, done, self._total, detail or self._stage_detail))
 
     def status(self, status: TrainingStatus) -> None:
         self._emit(status)
-
-    def report(self, event: Event) -> None:
-        """Pass on an event made elsewhere (e.g. by a job running in another process)."""
-        self._emit(event)
 
     def _emit(self, event: Event) -> None:
         if self._on_event is not None:

@@ -60,6 +60,9 @@ class EngineClient:
     def stop(self) -> None:
         self.transport.stop()
 
+    def close(self) -> None:
+        self.transport.close()
+
 
 def _typed(result: Result, kind: type[R]) -> R:
     assert isinstance(result, kind)  # the transports check results against the contract's RESULT_OF

@@ -212,12 +212,14 @@ class CategoryOutcome:
 
 @dataclass(frozen=True)
 class MethodCard:
-    """A method as a menu lists it: name, one line about it, parameters, what it can do."""
+    """A method as a menu lists it: name, one line about it, parameters, what it can do; or in ``problem`` why its
+    module cannot be imported here (the other methods are listed all the same)."""
 
     name: str
     description: str
     params: tuple[ParamSpec, ...]
     capabilities: frozenset[str] = frozenset()
+    problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -250,7 +252,7 @@ class Predicted(Result):
 @dataclass(frozen=True)
 class Evaluated(Result):
     outcome: CategoryOutcome
-    model: ModelSummary  # the last model the evaluation used (one per goods id with Scope.GOODS)
+    model: ModelSummary  # the model the evaluation used (with Scope.GOODS: the last goods id's)
 
 
 @dataclass(frozen=True)
@@ -281,6 +283,10 @@ class WorkerInfo(Result):
     qt_loaded: bool
 
 
+QUERIES = (Describe, ListMethods, About)
+"""Requests that only read (no model is fitted, nothing is written, nothing to cancel): a worker answers them at
+once, beside a running job."""
+
 RESULT_OF: dict[type[Request], type[Result]] = {
     Fit: Fitted,
     Predict: Predicted,
@@ -293,6 +299,10 @@ RESULT_OF: dict[type[Request], type[Result]] = {
 
 
 # ---------------------------------------------------------------------------------------------------- failures
+UNEXPECTED = "unexpected"
+"""The code of a failure that is no StudioError (a bug, an out-of-memory error, ...)."""
+
+
 @dataclass(frozen=True)
 class Failure:
     """A job's error as plain data: the :class:`StudioError` subclass's ``code`` (or ``"unexpected"``), its
@@ -312,15 +322,16 @@ class Failure:
             return cls(exc.code, exc.problem, str(exc.path) if exc.path is not None else None)
         origin = f"{type(exc).__module__}.{type(exc).__qualname__}".removeprefix("builtins.")
         details = "".join(traceback.format_exception(exc))
-        return cls("unexpected", f"{type(exc).__name__}: {exc}", None, details, origin)
+        return cls(UNEXPECTED, f"{type(exc).__name__}: {exc}", None, details, origin)
 
     def rebuild(self) -> StudioError:
-        """The error again: the registered class of ``code``, else a :class:`WorkerError`."""
+        """The error again: the registered class of ``code``; a plug-in's own error class (not importable here) as
+        a :class:`StudioError` with its message and file; anything unexpected as a :class:`WorkerError`."""
         if self.code == WorkerError.code:
             return WorkerError(self.message, self.details, self.origin)
-        cls = by_code(self.code)
-        if cls is None or cls is WorkerError:
+        if self.code == UNEXPECTED:
             return WorkerError(f"{self.message} (in the worker process)", self.details, self.origin)
+        cls = by_code(self.code) or StudioError
         return cls(self.message, self.path)
 
 
@@ -336,6 +347,7 @@ class Envelope:
 __all__ = [
     "ENVIRONMENT",
     "EXPORT_KINDS",
+    "QUERIES",
     "RESULT_OF",
     "About",
     "CategoryOutcome",

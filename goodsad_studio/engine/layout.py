@@ -1,5 +1,6 @@
-"""The state folder of a dataset: the only code that knows where models, checkpoints, cached results and saved
-evaluations live, and that writes and parses their folder and file names.
+"""The state folder of a dataset: the only code that names and parses the folders of models, their checkpoints,
+the results cache and saved evaluations (inside a model folder the files are the method's, methods/persistence.py;
+inside a result set, engine/cache.py's).
 
 ::
 

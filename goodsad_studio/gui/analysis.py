@@ -196,6 +196,6 @@ class Analysis(QObject):
     def shutdown(self) -> None:
         """Cancel the jobs, end the worker process and wait a little for the threads."""
         self.runner.cancel_all()
-        self.client.stop()
+        self.client.close()
         self.runner.shutdown()
         self._pool.shutdown()

@@ -9,7 +9,6 @@ are kept for the session, so only the first window asks. The form appears when t
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -39,20 +38,27 @@ _ASKING = threading.Lock()
 
 def describe_cached(client: EngineClient, request: tuple[str, str, str, str]) -> MethodDescription:
     """The engine's description once per (method, backbone, weights, device) per session: every window (and every
-    test window) asks the same question. Called on a pool thread (it waits for the worker)."""
+    test window) asks the same question. Called on a pool thread (it waits for the worker, which answers beside a
+    running job); the lock only guards the cache, never a wait."""
     with _ASKING:
-        if request not in _DESCRIPTIONS:
-            name, backbone, weights, device = request
-            _DESCRIPTIONS[request] = client.describe(MethodSpec(name, {}, backbone, weights, device)).description
-        return _DESCRIPTIONS[request]
+        found = _DESCRIPTIONS.get(request)
+    if found is None:
+        name, backbone, weights, device = request
+        found = client.describe(MethodSpec(name, {}, backbone, weights, device)).description
+        if not found.problem:  # weights installed later, a GPU attached: a problem is asked again next time
+            with _ASKING:
+                _DESCRIPTIONS[request] = found
+    return found
 
 
 def methods_cached(client: EngineClient) -> MethodList:
     """The engine's method list, asked once per session (on a pool thread)."""
-    with _ASKING:
-        if not _METHODS:
-            _METHODS.append(client.methods())
-        return _METHODS[0]
+    known = known_methods()
+    if known is None:
+        known = client.methods()
+        with _ASKING:
+            _METHODS[:] = [known]
+    return known
 
 
 def known_methods() -> MethodList | None:
@@ -237,13 +243,6 @@ class MethodsPanel(QWidget):
             return
         self.problem.setText("")
         self.run_requested.emit(kind, spec, self.scope.currentData())
-
-    def when_described(self, action: Callable[[], None]) -> None:
-        """Run ``action`` now if the form is ready, else once the description arrives."""
-        if self.description is not None and self.description.name == self.method.currentText():
-            action()
-        else:
-            self.described.connect(lambda _d: action())
 
     def shutdown(self) -> None:
         self._pool.shutdown()

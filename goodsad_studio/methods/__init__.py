@@ -25,7 +25,7 @@ from goodsad_studio.errors import (
 )
 from goodsad_studio.methods.api import Capability, GridScores, Method, MethodInfo, Prediction
 from goodsad_studio.methods.persistence import read_config
-from goodsad_studio.methods.registry import available, resolve
+from goodsad_studio.methods.registry import BUILTIN, available, resolve
 
 __all__ = [
     "BackboneError",
@@ -64,10 +64,14 @@ def load_method(
     weights: str | None = None,
     method: str | type[Method] | None = None,
 ) -> Method:
-    """Load any saved method folder. The class is the one its ``method.json`` names, or ``method`` (a name, an
-    import path or a class: for a plug-in whose name is not its import path)."""
+    """Load any saved method folder. The class is the one its ``method.json`` names (a built-in name, or for a
+    plug-in the import path it was saved from), or ``method`` (a name, an import path or a class)."""
     if isinstance(method, type):
         cls = method
+    elif method is not None:
+        cls = resolve(method)
     else:
-        cls = resolve(method if method is not None else str(read_config(directory)["method"]))
+        saved = read_config(directory)
+        name = str(saved["method"])
+        cls = resolve(name if name in BUILTIN or "class" not in saved else str(saved["class"]))
     return cls.load(directory, device=device, weights=weights)

@@ -262,7 +262,8 @@ class Method(ABC):
         directory = Path(directory)
         if not self.is_fitted:
             raise NotFittedError(f"cannot save {self.name}: it has not been fitted", directory)
-        self.save_id = persistence.save_folder(directory, self.config(), self.state())
+        where = {"class": f"{type(self).__module__}:{type(self).__qualname__}"}  # how a plug-in is found again
+        self.save_id = persistence.save_folder(directory, {**self.config(), **where}, self.state())
         return directory
 
     @classmethod

@@ -106,15 +106,20 @@ def save_folder(directory: str | Path, config: Mapping[str, Any], arrays: Mappin
     return save_id
 
 
+def read_json(path: Path, what: str) -> Any:
+    """The JSON value in ``path``; :class:`ModelFileError` naming the file (``what`` it is) when it cannot be read."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{what} is not readable JSON ({exc})", path) from exc
+
+
 def read_config(directory: str | Path) -> dict[str, Any]:
     """Read and check ``method.json`` of a saved model folder (format name and version, ``params`` an object)."""
     path = Path(directory) / CONFIG_FILE
     if not path.is_file():
         raise ModelFileError("not a saved model: method.json is missing", Path(directory))
-    try:
-        saved = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"method.json is not readable JSON ({exc})", path) from exc
+    saved = read_json(path, "method.json")
     if not isinstance(saved, dict) or saved.get("format") != FORMAT_NAME or "method" not in saved:
         raise ModelFileError("not a goodsad-studio model config", path)
     version = saved.get("format_version")

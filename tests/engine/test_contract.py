@@ -7,6 +7,7 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from goodsad_studio import errors
@@ -14,27 +15,37 @@ from goodsad_studio.engine.contract import (
     EXPORT_KINDS,
     RESULT_OF,
     About,
+    CategoryOutcome,
     DatasetRef,
     Describe,
+    Described,
     Envelope,
     Evaluate,
+    Evaluated,
     Export,
+    Exported,
     ExportKind,
     ExportOptions,
     Failure,
     Fit,
     Fitted,
     ListMethods,
+    MethodCard,
+    MethodDescription,
+    MethodList,
     MethodSpec,
     ModelSummary,
     Predict,
+    Predicted,
     Request,
+    Result,
     SelectionSpec,
     WorkerInfo,
 )
 from goodsad_studio.engine.layout import ModelFolder, StateLayout
 from goodsad_studio.engine.transports.base import outcome
 from goodsad_studio.errors import ProtocolError, StudioError, WorkerError
+from goodsad_studio.params import ParamSpec
 from goodsad_studio.progress import Progress, Stage, TrainingStatus
 
 ERROR_CLASSES = [cls for cls in errors.error_classes() if cls is not WorkerError]
@@ -69,18 +80,19 @@ def test_an_unexpected_error_arrives_as_a_worker_error_naming_its_class_with_the
     assert type(Failure.of(back).rebuild()) is WorkerError  # and stays one when it crosses again
 
 
-def test_a_plug_ins_own_error_class_arrives_as_a_worker_error_with_its_message():
+def test_a_plug_ins_own_error_class_arrives_as_a_studio_error_with_its_message_and_file():
     class PluginProblem(StudioError):  # no code: not registered, the studio cannot import it
         pass
 
-    back = Failure.of(PluginProblem("the plug-in is unhappy")).rebuild()
-    assert type(back) is WorkerError and "the plug-in is unhappy" in back.problem
+    back = Failure.of(PluginProblem("the plug-in is unhappy", "/data/x.png")).rebuild()
+    assert type(back) is StudioError and (back.problem, back.path) == ("the plug-in is unhappy", Path("/data/x.png"))
     assert PluginProblem.code.endswith("PluginProblem")
 
 
 def test_requests_events_and_results_pickle_inside_envelopes(tmp_path):
     dataset = DatasetRef.of(tmp_path, tmp_path / ".state")
     spec = MethodSpec("patchcore", {"coreset_ratio": 0.1})
+    model = ModelSummary("k", tmp_path, "patchcore", "drink_can", None, "label", 8, 1.5, False)
     bodies = [
         Fit(dataset, spec, "drink_can", goods_id="042"),
         Predict(dataset, spec, "drink_can", ("drink_can/test/good/042001",)),
@@ -91,12 +103,39 @@ def test_requests_events_and_results_pickle_inside_envelopes(tmp_path):
         About(),
         Progress(Stage.TRAIN, 3, None, "x"),
         TrainingStatus(1, 2, 3, 4, 0.5),
-        Fitted(ModelSummary("k", tmp_path, "patchcore", "drink_can", None, "label", 8, 1.5, False)),
+        Fitted(model),
+        Predicted(model, ("drink_can/test/good/042001",)),
+        Evaluated(_outcome(), model),
+        Exported(tmp_path, 3, "3 files"),
+        Described(MethodDescription("patchcore", "about", [ParamSpec("k", "int", 1)], ["mobilenet_v2"])),
+        MethodList((MethodCard("patchcore", "about", (ParamSpec("k", "int", 1),), frozenset({"tiling"})),)),
+        WorkerInfo(1, 2, False),
         Failure.of(errors.ParamError("bad")),
     ]
     for body in bodies:
-        assert pickle.loads(pickle.dumps(Envelope(7, body))) == Envelope(7, body)
+        again = pickle.loads(pickle.dumps(Envelope(7, body)))
+        if isinstance(body, Evaluated):  # its curves are arrays: compared by value
+            assert again.body.outcome.rows[0].result.to_dict(curves=True) == body.outcome.rows[0].result.to_dict(
+                curves=True
+            )
+        else:
+            assert again == Envelope(7, body)
     assert set(RESULT_OF) == {type(b) for b in bodies if isinstance(b, Request)}
+    assert set(RESULT_OF.values()) == {type(b) for b in bodies if isinstance(b, Result)}
+
+
+def _outcome() -> CategoryOutcome:
+    """A real evaluation outcome (metrics with their curves) of two tiny images."""
+    from goodsad_studio.metrics.evaluate import CategoryEvaluator
+    from goodsad_studio.metrics.report import ReportRow
+
+    evaluator = CategoryEvaluator()
+    mask = np.zeros((8, 8), bool)
+    mask[2:5, 2:5] = True
+    evaluator.add(0.9, True, mask.astype(np.float32), mask, image_shape=(8, 8), name="a.png")
+    evaluator.add(0.1, False, np.zeros((8, 8), np.float32), None, image_shape=(8, 8), name="b.png")
+    row = ReportRow("drink_can", "patchcore", evaluator.result(), "label")
+    return CategoryOutcome("drink_can", "patchcore", [row], 1.0, 2.0, 8, 2, "label")
 
 
 def test_a_result_of_the_wrong_type_is_a_protocol_error_and_a_failure_is_raised_as_itself():

@@ -11,7 +11,7 @@ from goodsad_studio.cli import main
 from goodsad_studio.dataset.demo import generate_demo
 from goodsad_studio.dataset.index import scan_dataset
 from goodsad_studio.engine.contract import MethodSpec
-from goodsad_studio.engine.worker.evaluate import evaluate_dataset
+from goodsad_studio.engine.worker.evaluate import evaluate_category
 from goodsad_studio.engine.worker.workspace import Workspace
 from goodsad_studio.methods.components.backbones import get_backbone
 from goodsad_studio.paths import dataset_state_dir
@@ -41,13 +41,17 @@ SPEC = MethodSpec("patchcore", {"coreset_ratio": "0.1"}, device="cpu")
 
 def test_evaluate_patchcore_reports_weights_and_caches(demo_root, tmp_path):
     workspace = Workspace(scan_dataset(demo_root))
-    (outcome,) = evaluate_dataset(workspace, [SPEC], out_dir=tmp_path / "report")
+    from goodsad_studio.metrics.report import write_report
+
+    outcome, _ = evaluate_category(workspace, SPEC, "drink_can")
+    write_report(outcome.rows, tmp_path / "report")
     row = outcome.rows[0]
     assert "mobilenet_v2" in row.weights and "cpu" in row.weights
     assert 0.0 <= row.result.pixel_auroc <= 1.0 and 0.0 <= row.result.pro <= 1.0
     report = (tmp_path / "report" / "report.md").read_text()
     assert "native" in report and "mobilenet_v2" in report
-    (again,) = evaluate_dataset(workspace, [SPEC])
+    again, (model,) = evaluate_category(workspace, SPEC, "drink_can")
+    assert model.reused
     assert again.fit_seconds == 0.0  # the saved model was reused
     assert again.rows[0].result.image_auroc == row.result.image_auroc
 
@@ -155,6 +159,9 @@ def test_cli_export_runs_every_export_kind_of_the_engine(demo_root, tmp_path, ca
     assert len(list((tmp_path / "mvtec" / "drink_can").rglob("*.png"))) > 0
     assert main(["export", "heatmaps", str(demo_root), str(tmp_path / "h2"), "--method", "spade"]) == 2
     assert "no cached results of the method for the selection" in capsys.readouterr().err
+    again = ["export", "heatmaps", str(demo_root), str(tmp_path / "heatmaps")]
+    assert main(again) == 2 and "not empty" in capsys.readouterr().err  # a second export asks for --overwrite
+    assert main([*again, "--overwrite"]) == 0
 
 
 def test_a_cancelled_training_resumes_from_its_checkpoint(demo_root):

@@ -14,7 +14,7 @@ from engine_helpers import PLUGIN
 from goodsad_studio.dataset.imageio import write_image, write_mask
 from goodsad_studio.dataset.index import scan_dataset
 from goodsad_studio.engine.contract import MethodSpec, Scope
-from goodsad_studio.engine.worker.evaluate import evaluate_dataset
+from goodsad_studio.engine.worker.evaluate import evaluate_category
 from goodsad_studio.engine.worker.workspace import Workspace
 from goodsad_studio.errors import Cancelled
 from goodsad_studio.progress import Monitor
@@ -99,8 +99,11 @@ def test_cancel_stops_fit_and_predict(workspace):
 
 
 def test_evaluate_writes_the_paper_tables_with_goods_breakdown(workspace, tmp_path):
-    outcomes = evaluate_dataset(workspace, [SPEC], out_dir=tmp_path / "report")
-    (outcome,) = outcomes
+    from goodsad_studio.metrics.report import write_report
+
+    outcome, models = evaluate_category(workspace, SPEC, "cat")
+    assert [m.reused for m in models] == [False]
+    write_report(outcome.rows, tmp_path / "report")
     whole = outcome.rows[0].result
     assert whole.image_auroc == 1.0 and whole.pixel_auroc > 0.95 and 0.9 < whole.pro <= 1.0
     assert [row.goods_id for row in outcome.rows] == [None, "001", "002"]
@@ -114,7 +117,8 @@ def test_evaluate_writes_the_paper_tables_with_goods_breakdown(workspace, tmp_pa
 
 
 def test_per_goods_scope_fits_one_model_per_goods_id(workspace):
-    (outcome,) = evaluate_dataset(workspace, [SPEC], scope=Scope.GOODS)
+    outcome, used = evaluate_category(workspace, SPEC, "cat", scope=Scope.GOODS)
+    assert [m.goods_id for m in used] == ["001", "002"]
     models = sorted(p.parent.parent.name for p in workspace.layout.models_dir.glob("cat/*/*/method.json"))
     assert models == ["001", "002"] and outcome.train_images == 8
     assert outcome.method == f"{PLUGIN}/goods" and outcome.rows[0].result.image_auroc == 1.0
@@ -129,3 +133,60 @@ def test_read_only_dataset_keeps_state_in_user_data(tmp_path, monkeypatch):
     assert state.is_relative_to(paths.user_data_dir()) and not (index.root / ".goodsad-studio").exists()
     model = Workspace(index).fit(SPEC, "cat")
     assert model.directory.is_relative_to(paths.user_data_dir())
+
+
+def test_a_plug_ins_saved_model_loads_by_the_import_path_it_was_saved_from(workspace):
+    from goodsad_studio.methods import load_method
+
+    model = workspace.fit(SPEC, "cat")
+    loaded = load_method(model.directory, device="cpu")
+    assert type(loaded) is type(model.method) and loaded.config() == model.method.config()
+    probe = [np.full((40, 48, 3), 120, np.uint8)]
+    (fitted,), (back,) = model.method.predict(probe), loaded.predict(probe)
+    assert fitted.score == back.score and np.array_equal(fitted.anomaly_map, back.anomaly_map)
+
+
+def test_an_evaluation_per_goods_id_through_the_engine_returns_a_model_it_used(workspace):
+    from goodsad_studio.engine.client import EngineClient
+    from goodsad_studio.engine.contract import Evaluate
+    from goodsad_studio.engine.evaluations import load_outcomes
+    from goodsad_studio.engine.transports.inline import InlineTransport
+
+    evaluated = EngineClient(InlineTransport()).evaluate(Evaluate(workspace.ref(), SPEC, "cat", scope=Scope.GOODS))
+    assert evaluated.outcome.method == f"{PLUGIN}/goods" and evaluated.model.goods_id == "002"
+    assert not evaluated.model.reused and evaluated.model.directory.is_dir()
+    assert load_outcomes(workspace.state_dir) == []  # per-goods outcomes are not the studio's category tables
+
+
+def test_a_method_whose_module_cannot_be_imported_is_listed_with_why_and_the_others_still_are(monkeypatch):
+    from goodsad_studio.engine.contract import MethodSpec as Spec
+    from goodsad_studio.engine.worker.describe import describe_method, method_cards
+    from goodsad_studio.methods import registry
+
+    monkeypatch.setitem(registry.BUILTIN, "broken", "no_such_module:Broken")
+    cards = {card.name: card for card in method_cards()}
+    assert "cannot import module 'no_such_module'" in cards["broken"].problem
+    assert cards["padim"].params and not cards["padim"].problem
+    described = describe_method(Spec("broken"))
+    assert "cannot import module" in described.problem and described.backbones
+
+
+def test_a_cancelled_heatmaps_export_stops_between_images_and_writes_no_scores(workspace, tmp_path):
+    from goodsad_studio.engine.contract import Export, ExportKind, ExportOptions, SelectionSpec
+    from goodsad_studio.engine.transports.inline import InlineTransport
+
+    model = workspace.fit(SPEC, "cat")
+    workspace.predict(model, workspace.test_records("cat"))
+    cancel = threading.Event()
+
+    def progress(event):  # the user cancels once two images are written
+        if event.detail.startswith("heatmaps to") and event.done >= 2:
+            cancel.set()
+
+    request = Export(
+        workspace.ref(), ExportKind.HEATMAPS, str(tmp_path / "maps"), SelectionSpec(("cat",), splits=("test",)),
+        ExportOptions(results=(("cat", model.key),)),
+    )  # fmt: skip
+    with pytest.raises(Cancelled):
+        InlineTransport().run(request, progress, cancel)
+    assert len(list((tmp_path / "maps").rglob("*.npy"))) == 2 and not (tmp_path / "maps" / "scores.csv").exists()

@@ -203,3 +203,36 @@ def test_stop_ends_the_worker_even_during_a_job(engine, workspace):
     assert not thread.is_alive() and len(outcome) == 1, outcome
     assert engine.pid is None and not _ours(pid)
     engine.stop()  # stopping twice is harmless
+
+
+def test_a_description_is_answered_while_a_job_runs(engine, workspace):
+    from goodsad_studio.engine.contract import Describe, Described, ListMethods, MethodList
+
+    running, answered, outcome = threading.Event(), [], []
+
+    def job():
+        try:
+            engine.run(Fit(workspace.ref(), SLOW, CATEGORY, reuse=False), lambda p: running.set())
+        except BaseException as exc:  # noqa: BLE001 - looked at below
+            outcome.append(exc)
+
+    thread = threading.Thread(target=job)
+    thread.start()
+    assert running.wait(120)
+    described = engine.run(Describe(MethodSpec("padim")))
+    listed = engine.run(ListMethods())
+    answered.append(thread.is_alive())  # the fit was still running when both answers came
+    cancel_pid = _pid(engine)
+    engine.stop()
+    thread.join(60)
+    assert isinstance(described, Described) and described.description.name == "padim"
+    assert isinstance(listed, MethodList) and "gde" in listed.names
+    assert answered == [True] and not _ours(cancel_pid)
+
+
+def test_a_closed_transport_refuses_requests_instead_of_starting_a_worker():
+    closed = ProcessTransport()
+    closed.close()
+    with pytest.raises(WorkerStopped, match="the studio is closing"):
+        closed.run(About())
+    assert closed.started == 0

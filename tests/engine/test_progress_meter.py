@@ -23,12 +23,12 @@ def report(meter: StageMeter, stage: Stage, total: int, detail: str) -> None:
 def test_a_log_gets_one_plain_line_per_finished_stage():
     log = io.StringIO()
     meter = StageMeter(log)
-    report(meter, Stage.FIT, 40, "patchcore on drink_can")
+    report(meter, Stage.FEATURES, 40, "patchcore on drink_can")
     report(meter, Stage.PREDICT, 20, "drink_can/test/scratch/001003")
     lines = log.getvalue().splitlines()
     assert "\r" not in log.getvalue() and "\x1b" not in log.getvalue()
     assert len(lines) == 2, lines
-    assert lines[0].startswith("fit: 100%|") and "| 40/40 [" in lines[0] and "patchcore on drink_can]" in lines[0]
+    assert lines[0].startswith("features: 100%|") and "| 40/40 [" in lines[0] and "patchcore on drink_can]" in lines[0]
     assert lines[1].startswith("predict: 100%|") and "20/20" in lines[1]
     assert all(len(line) <= 100 and line.isascii() for line in lines)
 
@@ -37,7 +37,7 @@ def test_a_long_stage_in_a_log_says_where_it_is_now_and_then():
     log = io.StringIO()
     meter = StageMeter(log, log_every_s=0.0)
     for done in range(3):
-        meter(Progress(Stage.FIT, done, 10, "padim on food_box"))
+        meter(Progress(Stage.FEATURES, done, 10, "padim on food_box"))
     lines = log.getvalue().splitlines()
     assert [line.split("|")[2].split()[0] for line in lines] == ["0/10", "1/10", "2/10"]
     meter.close()  # a stage that stops early (cancelled) still ends with its last line
@@ -51,7 +51,7 @@ def test_a_new_stage_starts_when_the_count_goes_back_or_the_stage_changes():
     meter(Progress(Stage.EVALUATE, 4, 10, "drink_can/test/scratch/001003"))  # another detail: the same stage
     assert log.getvalue() == ""
     meter(Progress(Stage.EVALUATE, 1, 10, "spade on food_box"))  # the next method: the previous stage ends
-    meter(Progress(Stage.FIT, 1, 40, "spade on food_box"))
+    meter(Progress(Stage.FEATURES, 1, 40, "spade on food_box"))
     lines = log.getvalue().splitlines()
     assert len(lines) == 2 and "4/10" in lines[0] and lines[1].startswith("evaluate:") and "1/10" in lines[1]
 

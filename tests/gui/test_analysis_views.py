@@ -196,14 +196,14 @@ def test_the_status_bar_follows_the_running_job_and_opens_the_job_list(qtbot, ma
     assert ui.job_status.isHidden()
 
     def work(progress, cancel):
-        progress(Progress(Stage.FIT, 3, 10, "x"))
+        progress(Progress(Stage.FEATURES, 3, 10, "x"))
         release.wait(JOB_WAIT_MS / 1000)
 
     first = ui.analysis.runner.start("Fit demo", work)
     ui.analysis.runner.start("Predict demo", lambda progress, cancel: None)
     qtbot.waitUntil(lambda: first.done == 3, timeout=UI_WAIT_MS)
     assert ui.job_status.isVisible()  # refreshed in the same event-loop turn as the job took the progress
-    assert ui.job_status.label.text().startswith("Fit demo: fit 3/10")
+    assert ui.job_status.label.text().startswith("Fit demo: features 3/10")
     assert "(+1 queued)" in ui.job_status.label.text()
     assert (ui.job_status.bar.value(), ui.job_status.bar.maximum()) == (3, 10)
     qtbot.mouseClick(ui.job_status, Qt.MouseButton.LeftButton)

@@ -144,6 +144,9 @@ def test_the_methods_panel_asks_the_worker_for_its_list_and_descriptions(qtbot, 
         def stop(self):
             pass
 
+        def close(self):
+            pass
+
     analysis = Analysis(client=EngineClient(Recording()))
     panel = MethodsPanel(analysis)
     qtbot.addWidget(panel)
@@ -158,7 +161,12 @@ def test_the_methods_panel_asks_the_worker_for_its_list_and_descriptions(qtbot, 
 def test_closing_the_window_ends_the_worker_and_its_job(qtbot, make_window, demo_root, engine):
     window = make_window(demo_root)
     analysis = window.analysis_ui.analysis
-    analysis.client = EngineClient(engine)  # the module's worker, already started, instead of starting another
+
+    class Reusable(EngineClient):  # closing the window stops the module's worker, which later tests restart
+        def close(self):
+            self.stop()
+
+    analysis.client = Reusable(engine)  # the module's worker, already started, instead of starting another
     pid = _pid(engine)
     job = analysis.fit(SLOW, CATEGORY)
     qtbot.waitUntil(lambda: job.done > 0 or not job.running, timeout=JOB_WAIT_MS)

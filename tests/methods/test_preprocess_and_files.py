@@ -32,10 +32,12 @@ def test_crop_mode_cuts_the_centre_of_a_larger_resize():
 
 def test_maps_come_back_at_the_image_size_and_crop_borders_get_the_minimum():
     grid = np.arange(16, dtype=np.float32).reshape(4, 4)
-    plain = Preprocess(image_size=32).map_to_image(grid, (50, 70))
+    (made,) = Preprocess(image_size=32).assemble(grid[None], None, [(50, 70)], 4.0)
+    plain = made.anomaly_map
     assert plain.shape == (50, 70) and plain.dtype == np.float32
     assert plain[0, 0] < plain[-1, -1]  # orientation kept
-    cropped = Preprocess(image_size=224, mode="resize_crop").map_to_image(grid, (256, 256), sigma=0)
+    (made,) = Preprocess(image_size=224, mode="resize_crop").assemble(grid[None], None, [(256, 256)], 0.0)
+    cropped = made.anomaly_map
     assert cropped.shape == (256, 256)
     inside = cropped[16:240, 16:240]
     assert (cropped[:16] == inside.min()).all() and (cropped[:, 240:] == inside.min()).all()

@@ -22,6 +22,10 @@ class Transport(Protocol):
         """End whatever runs jobs (a worker process); a later job starts it again."""
         ...
 
+    def close(self) -> None:
+        """Stop for good: later requests fail instead of starting anything."""
+        ...
+
 
 def outcome(request: Request, body: object) -> Result:
     """The result of ``request`` from what came back: the result of the type the contract names, or the

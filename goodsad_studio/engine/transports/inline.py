@@ -15,3 +15,6 @@ class InlineTransport:
 
     def stop(self) -> None:
         """Nothing to stop: jobs run in the caller's thread."""
+
+    def close(self) -> None:
+        """Nothing to close."""

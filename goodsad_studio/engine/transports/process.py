@@ -26,13 +26,14 @@ from __future__ import annotations
 import importlib
 import itertools
 import multiprocessing
+import queue
 import signal
 import threading
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnContext
 from multiprocessing.synchronize import Event as ProcessEvent
 
-from goodsad_studio.engine.contract import Envelope, Request, Result
+from goodsad_studio.engine.contract import QUERIES, Envelope, Request, Result
 from goodsad_studio.engine.transports.base import OnEvent, outcome
 from goodsad_studio.errors import Cancelled, ProtocolError, WorkerStopped
 from goodsad_studio.progress import CancelFlag, Progress, TrainingStatus
@@ -48,8 +49,16 @@ def _worker_entry(requests: Connection, replies: Connection, cancel: ProcessEven
 
 
 # ---------------------------------------------------------------------------------------------------- studio side
+class _Lost:
+    """What the reader hands every waiting request when the worker's reply pipe ends."""
+
+
+LOST = _Lost()
+
+
 class _Worker:
-    """One child process with its two pipes and its cancel event."""
+    """One child process with its two pipes, its cancel event, and a reader thread that hands each reply to the
+    request waiting for it (a job and queries may wait at the same time)."""
 
     def __init__(self, context: SpawnContext) -> None:
         request_reader, self.requests = context.Pipe(duplex=False)
@@ -66,8 +75,63 @@ class _Worker:
         request_reader.close()
         reply_writer.close()
         self.stopping = False
+        self.ended = False
+        self._lock = threading.Lock()
+        self._waiting: dict[int, queue.SimpleQueue[object]] = {}
+        self._reader = threading.Thread(target=self._read, name="goodsad-studio-engine-replies", daemon=True)
+        self._reader.start()
+
+    def send(self, job: int, request: Request) -> queue.SimpleQueue[object]:
+        """Send a request; its replies (events, then its result or failure) arrive in the queue returned."""
+        replies: queue.SimpleQueue[object] = queue.SimpleQueue()
+        with self._lock:
+            if self.ended:
+                raise OSError("the worker's reply pipe has ended")
+            self._waiting[job] = replies
+            try:
+                self.requests.send(Envelope(job, request))
+            except BaseException:
+                del self._waiting[job]
+                raise
+        return replies
+
+    def forget(self, job: int) -> None:
+        with self._lock:
+            self._waiting.pop(job, None)
+
+    def _read(self) -> None:
+        while True:
+            try:
+                reply = self.replies.recv()
+            except (EOFError, OSError, ValueError):
+                break  # the child ended (or the studio closed the pipe)
+            with self._lock:
+                target = self._waiting.get(reply.job) if isinstance(reply, Envelope) else None
+            if target is not None:
+                target.put(reply.body)
+            elif not isinstance(reply, Envelope):  # not ours to route: every waiter learns the worker misbehaved
+                self._broadcast(ProtocolError(f"the worker sent a {type(reply).__name__}, not an envelope"))
+            # else: left over from a request whose wait ended early
+        with self._lock:
+            self.ended = True
+        self._broadcast(LOST)
+
+    def _broadcast(self, what: object) -> None:
+        with self._lock:
+            waiting = list(self._waiting.values())
+        for target in waiting:
+            target.put(what)
+
+    def send_stop(self) -> None:
+        """Ask the child to leave (an envelope with no body)."""
+        with self._lock:
+            self.requests.send(Envelope(0, None))
 
     def close_pipes(self) -> None:
+        """Close the studio's ends, once the child has ended: the reader sees the end of the reply pipe first, so
+        it never reads a closed (or reused) descriptor."""
+        if threading.current_thread() is not self._reader:
+            self._reader.join(5.0)
         self.requests.close()
         self.replies.close()
 
@@ -88,7 +152,9 @@ def exit_words(code: int | None) -> str:
 
 class ProcessTransport:
     """The studio's handle on its worker process; see the module docstring. Thread-safe: :meth:`run` may be called
-    from any thread (one job at a time, later calls wait), :meth:`stop` from any other."""
+    from any thread, :meth:`stop` from any other. Jobs run one at a time (a later one waits); a query (the
+    contract's :data:`~goodsad_studio.engine.contract.QUERIES`: a description, the method list) is answered
+    beside a running job, so the methods panel never waits for a fit."""
 
     def __init__(self) -> None:
         self._context = multiprocessing.get_context("spawn")
@@ -96,7 +162,8 @@ class ProcessTransport:
         self._lock = threading.Lock()
         self._worker: _Worker | None = None
         self._ids = itertools.count(1)
-        self.last_job_pid: int | None = None  # the process that ran the last finished job
+        self._closed = False
+        self.last_job_pid: int | None = None  # the process that ran the last finished request
         self.started = 0  # how many worker processes this handle has started
 
     @property
@@ -105,13 +172,9 @@ class ProcessTransport:
         worker = self._worker
         return worker.process.pid if worker is not None and worker.process.is_alive() else None
 
-    def start(self) -> None:
-        """Start the worker now if none runs (the studio does when its window opens: the first job then does not
-        wait for torch to import)."""
-        with self._lock:
-            self._live_worker()
-
     def _live_worker(self) -> _Worker:
+        if self._closed:
+            raise WorkerStopped("the worker process was stopped (the studio is closing)")
         if self._worker is not None and not self._worker.process.is_alive():  # died while idle
             dead, self._worker = self._worker, None
             dead.process.join(1.0)
@@ -127,34 +190,41 @@ class ProcessTransport:
         there, or :class:`WorkerStopped` when the worker process ended meanwhile."""
         if cancel is not None and cancel.is_set():  # cancelled while queued: no worker needs to start for it
             raise Cancelled("cancelled before it started")
+        if isinstance(request, QUERIES):
+            return self._call(request, on_event, None)
         with self._job_lock:
-            with self._lock:
-                worker = self._live_worker()
+            return self._call(request, on_event, cancel)
+
+    def _call(self, request: Request, on_event: OnEvent | None, cancel: CancelFlag | None) -> Result:
+        with self._lock:
+            worker = self._live_worker()
             job_id = next(self._ids)
-            worker.cancel.clear()
-            try:
-                worker.requests.send(Envelope(job_id, request))
-            except OSError:
-                raise self._lost(worker) from None
+        if not isinstance(request, QUERIES):
+            worker.cancel.clear()  # jobs run one at a time: the event is this job's
+        try:
+            replies = worker.send(job_id, request)
+        except OSError:
+            raise self._lost(worker) from None
+        try:
             while True:
                 if cancel is not None and cancel.is_set():
                     worker.cancel.set()
                 try:
-                    if not worker.replies.poll(POLL_SECONDS):
-                        continue
-                    reply = worker.replies.recv()
-                except (EOFError, OSError):
-                    raise self._lost(worker) from None
-                if not isinstance(reply, Envelope):
-                    raise ProtocolError(f"the worker sent a {type(reply).__name__}, not an envelope")
-                if reply.job != job_id:
-                    continue  # left over from a job whose wait ended early
-                if isinstance(reply.body, Progress | TrainingStatus):
+                    body = replies.get(timeout=POLL_SECONDS)
+                except queue.Empty:
+                    continue
+                if body is LOST:
+                    raise self._lost(worker)
+                if isinstance(body, ProtocolError):
+                    raise body
+                if isinstance(body, Progress | TrainingStatus):
                     if on_event is not None:
-                        on_event(reply.body)
+                        on_event(body)
                     continue
                 self.last_job_pid = worker.process.pid
-                return outcome(request, reply.body)
+                return outcome(request, body)
+        finally:
+            worker.forget(job_id)
 
     def _lost(self, worker: _Worker) -> WorkerStopped:
         """The worker died: forget it (the next job starts another) and say why."""
@@ -170,6 +240,13 @@ class ProcessTransport:
             "the next job starts a new one"
         )
 
+    def close(self) -> None:
+        """:meth:`stop` for good (the window closes): a request still queued then fails with
+        :class:`WorkerStopped` instead of starting another worker."""
+        with self._lock:
+            self._closed = True
+        self.stop()
+
     def stop(self, timeout: float = STOP_SECONDS) -> None:
         """End the worker: an idle one leaves on its own (terminated if it has not within ``timeout`` seconds), a
         busy one is terminated at once (its job is being cancelled anyway, and the engine writes every file
@@ -183,7 +260,7 @@ class ProcessTransport:
         idle = self._job_lock.acquire(blocking=False)  # held for the whole of a job
         try:
             try:
-                worker.requests.send(Envelope(0, None))
+                worker.send_stop()
             except OSError:
                 pass
             process = worker.process

@@ -25,7 +25,11 @@ def method_cards() -> tuple[MethodCard, ...]:
 
     cards = []
     for name in available():
-        cls = resolve(name)
+        try:
+            cls = resolve(name)
+        except StudioError as exc:  # e.g. a dependency of that one method missing
+            cards.append(MethodCard(name, "", (), problem=str(exc)))
+            continue
         cards.append(MethodCard(name, cls.description, tuple(cls.params), frozenset(map(str, cls.capabilities))))
     return tuple(cards)
 
@@ -35,13 +39,18 @@ def describe_method(spec: MethodSpec) -> MethodDescription:
     from goodsad_studio.methods import resolve
     from goodsad_studio.methods.components.backbones import available_backbones
 
-    cls = resolve(spec.method)
-    specs, capabilities = list(cls.params), frozenset(map(str, cls.capabilities))
     backbones = available_backbones()
+    try:
+        cls = resolve(spec.method)
+    except StudioError as exc:
+        return MethodDescription(spec.method, "", [], backbones, problem=str(exc))
+    specs, capabilities = list(cls.params), frozenset(map(str, cls.capabilities))
     try:
         info = create_method(spec).info
     except StudioError as exc:
-        return MethodDescription(spec.method, cls.description, specs, backbones, problem=str(exc))
+        return MethodDescription(
+            spec.method, cls.description, specs, backbones, problem=str(exc), capabilities=capabilities
+        )
     return MethodDescription(
         spec.method,
         cls.description,

@@ -85,14 +85,12 @@ def _predict(request: Predict, ctx: JobContext) -> Predicted:
 @handle.register
 def _evaluate(request: Evaluate, ctx: JobContext) -> Evaluated:
     workspace = ctx.workspace(request.dataset)
-    outcome = evaluate_category(
+    outcome, models = evaluate_category(
         workspace, request.spec, request.category, protocol=request.protocol, scope=request.scope, monitor=ctx.monitor
     )
     if request.scope == Scope.CATEGORY:
         save_outcome(workspace.state_dir, outcome)  # reopening the dataset shows the tables at once
-    group = None if request.scope == Scope.CATEGORY else workspace.index.goods_ids(request.category)[-1]
-    model = workspace.fit(request.spec, request.category, goods_id=group)  # saved by the evaluation: loads
-    return Evaluated(outcome, model.summary)
+    return Evaluated(outcome, models[-1].summary)
 
 
 @handle.register

@@ -8,8 +8,6 @@ categories hold dozens of different goods) and evaluates each goods id's test im
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -17,10 +15,10 @@ import numpy.typing as npt
 from goodsad_studio.dataset.imageio import read_mask
 from goodsad_studio.dataset.index import ImageRecord
 from goodsad_studio.engine.contract import CategoryOutcome, MethodSpec, Scope
-from goodsad_studio.engine.worker.workspace import Workspace
+from goodsad_studio.engine.worker.workspace import FittedModel, Workspace
 from goodsad_studio.errors import StudioError
 from goodsad_studio.metrics.evaluate import CategoryEvaluator
-from goodsad_studio.metrics.report import ReportRow, write_report
+from goodsad_studio.metrics.report import ReportRow
 from goodsad_studio.progress import NO_MONITOR, Monitor, Stage
 
 
@@ -42,8 +40,9 @@ def evaluate_category(
     scope: Scope = Scope.CATEGORY,
     batch_size: int = 8,
     monitor: Monitor = NO_MONITOR,
-) -> CategoryOutcome:
-    """Fit (or reuse) and evaluate ``spec`` on one category; see the module docstring for ``scope``."""
+) -> tuple[CategoryOutcome, list[FittedModel]]:
+    """Fit (or reuse) and evaluate ``spec`` on one category; see the module docstring for ``scope``. Returns the
+    outcome and the models it used (one, or one per goods id)."""
     workspace.require_category(category)
     test = workspace.test_records(category)
     if not test:
@@ -54,9 +53,11 @@ def evaluate_category(
     fit_seconds = predict_seconds = 0.0
     train_images = 0
     label = ""
+    models: list[FittedModel] = []
     for group in _groups(workspace, category, scope):
         monitor.check()
         model = workspace.fit(spec, category, goods_id=group, monitor=monitor)
+        models.append(model)
         fit_seconds += model.fit_seconds
         train_images += model.train_images
         label = model.label
@@ -90,42 +91,13 @@ def evaluate_category(
         ReportRow(category, method_name, evaluator.result(), label, goods_id=goods_id)
         for goods_id, evaluator in sorted(per_goods.items())
     ]
-    return CategoryOutcome(
+    outcome = CategoryOutcome(
         category, method_name, rows, fit_seconds, 1000 * predict_seconds / len(test), train_images, len(test), label
     )
+    return outcome, models
 
 
 def _mask_of(record: ImageRecord, native_shape: tuple[int, int]) -> npt.NDArray[np.bool_] | None:
     if record.mask_path is None:
         return None
     return read_mask(record.mask_path, shape=native_shape)
-
-
-def evaluate_dataset(
-    workspace: Workspace,
-    specs: Sequence[MethodSpec],
-    *,
-    categories: Sequence[str] | None = None,
-    protocol: str = "native",
-    scope: Scope = Scope.CATEGORY,
-    out_dir: str | Path | None = None,
-    monitor: Monitor = NO_MONITOR,
-) -> list[CategoryOutcome]:
-    """Evaluate every method on every category (all by default) and, with ``out_dir``, write the report files
-    (markdown, CSV, JSON) there."""
-    names = list(categories) if categories else workspace.index.categories
-    unknown = [name for name in names if name not in workspace.index.category_dirs]
-    if unknown:
-        raise StudioError(
-            f"unknown categories {', '.join(unknown)}; this dataset has {', '.join(workspace.index.categories)}",
-            workspace.index.root,
-        )
-    outcomes = [
-        evaluate_category(workspace, spec, category, protocol=protocol, scope=scope, monitor=monitor)
-        for spec in specs
-        for category in names
-    ]
-    if out_dir is not None:
-        rows = [row for outcome in outcomes for row in outcome.rows]
-        write_report(rows, out_dir)
-    return outcomes

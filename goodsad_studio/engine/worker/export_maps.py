@@ -19,6 +19,7 @@ from goodsad_studio.dataset.imageio import write_image
 from goodsad_studio.dataset.index import ImageRecord
 from goodsad_studio.engine.cache import CachedResult
 from goodsad_studio.fsutil import atomic_write_bytes, atomic_write_text
+from goodsad_studio.progress import NO_MONITOR, Monitor, Stage
 
 
 def heatmap_rgb(anomaly_map: np.ndarray, low: float, high: float, colormap: int = cv2.COLORMAP_INFERNO) -> np.ndarray:
@@ -29,8 +30,14 @@ def heatmap_rgb(anomaly_map: np.ndarray, low: float, high: float, colormap: int 
 
 
 def write_predictions(
-    records: Sequence[ImageRecord], results: Mapping[str, CachedResult], out_dir: str | Path
+    records: Sequence[ImageRecord],
+    results: Mapping[str, CachedResult],
+    out_dir: str | Path,
+    monitor: Monitor = NO_MONITOR,
 ) -> list[Path]:
+    """Write every record's map and heatmap (stage ``export``, checked for cancel between images), then
+    ``scores.csv``; returns the paths written. A cancelled export leaves the images written so far and no
+    ``scores.csv``."""
     out_dir = Path(out_dir)
     low = min(float(results[r.key].anomaly_map.min()) for r in records) if records else 0.0
     high = max(float(results[r.key].anomaly_map.max()) for r in records) if records else 1.0
@@ -38,7 +45,9 @@ def write_predictions(
     table = io.StringIO()
     writer = csv.writer(table)
     writer.writerow(["key", "category", "split", "defect", "goods_id", "image", "score"])
-    for record in records:
+    monitor.stage(Stage.EXPORT, len(records) or None, f"heatmaps to {out_dir}")
+    for done, record in enumerate(records, start=1):
+        monitor.check("the heatmaps export")
         result = results[record.key]
         native = result.native_map().astype(np.float32)
         folder = out_dir / record.category / record.split / record.defect
@@ -58,6 +67,7 @@ def write_predictions(
                 f"{result.score:.6g}",
             ]
         )
+        monitor.advance(done)
     atomic_write_text(out_dir / "scores.csv", table.getvalue())
     atomic_write_text(out_dir / "heatmap_range.txt", f"heatmap colours span [{low:.6g}, {high:.6g}] (inferno)\n")
     return [*written, out_dir / "scores.csv"]

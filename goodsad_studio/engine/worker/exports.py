@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from goodsad_studio.dataset.export_coco import export_coco
-from goodsad_studio.dataset.export_mvtec import export_mvtec
+from goodsad_studio.dataset.export_mvtec import check_destination, export_mvtec
 from goodsad_studio.dataset.index import DatasetIndex
 from goodsad_studio.dataset.selection import Selection
 from goodsad_studio.engine.cache import CachedResult, ResultsCache
@@ -74,7 +74,8 @@ def _heatmaps(request: Export, index: DatasetIndex, monitor: Monitor) -> Exporte
     chosen = [record for record in records if record.key in results]
     if not chosen:
         raise StudioError("no cached results of the method for the selection: predict them first", request.dest)
-    written = write_predictions(chosen, results, request.dest)
+    check_destination(index.root, Path(request.dest), overwrite=request.options.overwrite)
+    written = write_predictions(chosen, results, request.dest, monitor)
     return Exported(Path(request.dest), len(written), f"maps and heatmaps of {len(chosen)} images")
 
 
@@ -83,6 +84,7 @@ def _report(request: Export, index: DatasetIndex, monitor: Monitor) -> Exported:
     rows = [row for outcome in outcomes for row in outcome.rows]
     if not rows:
         raise StudioError("no evaluation yet: evaluate a category first (Methods panel)", request.dest)
+    check_destination(index.root, Path(request.dest), overwrite=request.options.overwrite)
     written = write_report(rows, request.dest)
     return Exported(Path(request.dest), len(written), f"{len(rows)} rows of {len(outcomes)} evaluations")
 

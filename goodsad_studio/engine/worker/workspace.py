@@ -22,6 +22,7 @@ from goodsad_studio.engine.contract import MethodSpec, ModelSummary
 from goodsad_studio.engine.records import OpenDataset
 from goodsad_studio.engine.worker.images import LazyImages
 from goodsad_studio.errors import StudioError
+from goodsad_studio.methods.persistence import CONFIG_FILE
 from goodsad_studio.progress import NO_MONITOR, Monitor, Stage
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ class Workspace(OpenDataset):
         records = self.training_records(category, goods_id)
         key = model_key(self._identity(method, category, goods_id, records))
         directory = self.layout.model_dir(category, goods_id, spec.method, key)
-        if reuse and (directory / "method.json").is_file():
+        if reuse and (directory / CONFIG_FILE).is_file():
             try:
                 loaded = type(method).load(directory, device=spec.device, weights=spec.weights)
                 return FittedModel(loaded, spec, key, directory, category, goods_id, len(records), 0.0, True)
@@ -106,7 +107,7 @@ class Workspace(OpenDataset):
         method.fit(LazyImages(records, image_size(method)), monitor.derive(checkpoint_dir=checkpoints, detail=where))
         seconds = time.perf_counter() - started
         method.save(directory)
-        shutil.rmtree(checkpoints, ignore_errors=True)  # the saved model supersedes them
+        shutil.rmtree(checkpoints, ignore_errors=True)  # the saved model supersedes them (folder and all)
         return FittedModel(method, spec, key, directory, category, goods_id, len(records), seconds, False)
 
     def cache_for(self, model: FittedModel) -> ResultsCache:

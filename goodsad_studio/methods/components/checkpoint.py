@@ -30,7 +30,7 @@ import torch
 
 from goodsad_studio.errors import ModelFileError
 from goodsad_studio.fsutil import atomic_write_text
-from goodsad_studio.methods.persistence import read_safetensors, write_safetensors
+from goodsad_studio.methods.persistence import read_json, read_safetensors, write_safetensors
 
 CHECKPOINT_FORMAT = "goodsad-studio-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -149,10 +149,7 @@ def read_latest_checkpoint(directory: str | Path) -> Checkpoint | None:
         return None
     folder = directory / str(pointer.get("folder", ""))
     meta_path = folder / META_FILE
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"checkpoint description is unreadable ({exc})", meta_path) from exc
+    meta = read_json(meta_path, "the checkpoint description")
     if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT or "step" not in meta:
         raise ModelFileError("not a goodsad-studio training checkpoint", meta_path)
     if int(meta.get("format_version", 0)) > CHECKPOINT_VERSION:
@@ -165,21 +162,11 @@ def read_latest_checkpoint(directory: str | Path) -> Checkpoint | None:
     return Checkpoint(arrays, meta, folder)
 
 
-def clear_checkpoints(directory: str | Path) -> None:
-    """Remove every checkpoint in ``directory`` (the pointer first, so a crash midway leaves none published)."""
-    directory = Path(directory)
-    (directory / POINTER_FILE).unlink(missing_ok=True)
-    _prune(directory, keep_names=set())
-
-
 def _read_pointer(directory: Path) -> dict[str, Any] | None:
     path = directory / POINTER_FILE
     if not path.is_file():
         return None
-    try:
-        pointer = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"checkpoint pointer is unreadable ({exc})", path) from exc
+    pointer = read_json(path, "the checkpoint pointer")
     if not isinstance(pointer, dict) or pointer.get("format") != CHECKPOINT_FORMAT:
         raise ModelFileError("not a goodsad-studio checkpoint pointer", path)
     return pointer

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from goodsad_studio.errors import ModelFileError
+from goodsad_studio.methods.persistence import require
 
 _FLOAT64_LIMIT = 1 << 30  # accumulate in float64 while the co-moment array stays under 1 GiB
 _INVERT_BLOCK = 256  # matrices inverted at once: bounded temporary memory
@@ -135,10 +136,7 @@ class Gaussian:
     def from_state(cls, arrays: Mapping[str, np.ndarray], where: str | Path, prefix: str = "") -> Gaussian:
         """The Gaussian saved by :meth:`state`; :class:`ModelFileError` naming ``where`` if missing or misshapen."""
         mean_key, precision_key = f"{prefix}mean", f"{prefix}precision"
-        for key in (mean_key, precision_key):
-            if key not in arrays:
-                raise ModelFileError(f"state array {key!r} is missing", where)
-        mean, precision = arrays[mean_key], arrays[precision_key]
+        mean, precision = require(arrays, mean_key, Path(where)), require(arrays, precision_key, Path(where))
         if mean.ndim != 2 or precision.shape != (*mean.shape, mean.shape[-1]) or 0 in mean.shape:
             raise ModelFileError(
                 f"state arrays {mean_key!r} {mean.shape} and {precision_key!r} {precision.shape} do not form a "

@@ -41,9 +41,10 @@ if faiss.cvar.distance_compute_blas_threshold > 20:
 
 
 def exact_knn(queries: np.ndarray, base: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """faiss' exact search of float32 ``queries`` among ``base``: squared L2 distances and ids, ``m x k`` (BLAS
-    from 20 queries on, as set above)."""
-    return cast(tuple[np.ndarray, np.ndarray], faiss.knn(queries, base, k))
+    """faiss' exact search of float32 ``queries`` among ``base``: squared L2 distances (rounding below 0 cut to
+    0) and ids, ``m x k`` (BLAS from 20 queries on, as set above)."""
+    distances, ids = faiss.knn(queries, base, k)
+    return np.maximum(distances, 0), ids
 
 
 @dataclass(frozen=True)
@@ -160,21 +161,16 @@ class FaissIndex:
         distances, found = self._index.search(queries, k, params=params)
         return Neighbours(np.maximum(distances, 0), found)
 
-    @staticmethod
-    def _knn(queries: np.ndarray, base: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        d, i = faiss.knn(queries, base, k)
-        return np.maximum(d, 0), i
-
     def _flat(self, queries: np.ndarray, bank: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Exact search of ``bank``; float16 or big banks in float32 blocks, merged."""
         if bank.dtype == np.float32 and bank.nbytes <= 4 * _BLOCK_BYTES:
-            return self._knn(queries, np.ascontiguousarray(bank), k)
+            return exact_knn(queries, np.ascontiguousarray(bank), k)
         rows = max(k, _BLOCK_BYTES // (4 * self.dim))
         best_d: np.ndarray | None = None
         best_i: np.ndarray | None = None
         for begin in range(0, len(bank), rows):
             block = np.ascontiguousarray(bank[begin : begin + rows], dtype=np.float32)
-            d, i = self._knn(queries, block, min(k, len(block)))
+            d, i = exact_knn(queries, block, min(k, len(block)))
             i = i + begin
             if best_d is None:
                 best_d, best_i = d, i

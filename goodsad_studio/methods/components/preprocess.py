@@ -169,10 +169,6 @@ class Preprocess:
             return at_input
         return cv2.resize(at_input, (width, height), interpolation=cv2.INTER_LINEAR).astype(np.float32, copy=False)
 
-    def map_to_image(self, grid: np.ndarray, shape: tuple[int, int], sigma: float = 4.0) -> np.ndarray:
-        """:meth:`smooth` then :meth:`to_image`: a feature-grid map -> float32 map at the image's resolution."""
-        return self.to_image(self.smooth(grid, sigma), shape)
-
     def assemble(
         self, maps: np.ndarray, images: np.ndarray | None, shapes: Sequence[tuple[int, int]], sigma: float
     ) -> list[Prediction]:

@@ -13,6 +13,7 @@ from goodsad_studio.methods.api import Batch, GridScores, ImageSet, Method
 from goodsad_studio.methods.components.embeddings import stacked_channels
 from goodsad_studio.methods.components.features import FEATURE_PARAMS, FeatureExtractor
 from goodsad_studio.methods.components.gaussian import Gaussian, Ridge, StreamingGaussian
+from goodsad_studio.methods.persistence import require
 from goodsad_studio.params import ParamSpec
 from goodsad_studio.progress import NO_MONITOR, Monitor
 
@@ -94,12 +95,7 @@ class Padim(Method):
 
     def restore(self, arrays: dict[str, np.ndarray], where: Path) -> None:
         gaussian = Gaussian.from_state(arrays, where)
-        for key in ("grid", "channels"):
-            if key not in arrays:
-                raise ModelFileError(f"state array {key!r} is missing", where)
-            if arrays[key].ndim != 1:
-                raise ModelFileError(f"state array {key!r} has {arrays[key].ndim} dimensions, expected 1", where)
-        grid, channels = arrays["grid"], arrays["channels"]
+        grid, channels = require(arrays, "grid", where, 1), require(arrays, "channels", where, 1)
         d = self.hparams["n_features"]
         if gaussian.dim != d or grid.size != 2 or int(grid[0]) * int(grid[1]) != gaussian.positions:
             raise ModelFileError(

@@ -13,6 +13,7 @@ from goodsad_studio.methods.components.bank import MemoryBank
 from goodsad_studio.methods.components.embeddings import global_pool, pyramid
 from goodsad_studio.methods.components.features import FEATURE_PARAMS, FeatureExtractor
 from goodsad_studio.methods.components.nn_index import NeighbourIndex, make_index
+from goodsad_studio.methods.persistence import require
 from goodsad_studio.params import ParamSpec
 from goodsad_studio.progress import NO_MONITOR, Monitor
 
@@ -86,12 +87,7 @@ class Spade(Method):
         return {"global": global_, "pyramid": pixels.rows.reshape(len(global_), *self.grid, -1)}
 
     def restore(self, arrays: dict[str, np.ndarray], where: Path) -> None:
-        for key, ndim in (("global", 2), ("pyramid", 4)):
-            if key not in arrays:
-                raise ModelFileError(f"state array {key!r} is missing", where)
-            if arrays[key].ndim != ndim:
-                raise ModelFileError(f"state array {key!r} has {arrays[key].ndim} dimensions, expected {ndim}", where)
-        global_, pyramids = arrays["global"], arrays["pyramid"]
+        global_, pyramids = require(arrays, "global", where, 2), require(arrays, "pyramid", where, 4)
         spec = self.inputs.spec
         if (
             len(global_) != len(pyramids)
