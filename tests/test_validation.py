@@ -74,3 +74,24 @@ def test_real_magnetic_tile_has_four_empty_masks(shared_data):
         "067_mask.png",
     ]
     assert {f.code for f in report.findings} == {"empty-mask"}
+
+
+def test_a_category_without_any_masks_is_one_image_level_warning_not_an_error_per_image(tmp_path):
+    import shutil
+
+    from goodsad_studio.dataset.demo import generate_demo
+    from goodsad_studio.dataset.index import scan_dataset
+    from goodsad_studio.dataset.validation import validate
+
+    root = generate_demo(
+        tmp_path / "demo", size=64, categories=["drink_can", "food_box"], goods_per_category=1,
+        train_per_goods=2, test_good_per_goods=1, defective_per_goods=2,
+    )  # fmt: skip
+    shutil.rmtree(root / "drink_can" / "ground_truth")  # image-level only
+    report = validate(scan_dataset(root))
+    (warning,) = report.by_code("image-level-only")
+    assert warning.severity == "warning" and warning.path == root / "drink_can"
+    assert report.by_code("missing-mask") == [] and report.ok
+    next(p for p in (root / "food_box" / "ground_truth").rglob("*.png")).unlink()  # ground truth, one mask missing
+    missing = validate(scan_dataset(root)).by_code("missing-mask")
+    assert len(missing) == 1 and missing[0].path.parts[-4] == "food_box"

@@ -154,6 +154,13 @@ class DatasetIndex:
             names.update(entry.name for entry in os.scandir(gt) if entry.is_dir() and not entry.name.startswith("."))
         return sorted(names, key=lambda name: (name != GOOD, name))
 
+    def image_level_only(self, category: str) -> bool:
+        """Whether ``category`` has no ``ground_truth/`` folder and no defective image with a mask: an image-level
+        dataset (as MVTec-style sets without masks often are), evaluated without pixel metrics."""
+        if (self.category_dirs.get(category, Path()) / GROUND_TRUTH).is_dir():
+            return False
+        return not any(r.mask_path is not None for r in self.records if r.category == category and r.is_anomalous)
+
     def mask_path_for(self, record: ImageRecord, defect: str | None = None) -> Path:
         """Where the mask of ``record`` lives or would be written, in the naming the category already uses."""
         defect = defect or record.defect

@@ -1,7 +1,8 @@
 """Validation of a dataset index: every problem that would mislead a method or a metric, each naming the file.
 
-Checks: defective test images without masks, masks without images, mask size differing from image size, non-binary
-masks (with the count of offending pixels), empty masks on defective images, masks on good images, duplicate names,
+Checks: defective test images without masks (a category without ground_truth/ is image-level only: one warning for
+the category instead), masks without images, mask size differing from image size, non-binary masks (with the count
+of offending pixels), empty masks on defective images, masks on good images, duplicate names,
 unreadable or truncated files, odd names, training images outside train/good.
 
 Image sizes come from file headers and completeness from the file's end markers, so validating a 6000-image GoodsAD
@@ -92,15 +93,29 @@ def validate(
             orphan.path,
             f"mask without an image (no test/{orphan.defect}/ image with this name)",
         )
+    image_only = _image_level_only(index)
+    for category in sorted(image_only):
+        report.add(
+            WARNING,
+            "image-level-only",
+            index.category_dirs[category],
+            "no ground_truth/ folder: the category is evaluated at image level (pixel metrics n/a)",
+        )
     total = len(index.records)
     for position, record in enumerate(index.records):
-        _validate_record(record, report, deep)
+        _validate_record(record, report, deep, masks_expected=record.category not in image_only)
         if progress is not None and (position % 64 == 0 or position == total - 1):
             progress(position + 1, total)
     return report
 
 
-def _validate_record(record: ImageRecord, report: ValidationReport, deep: bool) -> None:
+def _image_level_only(index: DatasetIndex) -> set[str]:
+    """Categories with defective test images and no ground_truth/ at all (MVTec-style sets without masks)."""
+    defective = {r.category for r in index.records if r.split == "test" and r.is_anomalous}
+    return {category for category in defective if index.image_level_only(category)}
+
+
+def _validate_record(record: ImageRecord, report: ValidationReport, deep: bool, *, masks_expected: bool) -> None:
     image_size = None
     problem = _check_file(record.image_path)
     if problem:
@@ -120,7 +135,7 @@ def _validate_record(record: ImageRecord, report: ValidationReport, deep: bool) 
             record.image_path,
             f"training image under train/{record.defect}/: unsupervised methods train on good images only",
         )
-    if record.split == "test" and record.is_anomalous and record.mask_path is None:
+    if masks_expected and record.split == "test" and record.is_anomalous and record.mask_path is None:
         report.add(ERROR, "missing-mask", record.image_path, "defective test image without a ground-truth mask")
     if record.mask_path is None:
         return

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QTableWidget, QTableWidgetItem, QWidget
 
 from goodsad_studio.engine.inspect import score_table
-from goodsad_studio.metrics.report import ReportRow, format_value
+from goodsad_studio.metrics.report import NO_MASKS, PIXEL_METRIC_NAMES, ReportRow, format_value
 
 COLUMNS = (
     ("image_auroc", "I-AUROC"),
@@ -85,8 +85,10 @@ class MetricsView(QWidget):
                 self.rows.append((category, method, row))
         self.table.setRowCount(len(self.rows))
         for r, (category, _method, row) in enumerate(self.rows):
+            no_masks = row.result.pixel_mode == "none"  # an image-level-only dataset
             cells = [category, row.goods_id or "all", row.method] + [
-                format_value(row.result.metric(name)) for name, _ in COLUMNS
+                NO_MASKS if no_masks and name in PIXEL_METRIC_NAMES else format_value(row.result.metric(name))
+                for name, _ in COLUMNS
             ]
             for c, text in enumerate(cells):
                 self.table.setItem(r, c, QTableWidgetItem(text))

@@ -41,6 +41,9 @@ GOODS_METRICS = (
     ("pro", "PRO"),
 )
 MEAN_LABEL = "Mean"
+NO_MASKS = "n/a (no masks)"
+"""What a pixel metric's cell says for a result evaluated without masks (an image-level-only dataset)."""
+PIXEL_METRIC_NAMES = frozenset(name for name, _ in PIXEL_METRICS)
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class Table:
     cells: list[list[float]]
     starred: set[tuple[int, int]]
     row_header: str = "category"
+    no_masks: frozenset[tuple[int, int]] = frozenset()  # cells of results evaluated without masks
 
 
 def _methods(rows: list[ReportRow]) -> list[str]:
@@ -105,11 +109,15 @@ def _table(
     by_key = {(label_of(r), r.method): r.result for r in rows}
     columns = [f"{method} {short}" for method in methods for _, short in metrics]
     cells: list[list[float]] = []
-    for label in labels:
+    no_masks: set[tuple[int, int]] = set()
+    for r, label in enumerate(labels):
         line: list[float] = []
         for method in methods:
             result = by_key.get((label, method))
-            line.extend(result.metric(metric) if result else math.nan for metric, _ in metrics)
+            for metric, _ in metrics:
+                if result is not None and result.pixel_mode == "none" and metric in PIXEL_METRIC_NAMES:
+                    no_masks.add((r, len(line)))
+                line.append(result.metric(metric) if result else math.nan)
         cells.append(line)
     starred: set[tuple[int, int]] = set()
     if with_mean and cells:
@@ -121,11 +129,18 @@ def _table(
                 starred.add((len(cells), c))
         cells.append(mean_line)
         labels.append(MEAN_LABEL)
-    return Table(name, title, labels, columns, cells, starred, "category" if with_mean else "category/goods id")
+    if with_mean and cells:  # a mean of nothing but image-level-only results has no pixels either
+        last = len(cells) - 1
+        for c in range(len(columns)):
+            if all((r, c) in no_masks for r in range(last)):
+                no_masks.add((last, c))
+    row_header = "category" if with_mean else "category/goods id"
+    return Table(name, title, labels, columns, cells, starred, row_header, frozenset(no_masks))
 
 
 def build_tables(rows: list[ReportRow]) -> list[Table]:
-    """Table IV (image), Table V (pixel, when any result has pixel metrics) and per-goods rows (when given)."""
+    """Table IV (image), Table V (pixel; "n/a (no masks)" for results without masks) and per-goods rows (when
+    given)."""
     check_rows(rows)
     category_rows = [r for r in rows if r.goods_id is None]
     goods_rows = [r for r in rows if r.goods_id is not None]
@@ -141,7 +156,7 @@ def build_tables(rows: list[ReportRow]) -> list[Table]:
                 True,
             )
         )
-        if any(r.result.pixel_mode != "none" for r in category_rows):
+        if category_rows:  # results without masks show their pixel cells as n/a
             tables.append(
                 _table(
                     "pixel",
@@ -192,7 +207,12 @@ def render_markdown(rows: list[ReportRow], *, title: str = "Anomaly detection re
         out.append("| " + " | ".join([table.row_header.capitalize(), *table.columns]) + " |")
         out.append("|" + "|".join([" --- "] + [" ---: "] * len(table.columns)) + "|")
         for r, (label, line) in enumerate(zip(table.row_labels, table.cells, strict=True)):
-            texts = [format_value(v, decimals) + ("*" if (r, c) in table.starred else "") for c, v in enumerate(line)]
+            texts = [
+                NO_MASKS
+                if (r, c) in table.no_masks
+                else format_value(v, decimals) + ("*" if (r, c) in table.starred else "")
+                for c, v in enumerate(line)
+            ]
             shown = f"**{label}**" if label == MEAN_LABEL and r == len(table.cells) - 1 else label
             out.append("| " + " | ".join([shown, *texts]) + " |")
         if table.starred:
@@ -209,8 +229,9 @@ def render_csv(rows: list[ReportRow], table: str = "image", *, decimals: int = 1
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([chosen.row_header, *chosen.columns])
-    for label, line in zip(chosen.row_labels, chosen.cells, strict=True):
-        writer.writerow([label, *(format_value(v, decimals, "") for v in line)])
+    for r, (label, line) in enumerate(zip(chosen.row_labels, chosen.cells, strict=True)):
+        texts = (NO_MASKS if (r, c) in chosen.no_masks else format_value(v, decimals, "") for c, v in enumerate(line))
+        writer.writerow([label, *texts])
     return buffer.getvalue()
 
 
@@ -235,6 +256,7 @@ def render_json(rows: list[ReportRow], *, title: str = "Anomaly detection result
                     [label, *(_json_value(v) for v in line)] for label, line in zip(t.row_labels, t.cells, strict=True)
                 ],
                 "partial_means": sorted([list(k) for k in t.starred]),
+                "no_masks": sorted([list(k) for k in t.no_masks]),
             }
             for t in build_tables(rows)
         },

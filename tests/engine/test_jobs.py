@@ -190,3 +190,30 @@ def test_a_cancelled_heatmaps_export_stops_between_images_and_writes_no_scores(w
     with pytest.raises(Cancelled):
         InlineTransport().run(request, progress, cancel)
     assert len(list((tmp_path / "maps").rglob("*.npy"))) == 2 and not (tmp_path / "maps" / "scores.csv").exists()
+
+
+def test_a_dataset_without_masks_is_evaluated_at_image_level_with_the_pixel_columns_marked(tmp_path):
+    import shutil
+
+    from goodsad_studio.metrics.report import NO_MASKS, render_csv, render_markdown
+
+    root = _dataset(tmp_path / "data")
+    shutil.rmtree(root / "cat" / "ground_truth")  # an image-level-only dataset
+    workspace = Workspace(scan_dataset(root))
+    outcome, _ = evaluate_category(workspace, SPEC, "cat")
+    result = outcome.rows[0].result
+    assert result.image_auroc == 1.0 and result.pixel_mode == "none"
+    markdown = render_markdown(outcome.rows)
+    pixel_table = markdown.split("## Table V")[1].split("##")[0]
+    assert pixel_table.count(NO_MASKS) == 3 * 2  # AUROC, AUPR, PRO of the category and of the mean
+    assert "100.0" in markdown.split("## Table IV")[1].split("##")[0]
+    assert NO_MASKS in render_csv(outcome.rows, "pixel") and NO_MASKS in render_csv(outcome.rows, "goods")
+
+
+def test_a_category_where_only_some_defective_images_have_masks_is_refused_naming_one(workspace):
+    from goodsad_studio.errors import MaskError
+
+    mask = next(r.mask_path for r in workspace.test_records("cat") if r.mask_path is not None)
+    mask.unlink()
+    with pytest.raises(MaskError, match="anomalous image has no ground-truth mask"):
+        evaluate_category(Workspace(scan_dataset(workspace.index.root)), SPEC, "cat")

@@ -66,7 +66,9 @@ def test_header_states_protocol_and_weights():
     assert "Weights of SimpleNet: mobilenet_v2 IMAGENET1K_V1." in text
     assert "FPR 0.3" in text
     paper = render_markdown([ReportRow("food_box", "PatchCore", result(0.9, 0.9, protocol="224"))])
-    assert "Protocol: 224" in paper and "not stated" in paper and "Table V" not in paper
+    assert "Protocol: 224" in paper and "not stated" in paper
+    # a result without pixel metrics (no masks): Table V says so instead of leaving the columns out
+    assert "Table V" in paper and paper.split("Table V")[1].count("n/a (no masks)") == 6
 
 
 def test_mixed_protocols_and_duplicates_are_refused():

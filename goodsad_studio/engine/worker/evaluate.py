@@ -3,6 +3,10 @@ category and per goods id, and write the GoodsAD paper's tables.
 
 The paper's protocol is one model per category; ``scope="goods"`` fits one model per goods id instead (GoodsAD
 categories hold dozens of different goods) and evaluates each goods id's test images with its own model.
+
+A category without ``ground_truth/`` (an image-level-only dataset, as MVTec-style sets without masks often are) is
+evaluated at image level: the pixel metrics say "n/a (no masks)". A category with ground truth where a defective
+image has no mask is refused, naming that image.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ def evaluate_category(
     test = workspace.test_records(category)
     if not test:
         raise StudioError(f"no test images in category {category!r}", workspace.index.category_dirs.get(category))
+    image_only = workspace.index.image_level_only(category)
     whole = CategoryEvaluator(protocol=protocol)
     per_goods: dict[str, CategoryEvaluator] = {}
     goods_ids = workspace.index.goods_ids(category)
@@ -69,8 +74,8 @@ def evaluate_category(
         for position, record in enumerate(records):
             monitor.check()
             result = results[record.key]
-            mask = _mask_of(record, result.native_shape)
-            anomaly_map = result.native_map() if protocol == "native" else result.anomaly_map
+            mask = None if image_only else _mask_of(record, result.native_shape)
+            anomaly_map = None if image_only else result.native_map() if protocol == "native" else result.anomaly_map
             evaluators = [whole]
             if len(goods_ids) > 1:
                 evaluators.append(per_goods.setdefault(record.group, CategoryEvaluator(protocol=protocol)))
