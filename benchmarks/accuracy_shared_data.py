@@ -25,6 +25,7 @@ from goodsad_studio.methods import create_method
 METHODS = {
     "patchcore1": ("patchcore", {"coreset_ratio": 0.01}),
     "patchcore10": ("patchcore", {"coreset_ratio": 0.1}),
+    "patchcore10-blocks": ("patchcore", {"coreset_ratio": 0.1, "coreset_block": 16384}),  # coreset per 16k patches
     "padim": ("padim", {}),
     "spade": ("spade", {}),
     "gde": ("gde", {}),  # the worked example of methods/README.md: an image-level baseline

@@ -23,6 +23,8 @@ class ParamSpec:
 
     ``optional=True`` lets the value be ``None``, meaning "decided by the method" (e.g. from the backbone); the
     method resolves it and :meth:`~goodsad_studio.methods.api.Method.config` records the resolved value.
+    ``keyed_when_set=True`` (for a parameter added after models were saved) leaves it out of the config while it
+    has its default, so the models and cached results of before keep their keys.
     """
 
     name: str
@@ -33,6 +35,7 @@ class ParamSpec:
     choices: tuple[Any, ...] | None = None
     help: str = ""
     optional: bool = False
+    keyed_when_set: bool = False
 
     def __post_init__(self) -> None:
         if self.type == "choice" and not self.choices:

@@ -240,10 +240,16 @@ class Method(ABC):
             "format": persistence.FORMAT_NAME,
             "format_version": persistence.FORMAT_VERSION,
             "method": self.name,
-            "params": dict(self.hparams),
+            "params": self.keyed_params(),
             **self.inputs.config(),
             **self.extra_config(),
         }
+
+    def keyed_params(self) -> dict[str, Any]:
+        """The params as the config records them: all of them, except one marked ``keyed_when_set`` while it has
+        its default (a parameter added later leaves the keys of earlier models as they were)."""
+        quiet = {spec.name: spec.default for spec in self.params if spec.keyed_when_set}
+        return {k: v for k, v in self.hparams.items() if not (k in quiet and v == quiet[k])}
 
     def fitted(self, value: T | None) -> T:
         """``value``, or :class:`NotFittedError` naming the method while it is None (not fitted yet)."""

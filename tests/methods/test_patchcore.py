@@ -50,6 +50,20 @@ def test_the_bank_keeps_the_requested_fraction_of_patches(fitted, train_images):
     assert full.bank.owner is None  # no record keys were given: the bank does not know its photos
 
 
+def test_a_coreset_per_block_of_patches_keeps_the_fraction_and_still_finds_the_defect(fitted, train_images):
+    blocked = _patchcore(coreset_ratio=0.25, coreset_block=1024)  # 6 photos x 64 patches: under one block
+    assert "coreset_block" not in fitted.config()["params"]  # unset: earlier models keep their keys
+    assert blocked.config()["params"]["coreset_block"] == 1024
+    blocked.fit(train_images)
+    np.testing.assert_array_equal(blocked.bank.rows, fitted.bank.rows)  # one block: the same pass
+    many = [texture(seed) for seed in range(300, 340)]  # 40 photos x 64 patches = 2,560: 3 blocks of ~853
+    split = _patchcore(coreset_ratio=0.25, coreset_block=1024)
+    split.fit(many)
+    assert len(split.bank) == int(len(many) * 64 * 0.25)
+    predictions = split.predict([texture(203), with_defect(texture(203), center=(20, 40))])
+    assert predictions[1].score > predictions[0].score
+
+
 def test_the_coreset_is_reproducible_with_a_seed_and_changes_with_it(fitted, train_images):
     again = _patchcore(coreset_ratio=0.25)
     again.fit(train_images)

@@ -16,6 +16,11 @@ How it is made fast without changing the answer (up to float rounding):
   block of centres (``faiss.knn``: BLAS plus an in-cache min reduction), so the work is compute-bound rather than
   the memory-bound "one centre against all N points" loop of the reference. Nothing N x N is ever materialised;
   peak extra memory is a few arrays of N floats.
+
+The greedy pass is still about quadratic in the points (each of the ``ratio * N`` picks lowers the distances of a
+share of the N points). :func:`blocked_coreset` makes a fit grow linearly: the rows (which come image by image, or
+tile by tile) are cut into contiguous blocks of about ``block`` rows, and each block gets its own greedy pass with
+its share of the picks — a memory-bank reduction per group of photos before they are pooled.
 """
 
 from __future__ import annotations
@@ -113,6 +118,58 @@ def greedy_coreset(
         fresh_at[live] = k
     monitor.advance(n_select)
     return chosen
+
+
+class _Shifted(Monitor):
+    """The monitor of one block of a blocked coreset: progress counted on from ``offset``, the same cancel."""
+
+    def __init__(self, parent: Monitor, offset: int) -> None:
+        super().__init__()
+        self.parent, self.offset = parent, offset
+
+    def stage(self, stage: Stage, total: int | None, detail: str = "") -> None:
+        pass  # one stage for the whole coreset, reported by blocked_coreset
+
+    def advance(self, done: int, detail: str = "") -> None:
+        self.parent.advance(self.offset + done, detail)
+
+    def check(self, what: str = "") -> None:
+        self.parent.check(what)
+
+
+def blocked_coreset(
+    features: np.ndarray | torch.Tensor,
+    n_select: int,
+    *,
+    block: int,
+    n_start: int = 10,
+    seed: int = 0,
+    monitor: Monitor = NO_MONITOR,
+) -> np.ndarray:
+    """:func:`greedy_coreset` of ``n_select`` picks over contiguous blocks of about ``block`` rows, each block
+    getting picks in proportion to its rows (the shares add up to ``n_select``); indices into ``features``, block
+    by block. With ``block >= N`` it is :func:`greedy_coreset` itself. Fit time grows linearly with N."""
+    points = torch.as_tensor(features, dtype=torch.float32)
+    n = len(points)
+    if not 0 < n_select <= n:
+        raise ValueError(f"cannot select {n_select} of {n} points")
+    if block < 1:
+        raise ValueError(f"a coreset block holds at least one row, got {block}")
+    blocks = max(1, round(n / block))
+    if blocks == 1:
+        return greedy_coreset(points, n_select, n_start=n_start, seed=seed, monitor=monitor)
+    edges = np.linspace(0, n, blocks + 1).round().astype(np.int64)
+    quota = np.diff(np.floor(np.linspace(0, n_select, blocks + 1) + 0.5).astype(np.int64))
+    monitor.stage(Stage.CORESET, n_select)
+    chosen, done = [], 0
+    for b in range(blocks):
+        begin, end = int(edges[b]), int(edges[b + 1])
+        picks = int(min(max(quota[b], 1), end - begin))
+        part = greedy_coreset(points[begin:end], picks, n_start=n_start, seed=seed + b, monitor=_Shifted(monitor, done))
+        chosen.append(part + begin)
+        done += picks
+    monitor.advance(done)
+    return np.concatenate(chosen)
 
 
 def _refresh(

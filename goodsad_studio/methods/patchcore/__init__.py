@@ -12,7 +12,7 @@ import torch
 from goodsad_studio.errors import ModelFileError, ParamError
 from goodsad_studio.methods.api import Batch, Capability, GridScores, ImageSet, Method
 from goodsad_studio.methods.components.bank import MemoryBank, RowCollector
-from goodsad_studio.methods.components.coreset import greedy_coreset, random_projection
+from goodsad_studio.methods.components.coreset import blocked_coreset, greedy_coreset, random_projection
 from goodsad_studio.methods.components.embeddings import locally_aware_patches, to_rows
 from goodsad_studio.methods.components.features import FEATURE_PARAMS, FeatureExtractor, images_total
 from goodsad_studio.methods.components.nn_index import INDEX_KINDS, NeighbourIndex, make_index
@@ -72,6 +72,17 @@ class PatchCore(Method):
             min=1,
             max=1000,
             help="random starting points of the approximate greedy coreset (as the reference)",
+        ),
+        ParamSpec(
+            "coreset_block",
+            "int",
+            None,
+            min=1024,
+            max=1 << 30,
+            optional=True,
+            keyed_when_set=True,
+            help="greedy coreset per block of this many patches (fit time linear in the patches; None = one pass "
+            "over all, the paper's, about quadratic)",
         ),
         ParamSpec(
             "pretrain_dim",
@@ -156,7 +167,13 @@ class PatchCore(Method):
         bank, points = rows.finish()
         if points is not None:
             n_select = max(1, int(len(points) * ratio))
-            chosen = greedy_coreset(points, n_select, n_start=p["coreset_start"], seed=p["seed"], monitor=monitor)
+            if p["coreset_block"] is None:  # one greedy pass over every patch (the paper's, about quadratic)
+                chosen = greedy_coreset(points, n_select, n_start=p["coreset_start"], seed=p["seed"], monitor=monitor)
+            else:
+                chosen = blocked_coreset(
+                    points, n_select, block=p["coreset_block"], n_start=p["coreset_start"], seed=p["seed"],
+                    monitor=monitor,
+                )  # fmt: skip
             del points
             bank = bank.take(np.sort(chosen))
         monitor.check("fitting")

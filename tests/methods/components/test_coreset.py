@@ -55,3 +55,26 @@ def test_random_projection():
     assert a.shape == (64, 16) and a.dtype == torch.float32
     assert torch.equal(a, random_projection(64, 16, seed=4)) and not torch.equal(a, random_projection(64, 16, 5))
     assert float(a.std()) == pytest.approx(1 / 4, rel=0.1)  # Johnson-Lindenstrauss scaling: N(0, 1 / dim_out)
+
+
+def test_a_blocked_coreset_runs_the_greedy_pass_per_block_with_its_share_of_the_picks():
+    from goodsad_studio.methods.components.coreset import blocked_coreset
+
+    rng = np.random.default_rng(3)
+    points = rng.normal(size=(1000, 8)).astype(np.float32)
+    whole = blocked_coreset(points, 50, block=5000, seed=2)  # one block: the greedy pass itself
+    assert whole.tolist() == greedy_coreset(points, 50, seed=2).tolist()
+    seen: list[Progress] = []
+    blocked = blocked_coreset(points, 50, block=250, seed=2, monitor=Monitor(seen.append))
+    assert len(set(blocked.tolist())) == 50
+    per_block = np.bincount(blocked // 250, minlength=4)
+    assert per_block.tolist() == [13, 12, 13, 12]  # 50 picks over 4 equal blocks, rounded, adding up
+    first = blocked[blocked < 250]
+    assert first.tolist() == greedy_coreset(points[:250], len(first), seed=2).tolist()  # block 0 = its own pass
+    stages = [p for p in seen if p.done == 0]
+    assert [p.stage for p in stages] == [Stage.CORESET] and seen[-1].done == 50 and stages[0].total == 50
+    assert all(a.done <= b.done for a, b in zip(seen, seen[1:], strict=False))
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        blocked_coreset(points, 50, block=250, monitor=Monitor(cancel=cancel))
