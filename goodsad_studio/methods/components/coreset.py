@@ -147,8 +147,9 @@ def blocked_coreset(
     monitor: Monitor = NO_MONITOR,
 ) -> np.ndarray:
     """:func:`greedy_coreset` of ``n_select`` picks over contiguous blocks of about ``block`` rows, each block
-    getting picks in proportion to its rows (the shares add up to ``n_select``); indices into ``features``, block
-    by block. With ``block >= N`` it is :func:`greedy_coreset` itself. Fit time grows linearly with N."""
+    getting picks in proportion to its rows (rounded shares that add up to ``n_select``, a block's share capped at
+    its rows); indices into ``features``, block by block. With ``block >= N`` it is :func:`greedy_coreset` itself.
+    Fit time grows linearly with N."""
     points = torch.as_tensor(features, dtype=torch.float32)
     n = len(points)
     if not 0 < n_select <= n:
@@ -164,7 +165,9 @@ def blocked_coreset(
     chosen, done = [], 0
     for b in range(blocks):
         begin, end = int(edges[b]), int(edges[b + 1])
-        picks = int(min(max(quota[b], 1), end - begin))
+        picks = int(min(quota[b], end - begin))
+        if picks == 0:  # fewer picks than blocks: this block's share rounded to none
+            continue
         part = greedy_coreset(points[begin:end], picks, n_start=n_start, seed=seed + b, monitor=_Shifted(monitor, done))
         chosen.append(part + begin)
         done += picks

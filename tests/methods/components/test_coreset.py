@@ -78,3 +78,11 @@ def test_a_blocked_coreset_runs_the_greedy_pass_per_block_with_its_share_of_the_
     cancel.set()
     with pytest.raises(Cancelled):
         blocked_coreset(points, 50, block=250, monitor=Monitor(cancel=cancel))
+
+
+def test_fewer_picks_than_blocks_gives_exactly_the_picks_asked_for():
+    from goodsad_studio.methods.components.coreset import blocked_coreset
+
+    points = np.random.default_rng(4).normal(size=(2000, 4)).astype(np.float32)
+    chosen = blocked_coreset(points, 3, block=200)  # 10 blocks, 3 picks
+    assert len(chosen) == len(set(chosen.tolist())) == 3
