@@ -34,6 +34,12 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed (same seed -> identical files)")
     parser.add_argument("--goods", type=int, default=4, help="goods ids per category")
     parser.add_argument("--categories", default=None, help="comma-separated category names (default: all)")
+    parser.add_argument(
+        "--defects",
+        choices=("any", "small"),
+        default="any",
+        help="small: only defects of 0.05-0.5%% of the photo, at random places (the native-resolution benchmark's set)",
+    )
     parser.set_defaults(handler=_cmd_demo)
 
 
@@ -113,6 +119,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         seed=args.seed,
         categories=categories,
         goods_per_category=args.goods,
+        defect_size=args.defects,
         progress=progress,
     )
     if sys.stderr.isatty():

@@ -32,6 +32,23 @@ def _add_method_options(parser: argparse.ArgumentParser) -> None:
         help="a method parameter (repeatable); METHOD.NAME=VALUE for one method only; "
         "`goodsad-studio methods` lists them",
     )
+    parser.add_argument(
+        "--tiling",
+        default="auto",
+        metavar="auto|off|SIZE[:OVERLAP]",
+        help="see each photo in overlapping tiles of SIZE photo pixels (OVERLAP: a quarter of SIZE unless given), "
+        "each resized to the method's input; auto (the default): tiles of twice the input for photos of 1024 px "
+        "and more, the whole photo otherwise",
+    )
+    parser.add_argument(
+        "--crop",
+        default="auto",
+        choices=("auto", "on", "off"),
+        help="crop each photo to the goods before anything else; auto (the default): for photos of 1024 px and more",
+    )
+    parser.add_argument(
+        "--multiscale", action="store_true", help="fuse the whole (cropped) photo's map with the tiled one"
+    )
 
 
 def _client():
@@ -140,8 +157,10 @@ def add_engine_commands(sub: argparse._SubParsersAction) -> None:
 
 def _spec(method: str, args: argparse.Namespace, client):
     from goodsad_studio.engine.contract import MethodSpec
+    from goodsad_studio.native.spec import ViewRequest
 
-    return MethodSpec(method, _params(args.param, method, client), args.backbone, args.weights, args.device)
+    view = ViewRequest.parse(args.tiling, args.crop, args.multiscale)
+    return MethodSpec(method, _params(args.param, method, client), args.backbone, args.weights, args.device, view)
 
 
 def _dataset(root: Path):

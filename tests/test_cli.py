@@ -78,3 +78,21 @@ def test_methods_lists_each_parameter_by_name_with_its_default(capsys):
         default = "auto" if spec.default is None else spec.default
         assert f"--param {spec.name}={default}  ({spec.describe()})" in out
     assert "(int in [0, 2147483647])" in out  # whole numbers print as such, not as 2.14748e+09
+
+
+def test_fit_takes_the_native_resolution_options_and_refuses_bad_ones(tmp_path, capsys):
+    from engine_helpers import PLUGIN
+
+    from goodsad_studio.dataset.demo import generate_demo
+
+    root = generate_demo(tmp_path / "demo", size=128, categories=["drink_can"], goods_per_category=1)
+    assert main(["fit", str(root), "--method", PLUGIN, "--tiling", "tiny"]) == 2
+    err = capsys.readouterr().err
+    assert "tiling must be auto, off or SIZE[:OVERLAP]" in err and "Traceback" not in err
+    assert main(["fit", str(root), "--method", PLUGIN, "--tiling", "64:16", "--crop", "off", "--multiscale"]) == 0
+    saved = next((root / ".goodsad-studio" / "models").rglob("method.json"))
+    assert json.loads(saved.read_text())["view"] == {
+        "crop": False,
+        "tiles": {"size": 64, "overlap": 16},
+        "multiscale": True,
+    }

@@ -26,6 +26,8 @@ from goodsad_studio.dataset.index import ImageRecord
 from goodsad_studio.fsutil import atomic_write_bytes, atomic_write_text
 
 MAX_STORED_SIDE = 512
+NATIVE_STORED_SIDE = 1024
+"""The stored side of maps made at native resolution (tiles or crop): their detail is the point of them."""
 CACHE_FORMAT = 1
 
 
@@ -47,6 +49,10 @@ class CachedResult:
     score: float
     anomaly_map: np.ndarray
     native_shape: tuple[int, int]
+    crop: tuple[int, int, int, int] | None = None
+    """The object crop the method saw, in the photo's pixels (None: the whole photo)."""
+    tiles: tuple[tuple[int, int, int, int], ...] = ()
+    """The tiles the method saw, in the photo's pixels (empty without tiling)."""
 
     def map_at(self, shape: tuple[int, int]) -> np.ndarray:
         """The anomaly map resized (bilinear) to ``shape`` (height, width)."""
@@ -65,6 +71,12 @@ def shrink_map(anomaly_map: np.ndarray, max_side: int = MAX_STORED_SIDE) -> np.n
     scale = max_side / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     return cv2.resize(anomaly_map, size, interpolation=cv2.INTER_AREA)
+
+
+def _box(values: tuple[int, ...] | None) -> tuple[int, int, int, int] | None:
+    if values is None or len(values) != 4:
+        return None
+    return (values[0], values[1], values[2], values[3])
 
 
 class ResultsCache:
@@ -88,29 +100,50 @@ class ResultsCache:
                     return None
                 if int(data["format"]) != CACHE_FORMAT:
                     return None
+                crop = _box(tuple(int(v) for v in data["crop"])) if "crop" in data else None
+                rows = data["tiles"] if "tiles" in data else np.zeros((0, 4), np.int64)
+                tiles = tuple(box for box in (_box(tuple(int(v) for v in row)) for row in rows) if box is not None)
                 return CachedResult(
                     float(data["score"]),
                     data["map"].astype(np.float32),
                     (int(data["native_shape"][0]), int(data["native_shape"][1])),
+                    crop,
+                    tiles,
                 )
         except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError):
             return None
 
     def put(
-        self, record: ImageRecord, score: float, anomaly_map: np.ndarray, native_shape: tuple[int, int]
+        self,
+        record: ImageRecord,
+        score: float,
+        anomaly_map: np.ndarray,
+        native_shape: tuple[int, int],
+        *,
+        crop: tuple[int, int, int, int] | None = None,
+        tiles: tuple[tuple[int, int, int, int], ...] = (),
+        max_side: int = MAX_STORED_SIDE,
     ) -> CachedResult:
-        stored = shrink_map(np.asarray(anomaly_map, np.float32)).astype(np.float16)
+        stored = shrink_map(np.asarray(anomaly_map, np.float32), max_side).astype(np.float16)
+        views: dict[str, np.ndarray] = {}
+        if crop is not None:
+            views["crop"] = np.asarray(crop, np.int64)
+        if tiles:
+            views["tiles"] = np.asarray(tiles, np.int64).reshape(-1, 4)
+        arrays: dict[str, Any] = {
+            "map": stored,
+            "score": np.float64(score),
+            "native_shape": np.asarray(native_shape, np.int64),
+            "signature": np.str_(file_signature(record.image_path)),
+            "format": np.int64(CACHE_FORMAT),
+            **views,
+        }
         buffer = io.BytesIO()
-        np.savez(
-            buffer,
-            map=stored,
-            score=np.float64(score),
-            native_shape=np.asarray(native_shape, np.int64),
-            signature=np.str_(file_signature(record.image_path)),
-            format=np.int64(CACHE_FORMAT),
-        )
+        np.savez(buffer, **arrays)
         atomic_write_bytes(self._path(record), buffer.getvalue())
-        return CachedResult(float(score), stored.astype(np.float32), (native_shape[0], native_shape[1]))
+        return CachedResult(
+            float(score), stored.astype(np.float32), (native_shape[0], native_shape[1]), crop, tuple(tiles)
+        )
 
     def __contains__(self, record: ImageRecord) -> bool:
         return self.get(record) is not None

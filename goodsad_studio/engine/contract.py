@@ -20,6 +20,7 @@ from typing import Any
 
 from goodsad_studio.errors import StudioError, WorkerError, by_code
 from goodsad_studio.metrics.report import ReportRow
+from goodsad_studio.native.spec import ViewRequest
 from goodsad_studio.params import ParamSpec
 from goodsad_studio.progress import Event, Progress, TrainingStatus
 
@@ -53,6 +54,9 @@ class MethodSpec:
     backbone: str = "auto"
     weights: str = "auto"
     device: str = "auto"
+    view: ViewRequest = ViewRequest()
+    """How the method sees each photo (object crop, tiles, multi-scale); ``auto`` parts are resolved at fit time
+    from the training photos' size."""
 
 
 class Scope(StrEnum):

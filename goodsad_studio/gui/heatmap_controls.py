@@ -62,6 +62,11 @@ class HeatmapControls(QWidget):
         self.threshold_box.setObjectName("threshold")
         self.show_labels = QCheckBox("TP / FP / FN overlay (green / red / blue)")
         self.show_labels.setChecked(True)
+        self.show_view = QCheckBox("Crop box and tiles (what the network saw)")
+        self.show_view.setObjectName("show-view")
+        self.show_view.setToolTip(
+            "Draw the object crop (orange) and the tile grid (cyan) the method was given for this photo"
+        )
         self.propose_button = QPushButton("Propose mask from heatmap")
         self.propose_button.setToolTip("Replace the mask with the pixels at or above the threshold (undoable)")
         self.span = (0.0, 1.0)
@@ -80,6 +85,7 @@ class HeatmapControls(QWidget):
         form.addRow("Fixed range", fixed)
         form.addRow("Threshold", threshold)
         form.addRow(self.show_labels)
+        form.addRow(self.show_view)
         form.addRow(self.propose_button)
         for signal in (
             self.show_heat.toggled,
@@ -89,6 +95,7 @@ class HeatmapControls(QWidget):
             self.low.valueChanged,
             self.high.valueChanged,
             self.show_labels.toggled,
+            self.show_view.toggled,
         ):
             signal.connect(lambda *_: self.changed.emit())
         self.mode.currentIndexChanged.connect(lambda _i: self._fixed_enabled())

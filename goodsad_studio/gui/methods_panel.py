@@ -12,6 +12,7 @@ import threading
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -30,6 +31,10 @@ from goodsad_studio.gui.analysis import Analysis
 from goodsad_studio.gui.job_list import JobList
 from goodsad_studio.gui.param_form import ParamForm
 from goodsad_studio.gui.workers import Relay, WorkerPool
+from goodsad_studio.native.spec import ViewRequest
+
+TILINGS = ("auto", "off", "448:112", "896:224", "224:56")
+"""The tiling choices offered (the field takes any SIZE[:OVERLAP] too)."""
 
 _DESCRIPTIONS: dict[tuple[str, str, str, str], MethodDescription] = {}
 _METHODS: list[MethodList] = []
@@ -108,6 +113,19 @@ class MethodsPanel(QWidget):
         self.info.setWordWrap(True)
         self.info.setObjectName("method-info")
         self.form = ParamForm()
+        self.tiling = QComboBox()
+        self.tiling.setObjectName("tiling")
+        self.tiling.setEditable(True)
+        self.tiling.addItems(TILINGS)
+        self.tiling.setToolTip(
+            "auto: tiles of twice the method's input for photos of 1024 px and more, else the whole photo; off: the "
+            "whole photo (the papers' squash); SIZE[:OVERLAP]: tiles of SIZE photo pixels sharing OVERLAP"
+        )
+        self.crop = QComboBox()
+        self.crop.setObjectName("crop")
+        self.crop.addItems(["auto", "on", "off"])
+        self.crop.setToolTip("Crop each photo to the goods first; auto: for photos of 1024 px and more")
+        self.multiscale = QCheckBox("Multi-scale (fuse the whole view with the tiles)")
         self.scope = QComboBox()
         for value, text in SCOPES:
             self.scope.addItem(text, value)
@@ -153,6 +171,11 @@ class MethodsPanel(QWidget):
         setup.addRow("Backbone", self.backbone)
         setup.addRow("Weights", self.weights)
         setup.addRow("Device", self.device)
+        native = QGroupBox("Native resolution")
+        views = QFormLayout(native)
+        views.addRow("Tiling", self.tiling)
+        views.addRow("Object crop", self.crop)
+        views.addRow(self.multiscale)
         params = QGroupBox("Parameters")  # at full height: the dock scrolls as a whole (a nested scroll area
         QVBoxLayout(params).addWidget(self.form)  # squashed the form's rows into each other)
         run = QHBoxLayout()
@@ -163,6 +186,7 @@ class MethodsPanel(QWidget):
         layout.addWidget(self.about)
         layout.addWidget(self.info)
         layout.addWidget(params)
+        layout.addWidget(native)
         predict = QFormLayout()
         predict.addRow("Predict on", self.scope)
         layout.addLayout(predict)
@@ -227,12 +251,17 @@ class MethodsPanel(QWidget):
         """The method as set in the panel (raises the parameter's error naming the field)."""
         if self.description is None or self.description.name != self.method.currentText():
             raise StudioError(f"the method {self.method.currentText()} is still being described; try again")
+        try:
+            view = ViewRequest.parse(self.tiling.currentText(), self.crop.currentText(), self.multiscale.isChecked())
+        except StudioError as exc:
+            raise StudioError(f"Native resolution: {exc.problem}") from None
         return MethodSpec(
             self.method.currentText(),
             self.form.changed_values(),
             backbone=self.backbone.currentText() or "auto",
             weights=self.weights.text().strip() or "auto",
             device=self.device.currentText() or "auto",
+            view=view,
         )
 
     def request(self, kind: str) -> None:

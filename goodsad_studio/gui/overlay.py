@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from goodsad_studio.engine.inspect import colour_range, inspect_image, propose_mask, threshold_contours
 from goodsad_studio.gui.canvas.heatmap_layer import HeatmapLayer
+from goodsad_studio.gui.canvas.view_layer import ViewLayer
 from goodsad_studio.gui.workers import Relay, WorkerPool
 
 EXACT_CONTOUR_PIXELS = 1_000_000  # below this the contour is traced on the native-size map
@@ -26,6 +27,8 @@ class Overlay(QObject):
         self.window, self.analysis, self.controls, self.panel = window, analysis, controls, panel
         self.layer = HeatmapLayer()
         window.canvas.scene().addItem(self.layer)
+        self.view_layer = ViewLayer()
+        window.canvas.scene().addItem(self.view_layer)
         self._pool = WorkerPool("inspect", Relay(self))
         self._wanted = 0
         self._pending = False
@@ -58,6 +61,7 @@ class Overlay(QObject):
         self.result = result = self.analysis.result(record) if record is not None and canvas.display else None
         if result is None:
             self.layer.set_heatmap(None, self.layer.native_size, 0.0, 1.0, self.controls.lut(), 0.0)
+            self.view_layer.set_view(self.layer.native_size, None, ())
             method = self.analysis.method or "no method"
             self.panel.show_none(
                 f"No {method} result for this image yet: predict it (Methods panel)." if record is not None else ""
@@ -71,6 +75,8 @@ class Overlay(QObject):
         self.controls.set_span(*span)
         low, high = colour_range(self.controls.normalisation(), result, ranges, self.controls.fixed_range())
         height, width = result.native_shape
+        shown = self.controls.show_view.isChecked()
+        self.view_layer.set_view((width, height), result.crop if shown else None, result.tiles if shown else ())
         self.layer.show_heat = self.controls.show_heat.isChecked()
         self.layer.show_labels = self.controls.show_labels.isChecked()
         self.layer.set_heatmap(

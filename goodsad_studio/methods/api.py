@@ -263,13 +263,15 @@ class Method(ABC):
             if self.hparams.get(key) is None:
                 self.hparams[key] = value
 
-    def save(self, directory: str | Path) -> Path:
-        """Write ``method.json`` and ``state.safetensors`` into ``directory`` (created if needed), atomically."""
+    def save(self, directory: str | Path, *, extra: Mapping[str, Any] | None = None) -> Path:
+        """Write ``method.json`` and ``state.safetensors`` into ``directory`` (created if needed), atomically;
+        ``extra`` entries (e.g. the engine's view of the photos) are recorded in ``method.json`` beside the config."""
         directory = Path(directory)
         if not self.is_fitted:
             raise NotFittedError(f"cannot save {self.name}: it has not been fitted", directory)
         where = {"class": f"{type(self).__module__}:{type(self).__qualname__}"}  # how a plug-in is found again
-        self.save_id = persistence.save_folder(directory, {**self.config(), **where}, self.state())
+        recorded = {**self.config(), **(extra or {}), **where}
+        self.save_id = persistence.save_folder(directory, recorded, self.state())
         return directory
 
     @classmethod

@@ -140,7 +140,7 @@ def test_a_plug_ins_saved_model_loads_by_the_import_path_it_was_saved_from(works
 
     model = workspace.fit(SPEC, "cat")
     loaded = load_method(model.directory, device="cpu")
-    assert type(loaded) is type(model.method) and loaded.config() == model.method.config()
+    assert type(loaded) is type(model.method.method) and loaded.config() == model.method.config()
     probe = [np.full((40, 48, 3), 120, np.uint8)]
     (fitted,), (back,) = model.method.predict(probe), loaded.predict(probe)
     assert fitted.score == back.score and np.array_equal(fitted.anomaly_map, back.anomaly_map)

@@ -34,6 +34,10 @@ DEMO_CATEGORIES: tuple[str, ...] = tuple(CATEGORIES)
 DEMO_DEFECTS: dict[str, tuple[str, ...]] = {name: spec.defects for name, spec in CATEGORIES.items()}
 """The defect types each category gets: only those that make physical sense for its goods."""
 
+SMALL_DEFECTS = ("surface_damage", "surface_anomaly", "deformation")
+"""The defect types that can be drawn small (0.05-0.5 % of the photo); caps and openings cannot."""
+DEFECT_SIZES = ("any", "small")
+
 DEMO_VERSION = 1
 """Bumped whenever the drawing changes, so that an old demo set is not mistaken for the current one."""
 
@@ -69,11 +73,15 @@ def plan_demo(
     train_per_goods: int,
     test_good_per_goods: int,
     defective_per_goods: int,
+    defect_size: str = "any",
 ) -> list[PlannedImage]:
-    """Every image of the set in writing order. Defect types rotate over goods so each type appears."""
+    """Every image of the set in writing order. Defect types rotate over goods so each type appears (with
+    ``defect_size="small"``, only the types that can be drawn small)."""
     plan = []
     for category in categories:
         defects = DEMO_DEFECTS[category]
+        if defect_size == "small":
+            defects = tuple(name for name in defects if name in SMALL_DEFECTS)
         for index in range(goods_per_category):
             goods = index + 1
             serial = 0
@@ -90,8 +98,10 @@ def plan_demo(
     return plan
 
 
-def _settings(seed: int, size: int, categories: Sequence[str], counts: dict[str, int]) -> dict[str, object]:
-    return {
+def _settings(
+    seed: int, size: int, categories: Sequence[str], counts: dict[str, int], defect_size: str
+) -> dict[str, object]:
+    settings: dict[str, object] = {
         "generator": GENERATOR,
         "version": DEMO_VERSION,
         "seed": seed,
@@ -99,6 +109,9 @@ def _settings(seed: int, size: int, categories: Sequence[str], counts: dict[str,
         "categories": list(categories),
         **counts,
     }
+    if defect_size != "any":  # recorded only when asked for, so earlier demo sets keep their settings
+        settings["defects"] = defect_size
+    return settings
 
 
 def _whole(value: object) -> bool:
@@ -187,6 +200,7 @@ def generate_demo(
     train_per_goods: int = 5,
     test_good_per_goods: int = 2,
     defective_per_goods: int = 3,
+    defect_size: str = "any",
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Write a small synthetic GoodsAD-shaped dataset to ``dest`` and return ``dest``.
@@ -196,7 +210,8 @@ def generate_demo(
     :class:`DatasetError` saying which differ; any other non-empty folder is refused untouched.
     ``progress(done, total)`` is called before the first image and after each one (once, with ``(total, total)``,
     when there is nothing to do); an exception raised from it stops the run (run again with the same arguments to
-    finish).
+    finish). ``defect_size="small"`` draws only defects covering 0.05-0.5 % of the photo (of the types that can be
+    that small), as the demo draws them otherwise, at random places.
     """
     dest = Path(dest)
     if isinstance(categories, str):  # one name, not its letters
@@ -209,10 +224,14 @@ def generate_demo(
         "defective_per_goods": defective_per_goods,
     }
     _check_arguments(dest, size, seed, categories, counts)
+    if defect_size not in DEFECT_SIZES:
+        raise DatasetError(f"defect size must be one of {', '.join(DEFECT_SIZES)}, got {defect_size!r}", dest)
     size, seed = int(size), int(seed)
     counts = {name: int(value) for name, value in counts.items()}
-    settings = _settings(seed, size, categories, counts)
-    plan = plan_demo(categories, goods_per_category, train_per_goods, test_good_per_goods, defective_per_goods)
+    settings = _settings(seed, size, categories, counts, defect_size)
+    plan = plan_demo(
+        categories, goods_per_category, train_per_goods, test_good_per_goods, defective_per_goods, defect_size
+    )
     if _existing_demo(dest, settings):
         if progress is not None:
             progress(len(plan), len(plan))
@@ -222,8 +241,9 @@ def generate_demo(
     if progress is not None:
         progress(0, len(plan))
     for done, item in enumerate(plan, start=1):
+        defect = None if item.defect == GOOD else item.defect
         sample = render_sample(
-            item.category, item.goods, item.serial, None if item.defect == GOOD else item.defect, size=size, seed=seed
+            item.category, item.goods, item.serial, defect, size=size, seed=seed, small=defect_size == "small"
         )
         write_image(item.image_path(dest), sample.image)
         if sample.mask is not None:

@@ -21,6 +21,9 @@ from goodsad_studio.dataset.demo import scene
 from goodsad_studio.dataset.demo.categories import CATEGORIES, apply_defect, defect_state
 from goodsad_studio.dataset.demo.layer import Layer
 
+SMALL_AREA = (0.0005, 0.005)
+"""The share of the photo a small defect covers (``small=True``): 0.05 % to 0.5 %, GoodsAD's common case."""
+SMALL_ATTEMPTS = 48
 MIN_CHANGE = 2.0
 """Grey levels (of 255) a pixel must change by to count as part of a defect; smaller changes are not drawn."""
 
@@ -97,10 +100,19 @@ def _quantise(image: np.ndarray, noise: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def render_sample(
-    category: str, goods: int, serial: int, defect: str | None = None, *, size: int = 512, seed: int = 0
+    category: str,
+    goods: int,
+    serial: int,
+    defect: str | None = None,
+    *,
+    size: int = 512,
+    seed: int = 0,
+    small: bool = False,
 ) -> Sample:
     """Render photo ``serial`` of goods number ``goods``; with ``defect`` (a type from the category's list) the
-    product shows that defect and the sample carries its exact mask."""
+    product shows that defect and the sample carries its exact mask. With ``small`` the defect is drawn as ever,
+    at a random place, and kept only when it covers :data:`SMALL_AREA` of the photo (other draws are tried until
+    one does)."""
     spec = CATEGORIES[category]
     if defect is not None and defect not in spec.defects:
         raise ValueError(f"{defect!r} is not a defect type of {category} (known: {', '.join(spec.defects)})")
@@ -140,18 +152,20 @@ def render_sample(
     if defect is None:
         return Sample(image_clean, None, None)
 
-    for attempt in range(8):
+    low, high = SMALL_AREA
+    for attempt in range(SMALL_ATTEMPTS if small else 8):
         defect_rng = _rng(seed, category, goods, serial, _DEFECT + 16 * attempt)
-        severity = max(_severity(defect_rng), min(1.0, 0.2 * attempt))
+        severity = _severity(defect_rng) if small else max(_severity(defect_rng), min(1.0, 0.2 * attempt))
         state = defect_state(category, defect, defect_rng, severity)
         if state is not None:
             broken = spec.draw(design, view, height, unit, state)
         else:
             broken = apply_defect(category, defect, clean, defect_rng, severity)
         mask, image = _apply(broken, homography, behind, gain, (noise, sigma), lit_clean, image_clean)
-        if mask.any():
+        if mask.any() and (not small or low <= np.count_nonzero(mask) / mask.size <= high):
             return Sample(image, mask, image_clean)
-    raise RuntimeError(f"could not draw a visible {defect} on {category} goods {goods:03d} photo {serial:03d}")
+    kind = "small " if small else ""
+    raise RuntimeError(f"could not draw a visible {kind}{defect} on {category} goods {goods:03d} photo {serial:03d}")
 
 
 def _apply(

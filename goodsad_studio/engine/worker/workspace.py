@@ -15,14 +15,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from goodsad_studio.dataset.imageio import probe_image
+from goodsad_studio.dataset.imageio import ImageInfo, probe_image
 from goodsad_studio.dataset.index import ImageRecord
-from goodsad_studio.engine.cache import CachedResult, ResultsCache, file_signature, model_key
+from goodsad_studio.engine.cache import (
+    MAX_STORED_SIDE,
+    NATIVE_STORED_SIDE,
+    CachedResult,
+    ResultsCache,
+    file_signature,
+    model_key,
+)
 from goodsad_studio.engine.contract import MethodSpec, ModelSummary
 from goodsad_studio.engine.records import OpenDataset
 from goodsad_studio.engine.worker.images import LazyImages
+from goodsad_studio.engine.worker.views import ViewedMethod
 from goodsad_studio.errors import StudioError
 from goodsad_studio.methods.persistence import CONFIG_FILE
+from goodsad_studio.native.crop import scale_box
+from goodsad_studio.native.spec import ViewSpec, resolve
 from goodsad_studio.progress import NO_MONITOR, Monitor, Stage
 
 if TYPE_CHECKING:
@@ -38,9 +48,10 @@ def create_method(spec: MethodSpec) -> Method:
 
 @dataclass
 class FittedModel:
-    """A fitted method with its key (for the cache), where it is saved, and what fitting it cost."""
+    """A fitted method (seen through its view) with its key (for the cache), where it is saved, and what fitting
+    it cost."""
 
-    method: Method
+    method: ViewedMethod
     spec: MethodSpec
     key: str
     directory: Path
@@ -73,7 +84,7 @@ class Workspace(OpenDataset):
     """The engine's working view of one dataset: fits and predicts over its records, into its state folder."""
 
     def _identity(
-        self, method: Method, category: str, goods_id: str | None, records: Sequence[ImageRecord]
+        self, method: ViewedMethod, category: str, goods_id: str | None, records: Sequence[ImageRecord]
     ) -> dict[str, Any]:
         training = [(record.key, file_signature(record.image_path)) for record in records]
         return {"config": method.config(), "category": category, "goods_id": goods_id, "training": training}
@@ -90,25 +101,37 @@ class Workspace(OpenDataset):
         """Fit ``spec`` on the category's (or goods id's) normal training images and save it; a model already saved
         with the same key is loaded instead when ``reuse``."""
         self.require_category(category)
-        method = create_method(spec)
         records = self.training_records(category, goods_id)
+        bare = create_method(spec)
+        method = ViewedMethod(bare, self.view_for(spec, bare, records))
         key = model_key(self._identity(method, category, goods_id, records))
         directory = self.layout.model_dir(category, goods_id, spec.method, key)
         if reuse and (directory / CONFIG_FILE).is_file():
             try:
-                loaded = type(method).load(directory, device=spec.device, weights=spec.weights)
+                loaded = ViewedMethod.load(type(bare), directory, method.view, device=spec.device, weights=spec.weights)
                 return FittedModel(loaded, spec, key, directory, category, goods_id, len(records), 0.0, True)
             except StudioError:
                 pass  # an unreadable or outdated saved model is refitted and replaced
         monitor.check()
         checkpoints = self.layout.checkpoints_of(directory)
         where = f"{spec.method} on {category}" + (f"/{goods_id}" if goods_id else "")
+        if method.view.active:
+            where += f" ({method.view})"
         started = time.perf_counter()
-        method.fit(LazyImages(records, image_size(method)), monitor.derive(checkpoint_dir=checkpoints, detail=where))
+        method.fit(LazyImages(records, method.decode_side()), monitor.derive(checkpoint_dir=checkpoints, detail=where))
         seconds = time.perf_counter() - started
         method.save(directory)
         shutil.rmtree(checkpoints, ignore_errors=True)  # the saved model supersedes them (folder and all)
         return FittedModel(method, spec, key, directory, category, goods_id, len(records), seconds, False)
+
+    def view_for(self, spec: MethodSpec, method: Method, records: Sequence[ImageRecord]) -> ViewSpec:
+        """The view ``spec`` asks for, its ``auto`` parts resolved from the training photos' median shorter side
+        (read from the file headers)."""
+        if spec.view.is_plain:
+            return ViewSpec()
+        sides = sorted(min(info.width, info.height) for info in map(_probe, records))
+        median = sides[len(sides) // 2] if sides else 0
+        return resolve(spec.view, median, int(method.hparams.get("image_size") or 224))
 
     def cache_for(self, model: FittedModel) -> ResultsCache:
         return ResultsCache(
@@ -143,20 +166,25 @@ class Workspace(OpenDataset):
                 todo.append(record)
         monitor.stage(Stage.PREDICT, len(records), f"{len(results)} from the cache")
         monitor.advance(len(results), f"{len(results)} from the cache")
-        images = iter(LazyImages(todo, image_size(model.method)))
+        viewed = model.method
+        max_side = NATIVE_STORED_SIDE if viewed.view.active else MAX_STORED_SIDE
+        images = iter(LazyImages(todo, viewed.decode_side()))
         for start in range(0, len(todo), batch_size):
             monitor.check()
             batch = todo[start : start + batch_size]
             arrays = [next(images) for _ in batch]
-            for record, prediction in zip(batch, model.method.predict(arrays), strict=True):
+            for record, array, prediction in zip(batch, arrays, viewed.predict(arrays, monitor), strict=True):
                 info = probe_image(record.image_path)
+                shape = (info.height, info.width)
+                factor = info.width / max(1, array.shape[1])  # a reduced decode's boxes in the photo's pixels
+                crop = None if prediction.crop is None else scale_box(prediction.crop, factor, shape)
+                tiles = tuple(scale_box(tile, factor, shape) for tile in prediction.tiles)
                 results[record.key] = cache.put(
-                    record, prediction.score, prediction.anomaly_map, (info.height, info.width)
+                    record, prediction.score, prediction.anomaly_map, shape, crop=crop, tiles=tiles, max_side=max_side
                 )
             monitor.advance(len(results), batch[-1].key)
         return results
 
 
-def image_size(method: Method) -> int:
-    """The network input side the images are decoded for (at the smallest JPEG reduction that covers it)."""
-    return int(method.hparams.get("image_size") or 224)
+def _probe(record: ImageRecord) -> ImageInfo:
+    return probe_image(record.image_path)

@@ -1,0 +1,212 @@
+"""A method seen through a :class:`~goodsad_studio.native.spec.ViewSpec`: the engine-side adapter that gives every
+method native resolution without changing it.
+
+The method itself only ever sees images. Fitting, it gets the views of each training photo: the object crop
+(squared, for the network's square input) or, with tiles, the tiles of the crop (or of the whole photo), and with
+``multiscale`` the whole crop besides. Predicting, each photo's views go through the method's own ``predict`` in
+batches of its ``batch_size`` (so a 3000 x 3000 photo's tiles are never all in memory as features at once); the
+tiles' maps are blended into one map of the crop (:class:`~goodsad_studio.native.tiles.Stitcher`), fused with the
+whole-crop map under ``multiscale`` (their mean: both are scored against the same fitted state, so on one scale),
+and pasted into a map of the photo's own size, the region outside the crop at the map's floor. The image score is
+the maximum of that map.
+
+A plain view (whole photo) is a pass-through: the method's config, keys and outputs are what they always were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import numpy as np
+
+from goodsad_studio.errors import ModelFileError, ParamError
+from goodsad_studio.methods.persistence import read_config
+from goodsad_studio.native.crop import Box, find_object, square, whole
+from goodsad_studio.native.spec import ViewSpec
+from goodsad_studio.native.tiles import Stitcher, paste, tile_boxes
+from goodsad_studio.progress import NO_MONITOR, Monitor
+
+if TYPE_CHECKING:
+    from goodsad_studio.methods import Method, MethodInfo
+
+VIEW_KEY = "view"
+"""The key of the view in a model's config and its ``method.json`` (absent for the plain view)."""
+CROP_DECODE_FACTOR = 4
+"""With the crop and no tiles, photos are decoded with a shorter side of at least this many network inputs (a crop
+keeps a quarter of the side or more), not in full."""
+NATIVE = 1 << 30
+"""A decode side no photo reaches: decode at full resolution."""
+
+
+@dataclass(frozen=True)
+class ViewedPrediction:
+    """One photo's result and what the network saw of it: ``crop`` and ``tiles`` in the given image's pixels
+    (``crop`` None for the whole photo, ``tiles`` empty without tiling)."""
+
+    score: float
+    anomaly_map: np.ndarray
+    crop: Box | None = None
+    tiles: tuple[Box, ...] = ()
+
+
+@dataclass(frozen=True)
+class PhotoViews:
+    """Where the views of one photo are: the crop (None: the whole photo), the box the whole view covers, and the
+    tiles."""
+
+    crop: Box | None
+    whole_view: Box | None
+    tiles: tuple[Box, ...]
+
+
+class ViewedMethod:
+    """``method`` fitted and predicting through ``view`` (see the module docstring)."""
+
+    def __init__(self, method: Method, view: ViewSpec):
+        self.method = method
+        self.view = view
+
+    # -- what the workspace asks of a model ----------------------------------------------------------------------
+    @property
+    def hparams(self) -> dict[str, Any]:
+        return self.method.hparams
+
+    @property
+    def info(self) -> MethodInfo:
+        return self.method.info
+
+    @property
+    def is_fitted(self) -> bool:
+        return self.method.is_fitted
+
+    @property
+    def image_size(self) -> int:
+        return int(self.method.hparams.get("image_size") or 224)
+
+    def config(self) -> dict[str, Any]:
+        """The method's config, with the view when it is not the plain one."""
+        config = self.method.config()
+        if self.view.active:
+            config[VIEW_KEY] = self.view.config()
+        return config
+
+    def decode_side(self) -> int:
+        """The shorter side photos are decoded at for this view (the JPEG decoder reduces larger ones)."""
+        if self.view.tiles is not None:
+            return NATIVE
+        if self.view.crop:
+            return CROP_DECODE_FACTOR * self.image_size
+        return self.image_size
+
+    def save(self, directory: str | Path) -> Path:
+        extra = {VIEW_KEY: self.view.config()} if self.view.active else None
+        return self.method.save(directory, extra=extra)
+
+    @classmethod
+    def load(
+        cls, method_class: type[Method], directory: Path, view: ViewSpec, *, device: str, weights: str
+    ) -> ViewedMethod:
+        """The model saved in ``directory``, refused (:class:`ModelFileError`) when it was fitted for another
+        view."""
+        saved = read_config(directory).get(VIEW_KEY)
+        try:
+            recorded = ViewSpec.from_config(saved)
+        except ParamError as exc:
+            raise ModelFileError(exc.problem, directory / "method.json") from None
+        if recorded != view:
+            raise ModelFileError(f"this model was fitted for the view {recorded}, not {view}", directory)
+        return cls(method_class.load(directory, device=device, weights=weights), view)
+
+    # -- views ---------------------------------------------------------------------------------------------------
+    def views_of(self, image: np.ndarray) -> PhotoViews:
+        """Where the views of ``image`` are."""
+        shape = image.shape
+        crop = find_object(image) if self.view.crop else None
+        region = crop if crop is not None else whole(shape)
+        tiles: tuple[Box, ...] = ()
+        if self.view.tiles is not None:
+            tiles = tuple(tile_boxes(region, self.view.tiles.size, self.view.tiles.overlap))
+        whole_view: Box | None = None
+        if self.view.tiles is None or self.view.multiscale:
+            whole_view = square(region, shape) if crop is not None else region
+        return PhotoViews(crop, whole_view, tiles)
+
+    def training_views(self, images: Iterable[np.ndarray]) -> TrainingViews:
+        return TrainingViews(self, images)
+
+    # -- fit and predict -----------------------------------------------------------------------------------------
+    def fit(self, images: Iterable[np.ndarray], monitor: Monitor = NO_MONITOR) -> None:
+        if not self.view.active:
+            self.method.fit(images, monitor)
+            return
+        self.method.fit(self.training_views(images), monitor)
+
+    def predict(self, images: Sequence[np.ndarray], monitor: Monitor = NO_MONITOR) -> list[ViewedPrediction]:
+        """Each image's score and map (at the image's own size) with what the network saw of it; ``monitor`` is
+        only checked for cancel (the caller reports progress by photo)."""
+        if not self.view.active:
+            return [ViewedPrediction(p.score, p.anomaly_map) for p in self.method.predict(images)]
+        return [self._predict_one(image, monitor) for image in images]
+
+    def _predict_one(self, image: np.ndarray, monitor: Monitor) -> ViewedPrediction:
+        views = self.views_of(image)
+        region = views.crop if views.crop is not None else whole(image.shape)
+        height, width = image.shape[:2]
+        maps: list[np.ndarray] = []
+        if views.tiles:
+            stitcher = Stitcher(region)
+            for tile, values in self._each_map(image, views.tiles, monitor):
+                stitcher.add(tile, values)
+            maps.append(stitcher.result())
+        if views.whole_view is not None:
+            ((_, values),) = self._each_map(image, (views.whole_view,), monitor)
+            maps.append(_within(values, views.whole_view, region))
+        region_map = maps[0] if len(maps) == 1 else np.asarray(np.mean(maps, axis=0), np.float32)
+        full = paste(region_map, region, (height, width))
+        return ViewedPrediction(float(full.max()), full, views.crop, views.tiles)
+
+    def _each_map(self, image: np.ndarray, boxes: Sequence[Box], monitor: Monitor) -> Iterator[tuple[Box, np.ndarray]]:
+        """Each box's map, predicted by the method in batches of its ``batch_size``."""
+        step = max(1, int(self.method.batch_size))
+        for start in range(0, len(boxes), step):
+            monitor.check()
+            chunk = boxes[start : start + step]
+            predictions = self.method.predict([_cut(image, box) for box in chunk])
+            yield from zip(chunk, (p.anomaly_map for p in predictions), strict=True)
+
+
+class TrainingViews:
+    """The views of training photos, as the method's ``fit`` iterates them (again on every pass)."""
+
+    def __init__(self, viewed: ViewedMethod, images: Iterable[np.ndarray]):
+        self.viewed = viewed
+        self.images = images
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for image in self.images:
+            views = self.viewed.views_of(image)
+            if views.whole_view is not None:
+                yield _cut(image, views.whole_view)
+            for tile in views.tiles:
+                yield _cut(image, tile)
+
+
+def _cut(image: np.ndarray, box: Box) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    return np.ascontiguousarray(image[y0:y1, x0:x1])
+
+
+def _within(values: np.ndarray, view: Box, region: Box) -> np.ndarray:
+    """The map of ``view`` (a square around ``region``) cut to ``region``."""
+    vx0, vy0, vx1, vy1 = view
+    if values.shape != (vy1 - vy0, vx1 - vx0):
+        values = cv2.resize(values, (vx1 - vx0, vy1 - vy0), interpolation=cv2.INTER_LINEAR)
+    x0, y0, x1, y1 = region
+    return np.ascontiguousarray(values[y0 - vy0 : y1 - vy0, x0 - vx0 : x1 - vx0], np.float32)
+
+
+__all__ = ["NATIVE", "VIEW_KEY", "PhotoViews", "TrainingViews", "ViewedMethod", "ViewedPrediction"]
