@@ -233,3 +233,8 @@ def test_small_defect_demo_draws_only_small_defects(tmp_path):
     assert marker["defects"] == "small"
     plain = generate_demo(tmp_path / "plain", size=64, categories=["food_box"], goods_per_category=1)
     assert "defects" not in json.loads((plain / "DEMO.json").read_text())
+
+
+def test_the_crop_view_decodes_photos_large_enough_for_the_crop():
+    viewed = ViewedMethod(create_method(PLUGIN, image_size=32), ViewSpec(crop=True))
+    assert viewed.decode_side() >= MIN_SIDE  # a 2000 px JPEG must not be reduced to 1000 px, under the crop's size

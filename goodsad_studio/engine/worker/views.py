@@ -25,6 +25,7 @@ import numpy as np
 
 from goodsad_studio.errors import ModelFileError, ParamError
 from goodsad_studio.methods.persistence import read_config
+from goodsad_studio.native.crop import MIN_SIDE as CROP_MIN_SIDE
 from goodsad_studio.native.crop import Box, find_object, square, whole
 from goodsad_studio.native.spec import ViewSpec
 from goodsad_studio.native.tiles import Stitcher, paste, tile_boxes
@@ -98,8 +99,8 @@ class ViewedMethod:
         """The shorter side photos are decoded at for this view (the JPEG decoder reduces larger ones)."""
         if self.view.tiles is not None:
             return NATIVE
-        if self.view.crop:
-            return CROP_DECODE_FACTOR * self.image_size
+        if self.view.crop:  # never below the size the crop works at, or a reduced decode would turn it off
+            return max(CROP_DECODE_FACTOR * self.image_size, CROP_MIN_SIDE)
         return self.image_size
 
     def save(self, directory: str | Path) -> Path:
