@@ -25,7 +25,9 @@ from goodsad_studio.methods import create_method
 METHODS = {
     "patchcore1": ("patchcore", {"coreset_ratio": 0.01}),
     "patchcore10": ("patchcore", {"coreset_ratio": 0.1}),
-    "patchcore10-blocks": ("patchcore", {"coreset_ratio": 0.1, "coreset_block": 16384}),  # coreset per 16k patches
+    # the coreset per block of patches, cut to one radius (see methods/components/coreset.py)
+    "patchcore10-blocks16k": ("patchcore", {"coreset_ratio": 0.1, "coreset_block": 16384}),
+    "patchcore10-blocks64k": ("patchcore", {"coreset_ratio": 0.1, "coreset_block": 65536}),
     "padim": ("padim", {}),
     "spade": ("spade", {}),
     "gde": ("gde", {}),  # the worked example of methods/README.md: an image-level baseline

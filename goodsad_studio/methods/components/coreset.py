@@ -19,8 +19,9 @@ How it is made fast without changing the answer (up to float rounding):
 
 The greedy pass is still about quadratic in the points (each of the ``ratio * N`` picks lowers the distances of a
 share of the N points). :func:`blocked_coreset` makes a fit grow linearly: the rows (which come image by image, or
-tile by tile) are cut into contiguous blocks of about ``block`` rows, and each block gets its own greedy pass with
-its share of the picks — a memory-bank reduction per group of photos before they are pooled.
+tile by tile) are cut into contiguous blocks of about ``block`` rows, each block gets its own greedy pass, and
+the picks of all blocks are cut to one covering radius — a memory-bank reduction per group of photos before they
+are pooled, which spends the picks where the photos differ as the one pass does.
 """
 
 from __future__ import annotations
@@ -54,6 +55,22 @@ def greedy_coreset(
     Reports stage CORESET with ``n_select`` items to ``monitor`` and asks ``monitor.check()`` between rounds
     (which raises :class:`~goodsad_studio.errors.Cancelled`). Deterministic for a given ``seed`` and input.
     """
+    return greedy_order(features, n_select, n_start=n_start, seed=seed, pool=pool, monitor=monitor)[0]
+
+
+def greedy_order(
+    features: np.ndarray | torch.Tensor,
+    n_select: int,
+    *,
+    n_start: int = 10,
+    seed: int = 0,
+    pool: int = 32768,
+    monitor: Monitor = NO_MONITOR,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`greedy_coreset`'s picks and, for each, the squared radius it was picked by: its squared distance to
+    the picks before it, or the pass's starting estimate (the squared mean distance to the random start points)
+    where that is lower — non-increasing along the picks. The first ``m`` picks of a pass are the pass of ``m``
+    picks, so a prefix of the order is a coreset of its own, and the next pick's radius says how well it covers."""
     points = torch.as_tensor(features, dtype=torch.float32).contiguous()
     n, dim = points.shape
     if not 0 < n_select <= n:
@@ -73,6 +90,7 @@ def greedy_coreset(
     centres_t = torch.from_numpy(centres)
     centre_sq = torch.empty(n_select)
     chosen = np.empty(n_select, np.int64)
+    radius = np.empty(n_select, np.float32)
     k = 0
     monitor.stage(Stage.CORESET, n_select)
     while k < n_select:
@@ -100,6 +118,7 @@ def greedy_coreset(
             j = int(torch.argmax(live_val))
             pick = int(live[j])
             chosen[k] = pick
+            radius[k] = float(live_val[j])
             centres_t[k] = points[pick]
             centre_sq[k] = sq_norms[pick]
             k += 1
@@ -117,7 +136,7 @@ def greedy_coreset(
         bound[live] = live_val
         fresh_at[live] = k
     monitor.advance(n_select)
-    return chosen
+    return chosen, radius
 
 
 class _Shifted(Monitor):
@@ -142,37 +161,63 @@ def blocked_coreset(
     n_select: int,
     *,
     block: int,
+    oversample: float = 2.0,
     n_start: int = 10,
     seed: int = 0,
     monitor: Monitor = NO_MONITOR,
 ) -> np.ndarray:
-    """:func:`greedy_coreset` of ``n_select`` picks over contiguous blocks of about ``block`` rows, each block
-    getting picks in proportion to its rows (rounded shares that add up to ``n_select``, a block's share capped at
-    its rows); indices into ``features``, block by block. With ``block >= N`` it is :func:`greedy_coreset` itself.
-    Fit time grows linearly with N."""
+    """``n_select`` greedy k-center picks made block by block, to one covering radius for all blocks; indices
+    into ``features``, block by block. With ``block >= N`` it is :func:`greedy_coreset` itself.
+
+    The rows are cut into contiguous blocks of about ``block`` rows (they come photo by photo, so a block is a
+    group of photos). Each block runs its own greedy pass (:func:`greedy_order`) for ``oversample`` times its
+    share of the picks; then the ``n_select`` picks of largest covering radius over all blocks are kept — a
+    prefix of each block's order, so every block is covered to the same radius: a block of unusual photos keeps
+    more picks than a block of look-alikes, as one pass over all rows would give it. A block whose whole order
+    was kept is run again for twice as many picks, until none is. Fit time grows linearly with N."""
     points = torch.as_tensor(features, dtype=torch.float32)
     n = len(points)
     if not 0 < n_select <= n:
         raise ValueError(f"cannot select {n_select} of {n} points")
     if block < 1:
         raise ValueError(f"a coreset block holds at least one row, got {block}")
+    if oversample < 1.0:
+        raise ValueError(f"a coreset block picks at least its share (oversample >= 1), got {oversample}")
     blocks = max(1, round(n / block))
     if blocks == 1:
         return greedy_coreset(points, n_select, n_start=n_start, seed=seed, monitor=monitor)
     edges = np.linspace(0, n, blocks + 1).round().astype(np.int64)
-    quota = np.diff(np.floor(np.linspace(0, n_select, blocks + 1) + 0.5).astype(np.int64))
-    monitor.stage(Stage.CORESET, n_select)
-    chosen, done = [], 0
-    for b in range(blocks):
-        begin, end = int(edges[b]), int(edges[b + 1])
-        picks = int(min(quota[b], end - begin))
-        if picks == 0:  # fewer picks than blocks: this block's share rounded to none
-            continue
-        part = greedy_coreset(points[begin:end], picks, n_start=n_start, seed=seed + b, monitor=_Shifted(monitor, done))
-        chosen.append(part + begin)
-        done += picks
-    monitor.advance(done)
-    return np.concatenate(chosen)
+    rows = np.diff(edges)
+    quota = np.minimum(rows, np.ceil(oversample * n_select * rows / n).astype(np.int64))
+    orders: list[tuple[np.ndarray, np.ndarray]] = [(np.empty(0, np.int64), np.empty(0, np.float32))] * blocks
+    detail = ""
+    while True:  # rounds: every block, then again the blocks that ran out (each round its own progress stage)
+        todo = [b for b in range(blocks) if len(orders[b][0]) < quota[b]]
+        monitor.stage(Stage.CORESET, int(quota[todo].sum()), detail)
+        done = 0
+        for b in todo:
+            part = points[int(edges[b]) : int(edges[b + 1])]
+            picks = int(quota[b])
+            orders[b] = greedy_order(part, picks, n_start=n_start, seed=seed + b, monitor=_Shifted(monitor, done))
+            done += picks
+        monitor.advance(done)
+        kept = _kept_per_block([radius for _, radius in orders], n_select)
+        exhausted = [b for b in range(blocks) if kept[b] == len(orders[b][0]) < rows[b]]
+        if not exhausted:
+            break
+        quota[exhausted] = np.minimum(rows[exhausted], 2 * quota[exhausted])
+        detail = f"more picks for {len(exhausted)} of {blocks} blocks"
+    return np.concatenate([orders[b][0][: kept[b]] + edges[b] for b in range(blocks)])
+
+
+def _kept_per_block(radii: list[np.ndarray], n_select: int) -> np.ndarray:
+    """How many of each block's picks are among the ``n_select`` of largest radius over all blocks (ties to the
+    earlier block and pick, so what is kept of a block is a prefix of its non-increasing radii)."""
+    values = np.concatenate(radii)
+    owner = np.concatenate([np.full(len(r), b) for b, r in enumerate(radii)])
+    position = np.concatenate([np.arange(len(r)) for r in radii])
+    best = np.lexsort((position, owner, -values))[:n_select]
+    return np.bincount(owner[best], minlength=len(radii))
 
 
 def _refresh(
