@@ -49,6 +49,18 @@ def _add_method_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--multiscale", action="store_true", help="fuse the whole (cropped) photo's map with the tiled one"
     )
+    parser.add_argument(
+        "--compare-with",
+        default="all",
+        metavar="all|goods|K|goods:K",
+        help="goods-aware scoring (patchcore, spade): compare each photo with all training photos (the default), "
+        "with those of its own goods id, with its K nearest by global descriptor, or its K nearest of its goods",
+    )
+    parser.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="turn scores and maps into z-scores of each goods' normal scores (one threshold for every goods)",
+    )
 
 
 def _client():
@@ -157,10 +169,13 @@ def add_engine_commands(sub: argparse._SubParsersAction) -> None:
 
 def _spec(method: str, args: argparse.Namespace, client):
     from goodsad_studio.engine.contract import MethodSpec
+    from goodsad_studio.goods.spec import GoodsSpec
     from goodsad_studio.native.spec import ViewRequest
 
     view = ViewRequest.parse(args.tiling, args.crop, args.multiscale)
-    return MethodSpec(method, _params(args.param, method, client), args.backbone, args.weights, args.device, view)
+    goods = GoodsSpec.parse(args.compare_with, args.calibrate)
+    params = _params(args.param, method, client)
+    return MethodSpec(method, params, args.backbone, args.weights, args.device, view, goods)
 
 
 def _dataset(root: Path):

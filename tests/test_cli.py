@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from conftest import build_category, shared_category
 
 from goodsad_studio.cli import main
@@ -78,6 +79,26 @@ def test_methods_lists_each_parameter_by_name_with_its_default(capsys):
         default = "auto" if spec.default is None else spec.default
         assert f"--param {spec.name}={default}  ({spec.describe()})" in out
     assert "(int in [0, 2147483647])" in out  # whole numbers print as such, not as 2.14748e+09
+
+
+def test_evaluate_compares_each_photo_with_its_goods_and_calibrates(tmp_path, capsys):
+    from goodsad_studio.dataset.demo import generate_demo
+    from goodsad_studio.methods.components.backbones import MOBILENET_WEIGHTS_PACKAGE
+    from goodsad_studio.methods.components.weights import find_in_package
+
+    if find_in_package(MOBILENET_WEIGHTS_PACKAGE, "mobilenet_v2-b0353104.pth") is None:
+        pytest.skip("offline mobilenet_v2 weights not installed")
+    root = generate_demo(tmp_path / "demo", size=96, categories=["drink_can"], goods_per_category=2, train_per_goods=3)
+    out = ["--out", str(tmp_path / "report")]
+    common = ["--backbone", "mobilenet_v2", "--device", "cpu", "--param", "image_size=32", *out]
+    assert main(["evaluate", str(root), "--compare-with", "nearest", *common]) == 2
+    err = capsys.readouterr().err
+    assert "compare with 'all', 'goods', a number K of neighbours or 'goods:K'" in err and "Traceback" not in err
+    assert main(["evaluate", str(root), "--method", "padim", "--compare-with", "goods", *common]) != 0
+    assert "memory-based method" in capsys.readouterr().err
+    assert main(["evaluate", str(root), "--compare-with", "goods:2", "--calibrate", *common]) == 0
+    saved = json.loads(next((root / ".goodsad-studio" / "models").rglob("method.json")).read_text())
+    assert saved["goods"]["spec"] == {"same_goods": True, "neighbours": 2, "calibrate": True}
 
 
 def test_fit_takes_the_native_resolution_options_and_refuses_bad_ones(tmp_path, capsys):

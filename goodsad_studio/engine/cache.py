@@ -53,6 +53,8 @@ class CachedResult:
     """The object crop the method saw, in the photo's pixels (None: the whole photo)."""
     tiles: tuple[tuple[int, int, int, int], ...] = ()
     """The tiles the method saw, in the photo's pixels (empty without tiling)."""
+    neighbours: tuple[str, ...] = ()
+    """A goods-aware model's training photos (record keys) the photo was compared with, most similar first."""
 
     def map_at(self, shape: tuple[int, int]) -> np.ndarray:
         """The anomaly map resized (bilinear) to ``shape`` (height, width)."""
@@ -103,12 +105,14 @@ class ResultsCache:
                 crop = _box(tuple(int(v) for v in data["crop"])) if "crop" in data else None
                 rows = data["tiles"] if "tiles" in data else np.zeros((0, 4), np.int64)
                 tiles = tuple(box for box in (_box(tuple(int(v) for v in row)) for row in rows) if box is not None)
+                neighbours = tuple(str(key) for key in data["neighbours"]) if "neighbours" in data else ()
                 return CachedResult(
                     float(data["score"]),
                     data["map"].astype(np.float32),
                     (int(data["native_shape"][0]), int(data["native_shape"][1])),
                     crop,
                     tiles,
+                    neighbours,
                 )
         except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError):
             return None
@@ -123,6 +127,7 @@ class ResultsCache:
         crop: tuple[int, int, int, int] | None = None,
         tiles: tuple[tuple[int, int, int, int], ...] = (),
         max_side: int = MAX_STORED_SIDE,
+        neighbours: tuple[str, ...] = (),
     ) -> CachedResult:
         stored = shrink_map(np.asarray(anomaly_map, np.float32), max_side).astype(np.float16)
         views: dict[str, np.ndarray] = {}
@@ -130,6 +135,8 @@ class ResultsCache:
             views["crop"] = np.asarray(crop, np.int64)
         if tiles:
             views["tiles"] = np.asarray(tiles, np.int64).reshape(-1, 4)
+        if neighbours:
+            views["neighbours"] = np.asarray(neighbours, np.str_)
         arrays: dict[str, Any] = {
             "map": stored,
             "score": np.float64(score),
@@ -142,7 +149,12 @@ class ResultsCache:
         np.savez(buffer, **arrays)
         atomic_write_bytes(self._path(record), buffer.getvalue())
         return CachedResult(
-            float(score), stored.astype(np.float32), (native_shape[0], native_shape[1]), crop, tuple(tiles)
+            float(score),
+            stored.astype(np.float32),
+            (native_shape[0], native_shape[1]),
+            crop,
+            tuple(tiles),
+            tuple(neighbours),
         )
 
     def __contains__(self, record: ImageRecord) -> bool:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from goodsad_studio.errors import StudioError, WorkerError, by_code
+from goodsad_studio.goods.spec import GoodsSpec
 from goodsad_studio.metrics.report import ReportRow
 from goodsad_studio.native.spec import ViewRequest
 from goodsad_studio.params import ParamSpec
@@ -55,6 +56,8 @@ class MethodSpec:
     weights: str = "auto"
     device: str = "auto"
     view: ViewRequest = ViewRequest()
+    goods: GoodsSpec = GoodsSpec()
+    """Which training photos each photo is compared with, and per-goods calibration (:mod:`goodsad_studio.goods`)."""
     """How the method sees each photo (object crop, tiles, multi-scale); ``auto`` parts are resolved at fit time
     from the training photos' size."""
 

@@ -27,6 +27,18 @@ def percent(value: float) -> str:
     return "—" if not math.isfinite(value) else f"{100 * value:.1f} %"
 
 
+SHOWN_NEIGHBOURS = 5
+
+
+def compared_text(neighbours: tuple[str, ...]) -> str:
+    """``001003, 001007, … (+4 more)`` from record keys: the photos' names, most similar first."""
+    if not neighbours:
+        return "all training photos"
+    names = [key.rsplit("/", 1)[-1] for key in neighbours]
+    text = ", ".join(names[:SHOWN_NEIGHBOURS])
+    return text + (f", … (+{len(names) - SHOWN_NEIGHBOURS} more)" if len(names) > SHOWN_NEIGHBOURS else "")
+
+
 class ImageMetricsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -37,6 +49,13 @@ class ImageMetricsPanel(QWidget):
             label.setObjectName(f"metric-{key}")
             self.values[key] = label
             form.addRow(title, label)
+        self.compared = QLabel("—")
+        self.compared.setObjectName("metric-compared")
+        self.compared.setWordWrap(True)
+        self.compared.setToolTip(
+            "The training photos a goods-aware model scored this photo against, most similar first"
+        )
+        form.addRow("Compared with", self.compared)
         self.note = QLabel("")
         self.note.setWordWrap(True)
         form.addRow(self.note)
@@ -46,7 +65,12 @@ class ImageMetricsPanel(QWidget):
         self.inspection = None
         for label in self.values.values():
             label.setText("—")
+        self.compared.setText("—")
         self.note.setText(note)
+
+    def show_compared(self, neighbours: tuple[str, ...]) -> None:
+        """The training photos (record keys) the result was compared with; none: all of them."""
+        self.compared.setText(compared_text(neighbours))
 
     def display(self, inspection: ImageInspection, method: str) -> None:
         self.inspection = inspection

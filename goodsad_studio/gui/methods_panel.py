@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from goodsad_studio.engine.client import EngineClient
 from goodsad_studio.engine.contract import MethodDescription, MethodList, MethodSpec
 from goodsad_studio.errors import StudioError
+from goodsad_studio.goods.spec import GoodsSpec
 from goodsad_studio.gui.analysis import Analysis
 from goodsad_studio.gui.job_list import JobList
 from goodsad_studio.gui.param_form import ParamForm
@@ -35,6 +36,8 @@ from goodsad_studio.native.spec import ViewRequest
 
 TILINGS = ("auto", "off", "448:112", "896:224", "224:56")
 """The tiling choices offered (the field takes any SIZE[:OVERLAP] too)."""
+COMPARE_WITH = ("all", "goods", "goods:3", "5")
+"""The goods-aware comparisons offered (the field takes any K or goods:K too)."""
 
 _DESCRIPTIONS: dict[tuple[str, str, str, str], MethodDescription] = {}
 _METHODS: list[MethodList] = []
@@ -126,6 +129,16 @@ class MethodsPanel(QWidget):
         self.crop.addItems(["auto", "on", "off"])
         self.crop.setToolTip("Crop each photo to the goods first; auto: for photos of 1024 px and more")
         self.multiscale = QCheckBox("Multi-scale (fuse the whole view with the tiles)")
+        self.compare_with = QComboBox()
+        self.compare_with.setObjectName("compare-with")
+        self.compare_with.setEditable(True)
+        self.compare_with.addItems(COMPARE_WITH)
+        self.compare_with.setToolTip(
+            "Which training photos each photo is scored against (patchcore, spade): all; those of its own goods id; "
+            "its K nearest by global descriptor; or goods:K, its K nearest of its own goods"
+        )
+        self.calibrate = QCheckBox("Calibrate per goods (z-scores of each goods' normal scores)")
+        self.calibrate.setObjectName("calibrate")
         self.scope = QComboBox()
         for value, text in SCOPES:
             self.scope.addItem(text, value)
@@ -176,6 +189,10 @@ class MethodsPanel(QWidget):
         views.addRow("Tiling", self.tiling)
         views.addRow("Object crop", self.crop)
         views.addRow(self.multiscale)
+        goods = QGroupBox("Goods-aware")
+        compared = QFormLayout(goods)
+        compared.addRow("Compare with", self.compare_with)
+        compared.addRow(self.calibrate)
         params = QGroupBox("Parameters")  # at full height: the dock scrolls as a whole (a nested scroll area
         QVBoxLayout(params).addWidget(self.form)  # squashed the form's rows into each other)
         run = QHBoxLayout()
@@ -187,6 +204,7 @@ class MethodsPanel(QWidget):
         layout.addWidget(self.info)
         layout.addWidget(params)
         layout.addWidget(native)
+        layout.addWidget(goods)
         predict = QFormLayout()
         predict.addRow("Predict on", self.scope)
         layout.addLayout(predict)
@@ -255,6 +273,10 @@ class MethodsPanel(QWidget):
             view = ViewRequest.parse(self.tiling.currentText(), self.crop.currentText(), self.multiscale.isChecked())
         except StudioError as exc:
             raise StudioError(f"Native resolution: {exc.problem}") from None
+        try:
+            goods = GoodsSpec.parse(self.compare_with.currentText(), self.calibrate.isChecked())
+        except StudioError as exc:
+            raise StudioError(f"Goods-aware: {exc.problem}") from None
         return MethodSpec(
             self.method.currentText(),
             self.form.changed_values(),
@@ -262,6 +284,7 @@ class MethodsPanel(QWidget):
             weights=self.weights.text().strip() or "auto",
             device=self.device.currentText() or "auto",
             view=view,
+            goods=goods,
         )
 
     def request(self, kind: str) -> None:

@@ -77,6 +77,7 @@ class Overlay(QObject):
         height, width = result.native_shape
         shown = self.controls.show_view.isChecked()
         self.view_layer.set_view((width, height), result.crop if shown else None, result.tiles if shown else ())
+        self.panel.show_compared(result.neighbours)
         self.layer.show_heat = self.controls.show_heat.isChecked()
         self.layer.show_labels = self.controls.show_labels.isChecked()
         self.layer.set_heatmap(

@@ -26,15 +26,15 @@ folder with ``method.json`` and ``state.safetensors`` (:mod:`.persistence`); not
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, TypeVar
 
 import numpy as np
 
-from goodsad_studio.errors import ModelFileError, NotFittedError, StudioError
+from goodsad_studio.errors import ModelFileError, NotFittedError, ParamError, StudioError
 from goodsad_studio.methods import persistence
 from goodsad_studio.params import ParamSpec, validate_params
 from goodsad_studio.progress import NO_MONITOR, Monitor, Stage
@@ -56,7 +56,8 @@ class Capability(StrEnum):
     TILING = "tiling"
     """Its ``score`` works on tiles of a native-resolution image (its grid is not tied to the training grid)."""
     GOODS_AWARE = "goods_aware"
-    """It can score against the training photos of one goods id only."""
+    """It gives each image a global descriptor (:meth:`Method.describe`) and scores an image against the training
+    images its batch's ``among`` names (the photos of its goods, its nearest neighbours)."""
     ONNX = "onnx"
     """It can give its scoring as one ``nn.Module`` for ONNX export."""
 
@@ -98,6 +99,9 @@ class Batch:
     shapes: tuple[tuple[int, int], ...]
     first: int = 0
     photos: tuple[str, ...] = ()
+    among: tuple[tuple[int, ...], ...] = ()
+    """Per image, the training images (by their place in the fit's image set) it is scored against, for a method
+    with the ``goods_aware`` capability; ``()``: against all of them."""
 
     def __len__(self) -> int:
         return len(self.shapes)
@@ -110,6 +114,11 @@ class GridScores:
 
     maps: torch.Tensor | np.ndarray
     images: torch.Tensor | np.ndarray | None = None
+
+
+Compare = Callable[[Batch, np.ndarray], Sequence[Sequence[int]]]
+"""What :meth:`Method.predict` may be given: (a batch, its descriptors) -> per image, the training images to score it
+against."""
 
 
 @dataclass(frozen=True)
@@ -211,9 +220,18 @@ class Method(ABC):
         state arrays do not hold. Subclasses extend ``super().check_saved(...)``."""
         self.inputs.check_saved(saved, where)
 
+    def describe(self, batch: Batch) -> np.ndarray:
+        """A ``goods_aware`` method's global descriptor of each image of ``batch`` (``B x D`` float32 of unit
+        length), from the features the batch already holds: what retrieval of look-alike photos compares."""
+        raise ParamError(f"{self.name} cannot score a photo against chosen training photos (it is not goods-aware)")
+
     # -- shared behaviour ----------------------------------------------------------------------------------------
-    def predict(self, images: ImageSet, monitor: Monitor = NO_MONITOR) -> list[Prediction]:
-        """Score images; each map is float32 at that image's own resolution (stage ``PREDICT`` on ``monitor``)."""
+    def predict(
+        self, images: ImageSet, monitor: Monitor = NO_MONITOR, *, compare: Compare | None = None
+    ) -> list[Prediction]:
+        """Score images; each map is float32 at that image's own resolution (stage ``PREDICT`` on ``monitor``).
+        ``compare`` (``goods_aware`` methods): given a batch and its :meth:`describe` descriptors, the training images
+        each of its images is scored against (the batch's ``among``)."""
         if not self.is_fitted:
             raise NotFittedError(f"{self.name} has not been fitted: call fit() or load a saved model first")
         results: list[Prediction] = []
@@ -221,8 +239,16 @@ class Method(ABC):
             images, monitor, stage=Stage.PREDICT, batch_size=self.batch_size, allow_empty=True
         )
         for batch in batches:
+            if compare is not None:
+                chosen = compare(batch, self.describe(batch))
+                batch = replace(batch, among=tuple(tuple(int(j) for j in ids) for ids in chosen))
             results.extend(self.inputs.assemble(self.score(batch), batch.shapes, self.blur_sigma))
         return results
+
+    def descriptors(self, images: ImageSet, monitor: Monitor = NO_MONITOR) -> np.ndarray:
+        """:meth:`describe` of every image (``N x D``; stage ``FEATURES``): the training photos' descriptors."""
+        parts = [self.describe(batch) for batch in self.inputs.batches(images, monitor, batch_size=self.batch_size)]
+        return np.concatenate(parts).astype(np.float32)
 
     @property
     def blur_sigma(self) -> float:
@@ -305,6 +331,7 @@ class Method(ABC):
 __all__ = [
     "Batch",
     "Capability",
+    "Compare",
     "GridScores",
     "ImageSet",
     "Inputs",

@@ -37,6 +37,9 @@ TRAINED_RTOL = 2e-2
 """Outputs after training steps: the same kernel differences, carried through hundreds of optimiser steps, move
 them by up to ~0.4 % relative (measured 0.35 % on another CPU); a real change of behaviour moves them far more."""
 TRAINED = frozenset(METHODS) - {"patchcore", "padim", "spade", "gde"}
+ADDED_STATE = {"patchcore": {"bank_owner", "bank_photos"}}
+"""State arrays added since the goldens were recorded, on purpose: PatchCore's bank records which training photo
+each row came from (for goods-aware scoring). Folders saved without them still load (the second test)."""
 
 
 def assert_close(new: np.ndarray, old: np.ndarray, what: str, rtol: float = PREDICT_RTOL) -> None:
@@ -86,7 +89,10 @@ def test_a_fit_gives_the_recorded_outputs_config_and_state_layout(name, one_thre
         )
     with tempfile.TemporaryDirectory() as scratch:
         saved = method.save(Path(scratch) / name)
-        assert state_manifest(saved) == json.loads(str(golden["manifest"]))
+        manifest = state_manifest(saved)
+        added = ADDED_STATE.get(name, set())
+        assert added <= manifest.keys()
+        assert {k: v for k, v in manifest.items() if k not in added} == json.loads(str(golden["manifest"]))
 
 
 @pytest.mark.parametrize("name", [m for m in METHODS if (MODELS / m).is_dir()])

@@ -47,7 +47,9 @@ def test_the_bank_keeps_the_requested_fraction_of_patches(fitted, train_images):
     full = _patchcore(coreset_ratio=1.0)
     full.fit(train_images)
     assert len(full.bank) == len(train_images) * patches_per_image
-    assert full.bank.owner is None  # no record keys were given: the bank does not know its photos
+    # each row knows its training photo (by its place in the image set), for goods-aware scoring
+    assert full.bank.photos == tuple(str(i) for i in range(len(train_images)))
+    assert full.bank.owner.tolist() == np.repeat(np.arange(len(train_images)), patches_per_image).tolist()
 
 
 def test_a_coreset_per_block_of_patches_keeps_the_fraction_and_still_finds_the_defect(fitted, train_images):

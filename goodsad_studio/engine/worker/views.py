@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
+from goodsad_studio.engine.worker.goods import GOODS_KEY, GoodsAware
 from goodsad_studio.errors import ModelFileError, ParamError
+from goodsad_studio.goods.spec import GoodsSpec
 from goodsad_studio.methods.persistence import read_config
 from goodsad_studio.native.crop import MIN_SIDE as CROP_MIN_SIDE
 from goodsad_studio.native.crop import Box, find_object, square, whole
@@ -39,6 +41,8 @@ VIEW_KEY = "view"
 CROP_DECODE_FACTOR = 4
 """With the crop and no tiles, photos are decoded with a shorter side of at least this many network inputs (a crop
 keeps a quarter of the side or more), not in full."""
+PLAIN_GOODS = GoodsSpec()
+"""Compared with all training photos: nothing goods-aware."""
 NATIVE = 1 << 30
 """A decode side no photo reaches: decode at full resolution."""
 
@@ -52,6 +56,8 @@ class ViewedPrediction:
     anomaly_map: np.ndarray
     crop: Box | None = None
     tiles: tuple[Box, ...] = ()
+    neighbours: tuple[str, ...] = ()
+    """Goods-aware models: the training photos it was compared with, most similar first."""
 
 
 @dataclass(frozen=True)
@@ -65,11 +71,21 @@ class PhotoViews:
 
 
 class ViewedMethod:
-    """``method`` fitted and predicting through ``view`` (see the module docstring)."""
+    """``method`` fitted and predicting through ``view`` (see the module docstring), and compared with the
+    training photos ``goods`` chooses (:mod:`.goods`; on the whole photo only)."""
 
-    def __init__(self, method: Method, view: ViewSpec):
+    def __init__(self, method: Method, view: ViewSpec, goods: GoodsSpec = PLAIN_GOODS):
         self.method = method
         self.view = view
+        self.goods = goods
+        self.goods_aware: GoodsAware | None = None
+        if goods.active:
+            if view.active:
+                raise ParamError(
+                    f"goods-aware comparison ({goods.compare_with}) scores whole photos: turn the view off "
+                    f"(--tiling off --crop off), not {view}"
+                )
+            self.goods_aware = GoodsAware(method, goods)
 
     # -- what the workspace asks of a model ----------------------------------------------------------------------
     @property
@@ -93,6 +109,8 @@ class ViewedMethod:
         config = self.method.config()
         if self.view.active:
             config[VIEW_KEY] = self.view.config()
+        if self.goods.active:
+            config[GOODS_KEY] = self.goods.config()
         return config
 
     def decode_side(self) -> int:
@@ -104,23 +122,38 @@ class ViewedMethod:
         return self.image_size
 
     def save(self, directory: str | Path) -> Path:
-        extra = {VIEW_KEY: self.view.config()} if self.view.active else None
-        return self.method.save(directory, extra=extra)
+        extra: dict[str, Any] = {VIEW_KEY: self.view.config()} if self.view.active else {}
+        if self.goods_aware is not None:
+            self.goods_aware.save_gallery(Path(directory))  # before method.json, which completes the folder
+            extra[GOODS_KEY] = self.goods_aware.record()
+        return self.method.save(directory, extra=extra or None)
 
     @classmethod
     def load(
-        cls, method_class: type[Method], directory: Path, view: ViewSpec, *, device: str, weights: str
+        cls,
+        method_class: type[Method],
+        directory: Path,
+        view: ViewSpec,
+        *,
+        device: str,
+        weights: str,
+        goods: GoodsSpec = PLAIN_GOODS,
     ) -> ViewedMethod:
         """The model saved in ``directory``, refused (:class:`ModelFileError`) when it was fitted for another
-        view."""
-        saved = read_config(directory).get(VIEW_KEY)
+        view or another goods-aware comparison."""
+        saved = read_config(directory)
         try:
-            recorded = ViewSpec.from_config(saved)
+            recorded = ViewSpec.from_config(saved.get(VIEW_KEY))
         except ParamError as exc:
             raise ModelFileError(exc.problem, directory / "method.json") from None
         if recorded != view:
             raise ModelFileError(f"this model was fitted for the view {recorded}, not {view}", directory)
-        return cls(method_class.load(directory, device=device, weights=weights), view)
+        if not goods.active and saved.get(GOODS_KEY) is not None:
+            raise ModelFileError("this model was fitted goods-aware, not compared with all training photos", directory)
+        viewed = cls(method_class.load(directory, device=device, weights=weights), view, goods)
+        if viewed.goods_aware is not None:
+            viewed.goods_aware.restore(directory, saved.get(GOODS_KEY))
+        return viewed
 
     # -- views ---------------------------------------------------------------------------------------------------
     def views_of(self, image: np.ndarray) -> PhotoViews:
@@ -140,15 +173,35 @@ class ViewedMethod:
         return TrainingViews(self, images)
 
     # -- fit and predict -----------------------------------------------------------------------------------------
-    def fit(self, images: Iterable[np.ndarray], monitor: Monitor = NO_MONITOR) -> None:
+    def fit(
+        self,
+        images: Iterable[np.ndarray],
+        monitor: Monitor = NO_MONITOR,
+        *,
+        keys: Sequence[str] = (),
+        goods: Sequence[str | None] = (),
+    ) -> None:
+        """Fit on ``images`` (iterable again, for a goods-aware model), the photos of record ``keys`` and goods ids
+        ``goods`` (what a goods-aware model records of them)."""
         if not self.view.active:
             self.method.fit(images, monitor)
+            if self.goods_aware is not None:
+                self.goods_aware.fit(images, keys, goods, monitor)
             return
         self.method.fit(self.training_views(images), monitor)
 
-    def predict(self, images: Sequence[np.ndarray], monitor: Monitor = NO_MONITOR) -> list[ViewedPrediction]:
+    def predict(
+        self, images: Sequence[np.ndarray], monitor: Monitor = NO_MONITOR, *, goods: Sequence[str | None] = ()
+    ) -> list[ViewedPrediction]:
         """Each image's score and map (at the image's own size) with what the network saw of it; ``monitor`` is
-        only checked for cancel (the caller reports progress by photo)."""
+        only checked for cancel (the caller reports progress by photo). ``goods``: each photo's goods id (None
+        where unknown), for a goods-aware model."""
+        if self.goods_aware is not None:
+            ids = list(goods) if goods else [None] * len(images)
+            return [
+                ViewedPrediction(p.score, p.anomaly_map, neighbours=p.neighbours)
+                for p in self.goods_aware.predict(images, ids)
+            ]
         if not self.view.active:
             return [ViewedPrediction(p.score, p.anomaly_map) for p in self.method.predict(images)]
         return [self._predict_one(image, monitor) for image in images]

@@ -32,7 +32,7 @@ from goodsad_studio.engine.worker.views import ViewedMethod
 from goodsad_studio.errors import StudioError
 from goodsad_studio.methods.persistence import CONFIG_FILE
 from goodsad_studio.native.crop import scale_box
-from goodsad_studio.native.spec import ViewSpec, resolve
+from goodsad_studio.native.spec import AUTO, ViewRequest, ViewSpec, resolve
 from goodsad_studio.progress import NO_MONITOR, Monitor, Stage
 
 if TYPE_CHECKING:
@@ -103,12 +103,14 @@ class Workspace(OpenDataset):
         self.require_category(category)
         records = self.training_records(category, goods_id)
         bare = create_method(spec)
-        method = ViewedMethod(bare, self.view_for(spec, bare, records))
+        method = ViewedMethod(bare, self.view_for(spec, bare, records), spec.goods)
         key = model_key(self._identity(method, category, goods_id, records))
         directory = self.layout.model_dir(category, goods_id, spec.method, key)
         if reuse and (directory / CONFIG_FILE).is_file():
             try:
-                loaded = ViewedMethod.load(type(bare), directory, method.view, device=spec.device, weights=spec.weights)
+                loaded = ViewedMethod.load(
+                    type(bare), directory, method.view, device=spec.device, weights=spec.weights, goods=spec.goods
+                )
                 return FittedModel(loaded, spec, key, directory, category, goods_id, len(records), 0.0, True)
             except StudioError:
                 pass  # an unreadable or outdated saved model is refitted and replaced
@@ -117,8 +119,15 @@ class Workspace(OpenDataset):
         where = f"{spec.method} on {category}" + (f"/{goods_id}" if goods_id else "")
         if method.view.active:
             where += f" ({method.view})"
+        if spec.goods.active:
+            where += f" ({spec.goods})"
         started = time.perf_counter()
-        method.fit(LazyImages(records, method.decode_side()), monitor.derive(checkpoint_dir=checkpoints, detail=where))
+        method.fit(
+            LazyImages(records, method.decode_side()),
+            monitor.derive(checkpoint_dir=checkpoints, detail=where),
+            keys=[record.key for record in records],
+            goods=[record.goods_id for record in records],
+        )
         seconds = time.perf_counter() - started
         method.save(directory)
         shutil.rmtree(checkpoints, ignore_errors=True)  # the saved model supersedes them (folder and all)
@@ -126,8 +135,9 @@ class Workspace(OpenDataset):
 
     def view_for(self, spec: MethodSpec, method: Method, records: Sequence[ImageRecord]) -> ViewSpec:
         """The view ``spec`` asks for, its ``auto`` parts resolved from the training photos' median shorter side
-        (read from the file headers)."""
-        if spec.view.is_plain:
+        (read from the file headers). A goods-aware comparison scores whole photos, so ``auto`` is the plain view
+        there."""
+        if spec.view.is_plain or (spec.goods.active and spec.view == ViewRequest(AUTO, AUTO)):
             return ViewSpec()
         sides = sorted(min(info.width, info.height) for info in map(_probe, records))
         median = sides[len(sides) // 2] if sides else 0
@@ -173,14 +183,22 @@ class Workspace(OpenDataset):
             monitor.check()
             batch = todo[start : start + batch_size]
             arrays = [next(images) for _ in batch]
-            for record, array, prediction in zip(batch, arrays, viewed.predict(arrays, monitor), strict=True):
+            predictions = viewed.predict(arrays, monitor, goods=[record.goods_id for record in batch])
+            for record, array, prediction in zip(batch, arrays, predictions, strict=True):
                 info = probe_image(record.image_path)
                 shape = (info.height, info.width)
                 factor = info.width / max(1, array.shape[1])  # a reduced decode's boxes in the photo's pixels
                 crop = None if prediction.crop is None else scale_box(prediction.crop, factor, shape)
                 tiles = tuple(scale_box(tile, factor, shape) for tile in prediction.tiles)
                 results[record.key] = cache.put(
-                    record, prediction.score, prediction.anomaly_map, shape, crop=crop, tiles=tiles, max_side=max_side
+                    record,
+                    prediction.score,
+                    prediction.anomaly_map,
+                    shape,
+                    crop=crop,
+                    tiles=tiles,
+                    max_side=max_side,
+                    neighbours=prediction.neighbours,
                 )
             monitor.advance(len(results), batch[-1].key)
         return results

@@ -1,15 +1,21 @@
 """Backbone feature maps -> per-position embeddings: pure functions, channels last (``B x h x w x d``).
 
 Each is the exact code a method used before: :func:`locally_aware_patches` (PatchCore, SimpleNet),
-:func:`stacked_channels` (PaDiM), :func:`pyramid` and :func:`global_pool` (SPADE, CutPaste's pooling).
+:func:`stacked_channels` (PaDiM), :func:`pyramid` and :func:`global_pool` (SPADE, CutPaste's pooling); and what
+the goods-aware methods share: :func:`pooled_descriptor` (a photo's global descriptor) and :func:`image_numbers`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+
+if TYPE_CHECKING:
+    from goodsad_studio.methods.api import Batch
 
 
 def locally_aware_patches(maps: Mapping[str, torch.Tensor], pretrain_dim: int, target_dim: int) -> torch.Tensor:
@@ -74,9 +80,29 @@ def global_pool(fmap: torch.Tensor) -> torch.Tensor:
     return fmap.mean(dim=(2, 3))
 
 
+def pooled_descriptor(batch: Batch, roles: Sequence[str]) -> np.ndarray:
+    """Each image's global descriptor (``B x D`` float32 of unit length): the spatial mean of each tap in ``roles``,
+    each of unit length, joined — what a goods-aware method retrieves look-alike training photos by."""
+    parts = [F.normalize(global_pool(batch.maps[role]).float(), dim=1) for role in roles]
+    return F.normalize(torch.cat(parts, dim=1), dim=1).cpu().numpy().astype(np.float32)
+
+
+def image_numbers(batch: Batch) -> tuple[str, ...]:
+    """The place of each image of ``batch`` in its image set, as the keys a memory bank's rows are owned by."""
+    return tuple(str(batch.first + i) for i in range(len(batch)))
+
+
 def to_rows(x: torch.Tensor) -> torch.Tensor:
     """``B x ... x d`` -> ``(B ...) x d`` (a view when the layout allows, else a copy)."""
     return x.reshape(-1, x.shape[-1])
 
 
-__all__ = ["global_pool", "locally_aware_patches", "pyramid", "stacked_channels", "to_rows"]
+__all__ = [
+    "global_pool",
+    "image_numbers",
+    "locally_aware_patches",
+    "pooled_descriptor",
+    "pyramid",
+    "stacked_channels",
+    "to_rows",
+]

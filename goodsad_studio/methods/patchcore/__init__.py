@@ -13,9 +13,14 @@ from goodsad_studio.errors import ModelFileError, ParamError
 from goodsad_studio.methods.api import Batch, Capability, GridScores, ImageSet, Method
 from goodsad_studio.methods.components.bank import MemoryBank, RowCollector
 from goodsad_studio.methods.components.coreset import blocked_coreset, greedy_coreset, random_projection
-from goodsad_studio.methods.components.embeddings import locally_aware_patches, to_rows
+from goodsad_studio.methods.components.embeddings import (
+    image_numbers,
+    locally_aware_patches,
+    pooled_descriptor,
+    to_rows,
+)
 from goodsad_studio.methods.components.features import FEATURE_PARAMS, FeatureExtractor, images_total
-from goodsad_studio.methods.components.nn_index import INDEX_KINDS, NeighbourIndex, make_index
+from goodsad_studio.methods.components.nn_index import INDEX_KINDS, NeighbourIndex, Neighbours, make_index
 from goodsad_studio.params import ParamSpec
 from goodsad_studio.progress import NO_MONITOR, Monitor
 
@@ -46,7 +51,7 @@ class PatchCore(Method):
     description = "memory bank of locally aware patch features, greedy coreset, nearest-neighbour scores"
     roles = ("s8", "s16")
     inputs: FeatureExtractor
-    capabilities = frozenset({Capability.TILING})
+    capabilities = frozenset({Capability.TILING, Capability.GOODS_AWARE})
     params = [
         *FEATURE_PARAMS,
         ParamSpec(
@@ -163,7 +168,7 @@ class PatchCore(Method):
         projection = random_projection(p["target_dim"], p["coreset_dim"], p["seed"]) if ratio < 1.0 else None
         rows = RowCollector(p["target_dim"], np.dtype(p["bank_dtype"]), images_total(images) or 0, projection)
         for batch in self.inputs.batches(images, monitor, batch_size=self.batch_size):
-            rows.add(self.embed(batch), batch.photos or None)
+            rows.add(self.embed(batch), batch.photos or image_numbers(batch))  # each row's training image
         bank, points = rows.finish()
         if points is not None:
             n_select = max(1, int(len(points) * ratio))
@@ -187,12 +192,28 @@ class PatchCore(Method):
     def is_fitted(self) -> bool:
         return self.index is not None
 
+    def describe(self, batch: Batch) -> np.ndarray:
+        """The mean of each tap (``s8``, ``s16``), each of unit length, joined and of unit length."""
+        return pooled_descriptor(batch, self.roles)
+
     def score(self, batch: Batch) -> GridScores:
         index = self.fitted(self.index)
         embedded = self.embed(batch)
         b, h, w, dim = embedded.shape
         queries = to_rows(embedded).cpu().numpy()
-        found = index.search(queries, 1)
+        if batch.among:  # each image against the rows of its chosen training images only
+            bank = self.fitted(self.bank)
+            dist2, ids = np.empty((b * h * w, 1), np.float32), np.empty((b * h * w, 1), np.int64)
+            for i, chosen in enumerate(batch.among):
+                at = slice(i * h * w, (i + 1) * h * w)
+                among = bank.rows_of(str(j) for j in chosen) if chosen else None
+                if among is not None and len(among) == 0:  # the coreset kept no row of them: the whole bank
+                    among = None
+                part = index.search(queries[at], 1, among=among)
+                dist2[at], ids[at] = part.dist2[:, :1], part.ids[:, :1]
+            found = Neighbours(dist2, ids)
+        else:
+            found = index.search(queries, 1)
         patch = np.sqrt(found.dist2[:, 0]).reshape(b, h * w)
         nearest = found.ids[:, 0].reshape(b, h * w)
         rows = queries.reshape(b, h * w, dim)

@@ -10,7 +10,7 @@ import numpy as np
 from goodsad_studio.errors import ModelFileError
 from goodsad_studio.methods.api import Batch, Capability, GridScores, ImageSet, Method
 from goodsad_studio.methods.components.bank import MemoryBank
-from goodsad_studio.methods.components.embeddings import global_pool, pyramid
+from goodsad_studio.methods.components.embeddings import global_pool, pooled_descriptor, pyramid
 from goodsad_studio.methods.components.features import FEATURE_PARAMS, FeatureExtractor
 from goodsad_studio.methods.components.nn_index import NeighbourIndex, make_index
 from goodsad_studio.methods.persistence import require
@@ -23,7 +23,7 @@ class Spade(Method):
     description = "kNN of whole images, then pixel kNN against the K nearest training images' feature pyramids"
     roles = ("s4", "s8", "s16", "s32")
     inputs: FeatureExtractor
-    capabilities = frozenset({Capability.TILING})
+    capabilities = frozenset({Capability.TILING, Capability.GOODS_AWARE})
     params = [
         *FEATURE_PARAMS,
         ParamSpec(
@@ -68,16 +68,30 @@ class Spade(Method):
     def is_fitted(self) -> bool:
         return self.images is not None
 
+    def describe(self, batch: Batch) -> np.ndarray:
+        """The pooled stride-32 features SPADE ranks training images by, of unit length."""
+        return pooled_descriptor(batch, ("s32",))
+
     def score(self, batch: Batch) -> GridScores:
         images, pixels, pixel_index = self.fitted(self.images), self.fitted(self.pixels), self.fitted(self.pixel_index)
-        k = min(self.hparams["k_images"], len(images))
-        nearest = images.search(global_pool(batch.maps["s32"]).cpu().numpy(), k)
-        image_scores = np.sqrt(nearest.dist2).mean(1)
+        pooled = global_pool(batch.maps["s32"]).cpu().numpy()
         queries = pyramid(batch.maps).cpu().numpy().astype(np.float32)
         b, h, w, c = queries.shape
+        if batch.among:  # the K nearest among each image's chosen training images
+            nearest_ids, image_scores = [], np.empty(b, np.float64)
+            for i, chosen in enumerate(batch.among):
+                ids = np.unique(np.asarray(chosen, np.int64)) if chosen else None
+                k = min(self.hparams["k_images"], len(images) if ids is None else len(ids))
+                found = images.search(pooled[i : i + 1], k, among=ids)
+                nearest_ids.append(found.ids[0])
+                image_scores[i] = np.sqrt(found.dist2[0]).mean()
+        else:
+            k = min(self.hparams["k_images"], len(images))
+            nearest = images.search(pooled, k)
+            nearest_ids, image_scores = list(nearest.ids), np.sqrt(nearest.dist2).mean(1)
         maps = np.empty((b, h, w), np.float32)
         for i in range(b):
-            among = pixels.rows_of(pixels.photos[j] for j in nearest.ids[i])  # every position of the K images
+            among = pixels.rows_of(pixels.photos[j] for j in nearest_ids[i])  # every position of the K images
             found = pixel_index.search(queries[i].reshape(-1, c), self.hparams["kappa"], among=among)
             maps[i] = np.sqrt(found.dist2).mean(1).reshape(h, w)
         return GridScores(maps=maps, images=image_scores)
