@@ -45,19 +45,28 @@ class Gallery:
         """For each photo (its descriptor and goods id), the sorted training indices it is compared with under
         ``spec``; ``exclude``: a training index to leave out per photo (leave-one-out scoring of training photos).
         A photo whose goods id is unknown, or has no other training photo, is compared among all photos."""
+        return [np.sort(ids) for ids in self.ranked(descriptors, goods, spec, exclude)]
+
+    def ranked(
+        self,
+        descriptors: np.ndarray,
+        goods: Sequence[str | None],
+        spec: GoodsSpec,
+        exclude: Sequence[int | None] | None = None,
+    ) -> list[np.ndarray]:
+        """:meth:`compare`'s training indices, most similar first."""
         similarity = descriptors @ self.descriptors.T
         chosen: list[np.ndarray] = []
         everyone = np.arange(len(self.keys))
         for i, goods_id in enumerate(goods):
+            left_out = None if exclude is None else exclude[i]
             candidates = self.photos_of(goods_id) if spec.same_goods else everyone
-            if exclude is not None and exclude[i] is not None:
-                candidates = candidates[candidates != exclude[i]]
+            if left_out is not None:
+                candidates = candidates[candidates != left_out]
             if len(candidates) == 0:  # unknown goods, or its only training photo left out: all photos
-                candidates = everyone if exclude is None or exclude[i] is None else everyone[everyone != exclude[i]]
-            if spec.neighbours and len(candidates) > spec.neighbours:
-                order = np.argsort(-similarity[i, candidates], kind="stable")[: spec.neighbours]
-                candidates = candidates[order]
-            chosen.append(np.sort(candidates))
+                candidates = everyone if left_out is None else everyone[everyone != left_out]
+            order = np.argsort(-similarity[i, candidates], kind="stable")
+            chosen.append(candidates[order[: spec.neighbours] if spec.neighbours else order])
         return chosen
 
     def identify(self, descriptors: np.ndarray, top: int = 5) -> list[list[tuple[str, float]]]:

@@ -23,7 +23,7 @@ from goodsad_studio.errors import ModelFileError, ParamError
 from goodsad_studio.goods.calibration import Calibration
 from goodsad_studio.goods.retrieval import Gallery
 from goodsad_studio.goods.spec import GoodsSpec
-from goodsad_studio.methods.api import Batch, Capability
+from goodsad_studio.methods.api import Batch, Capability, Compare
 from goodsad_studio.methods.persistence import read_safetensors, write_safetensors
 from goodsad_studio.progress import NO_MONITOR, Monitor
 
@@ -98,18 +98,18 @@ class GoodsAware:
             out.append(GoodsPrediction(float(score), values, shown))
         return out
 
-    def _compare(self, gallery: Gallery, goods: list[str | None], chosen: list[np.ndarray], *, leave_out: bool) -> Any:
-        """The method's ``compare`` callback: each image's training photos (most similar first into ``chosen``,
-        sorted for the method)."""
+    def _compare(
+        self, gallery: Gallery, goods: list[str | None], chosen: list[np.ndarray], *, leave_out: bool
+    ) -> Compare:
+        """The method's ``compare`` callback: each image's training photos, most similar first (also appended to
+        ``chosen``, for the result)."""
 
-        def compare(batch: Batch, descriptors: np.ndarray) -> list[np.ndarray]:
+        def compare(batch: Batch, descriptors: np.ndarray) -> list[list[int]]:
             first, count = batch.first, len(batch)
             exclude: list[int | None] | None = list(range(first, first + count)) if leave_out else None
-            picked = gallery.compare(descriptors, goods[first : first + count], self.spec, exclude)
-            similarity = descriptors @ gallery.descriptors.T
-            for row, ids in zip(similarity, picked, strict=True):
-                chosen.append(ids[np.argsort(-row[ids], kind="stable")])
-            return picked
+            picked = gallery.ranked(descriptors, goods[first : first + count], self.spec, exclude)
+            chosen.extend(picked)
+            return [ids.tolist() for ids in picked]
 
         return compare
 
@@ -154,8 +154,6 @@ class GoodsAware:
                 raise ParamError("the per-goods calibration is missing")
         except ParamError as exc:
             raise ModelFileError(exc.problem, where) from None
-        except OSError as exc:
-            raise ModelFileError(f"the goods-aware gallery cannot be read ({exc})", directory / GALLERY_FILE) from exc
         self.gallery, self.calibration = gallery, calibration
 
 
