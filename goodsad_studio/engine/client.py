@@ -15,6 +15,8 @@ from goodsad_studio.engine.contract import (
     Exported,
     Fit,
     Fitted,
+    Identified,
+    Identify,
     ListMethods,
     MethodList,
     MethodSpec,
@@ -50,6 +52,11 @@ class EngineClient:
 
     def export(self, request: Export, on_event: OnEvent | None = None, cancel: CancelFlag | None = None) -> Exported:
         return _typed(self.run(request, on_event, cancel), Exported)
+
+    def identify(
+        self, request: Identify, on_event: OnEvent | None = None, cancel: CancelFlag | None = None
+    ) -> Identified:
+        return _typed(self.run(request, on_event, cancel), Identified)
 
     def describe(self, spec: MethodSpec) -> Described:
         return _typed(self.run(Describe(spec)), Described)

@@ -165,6 +165,19 @@ class Export(Request):
 
 
 @dataclass(frozen=True)
+class Identify(Request):
+    """Name the goods of photos: rank the goods ids of ``category``'s training photos by how like each photo of
+    ``images`` (file paths) they look, with the global descriptor of ``spec``'s goods-aware method (its backbone
+    and input size); the training photos' descriptors are computed once and kept in the state folder."""
+
+    dataset: DatasetRef
+    spec: MethodSpec
+    category: str
+    images: tuple[str, ...]
+    top: int = 5
+
+
+@dataclass(frozen=True)
 class Describe(Request):
     """What a form shows for ``spec``: its parameters, backbone, weights and device (or why it cannot run)."""
 
@@ -270,6 +283,23 @@ class Exported(Result):
 
 
 @dataclass(frozen=True)
+class GoodsMatch:
+    """A goods id and the similarity (cosine, at most 1) of its most similar training photo to a photo."""
+
+    goods_id: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Identified(Result):
+    """For each photo of the request (in its order), its most likely goods ids, most similar first."""
+
+    images: tuple[str, ...]
+    matches: tuple[tuple[GoodsMatch, ...], ...]
+    training_photos: int
+
+
+@dataclass(frozen=True)
 class Described(Result):
     description: MethodDescription
 
@@ -299,6 +329,7 @@ RESULT_OF: dict[type[Request], type[Result]] = {
     Predict: Predicted,
     Evaluate: Evaluated,
     Export: Exported,
+    Identify: Identified,
     Describe: Described,
     ListMethods: MethodList,
     About: WorkerInfo,

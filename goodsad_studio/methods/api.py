@@ -118,7 +118,7 @@ class GridScores:
 
 Compare = Callable[[Batch, np.ndarray], Sequence[Sequence[int]]]
 """What :meth:`Method.predict` may be given: (a batch, its descriptors) -> per image, the training images to score it
-against."""
+against (an empty list: all of them)."""
 
 
 @dataclass(frozen=True)
@@ -241,7 +241,8 @@ class Method(ABC):
         for batch in batches:
             if compare is not None:
                 chosen = compare(batch, self.describe(batch))
-                batch = replace(batch, among=tuple(tuple(int(j) for j in ids) for ids in chosen))
+                among = tuple(tuple(int(j) for j in ids) for ids in chosen)
+                batch = replace(batch, among=among if any(among) else ())  # all empty: against all of them
             results.extend(self.inputs.assemble(self.score(batch), batch.shapes, self.blur_sigma))
         return results
 

@@ -213,3 +213,24 @@ def test_embeddings_aggregate_3x3_neighbourhoods_as_the_reference():
     mean = locally_aware_patches({"s8": low, "s16": high}, pretrain_dim=1, target_dim=2)
     # pooled to one value it is the 3x3 mean (zero padding at the border counts, as in the reference)
     assert mean[0, 0, 0, 0] == pytest.approx(1.0) and mean[0, 3, 3, 0] == 0.0
+
+
+def _square_at(row: int, col: int, seed: int) -> np.ndarray:
+    """A dark, slightly noisy photo with a bright 16 px square (a label) at (row, col)."""
+    image = np.random.default_rng(seed).integers(20, 40, (64, 64, 3)).astype(np.uint8)
+    image[row : row + 16, col : col + 16] = 230
+    return image
+
+
+def test_a_position_tolerance_finds_a_label_out_of_its_place(mobilenet_weights):
+    normal = [_square_at(8, 8, seed) for seed in range(4)]  # the label always top left
+    moved = _square_at(40, 40, 9)  # the same label bottom right: normal anywhere, out of place here
+    scores = {}
+    for tolerance in (0, 1):
+        model = _patchcore(coreset_ratio=1.0, position_tolerance=tolerance)
+        model.fit(normal)
+        assert model.bank.place is not None and model.bank.grid == (8, 8)
+        moved_score, usual_score = (p.score for p in model.predict([moved, _square_at(8, 8, 10)]))
+        scores[tolerance] = (moved_score, usual_score)
+    assert scores[1][0] > 1.5 * scores[0][0]  # anywhere, the label matches the training labels (11 against 20)
+    assert scores[1][0] > 2 * scores[1][1]  # aligned, the moved label stands out; the usual one does not

@@ -25,6 +25,8 @@ from goodsad_studio.engine.contract import (
     Exported,
     Fit,
     Fitted,
+    Identified,
+    Identify,
     ListMethods,
     MethodList,
     Predict,
@@ -38,6 +40,7 @@ from goodsad_studio.engine.evaluations import save_outcome
 from goodsad_studio.engine.worker.describe import describe_method, method_cards
 from goodsad_studio.engine.worker.evaluate import evaluate_category
 from goodsad_studio.engine.worker.exports import EXPORTERS
+from goodsad_studio.engine.worker.identify import identify
 from goodsad_studio.engine.worker.workspace import Workspace
 from goodsad_studio.progress import NO_MONITOR, Monitor
 
@@ -97,6 +100,12 @@ def _evaluate(request: Evaluate, ctx: JobContext) -> Evaluated:
 def _export(request: Export, ctx: JobContext) -> Exported:
     index = scan_dataset(request.dataset.root)
     return EXPORTERS[request.kind](request, index, ctx.monitor)
+
+
+@handle.register
+def _identify(request: Identify, ctx: JobContext) -> Identified:
+    workspace = ctx.workspace(request.dataset)
+    return identify(workspace, request.spec, request.category, request.images, top=request.top, monitor=ctx.monitor)
 
 
 @handle.register

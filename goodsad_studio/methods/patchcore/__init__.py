@@ -11,15 +11,17 @@ import torch
 
 from goodsad_studio.errors import ModelFileError, ParamError
 from goodsad_studio.methods.api import Batch, Capability, GridScores, ImageSet, Method
+from goodsad_studio.methods.components.aligned import aligned_search
 from goodsad_studio.methods.components.bank import MemoryBank, RowCollector
 from goodsad_studio.methods.components.coreset import blocked_coreset, greedy_coreset, random_projection
 from goodsad_studio.methods.components.embeddings import (
+    goods_descriptor,
     image_numbers,
     locally_aware_patches,
-    pooled_descriptor,
     to_rows,
 )
 from goodsad_studio.methods.components.features import FEATURE_PARAMS, FeatureExtractor, images_total
+from goodsad_studio.methods.components.leave_out import search_excluding
 from goodsad_studio.methods.components.nn_index import INDEX_KINDS, NeighbourIndex, Neighbours, make_index
 from goodsad_studio.params import ParamSpec
 from goodsad_studio.progress import NO_MONITOR, Monitor
@@ -117,6 +119,17 @@ class PatchCore(Method):
             "0 = the maximum patch score, as the reference code",
         ),
         ParamSpec(
+            "position_tolerance",
+            "int",
+            0,
+            min=0,
+            max=64,
+            keyed_when_set=True,
+            help="compare each patch only with training patches within this many feature-grid cells of the same "
+            "place (stride 8: 8 network-input pixels per cell), as SPADE aligns to its nearest images; for goods "
+            "photographed in one pose, with --compare-with goods or K; 0 = anywhere (the paper's)",
+        ),
+        ParamSpec(
             "bank_dtype",
             "choice",
             "float32",
@@ -193,27 +206,15 @@ class PatchCore(Method):
         return self.index is not None
 
     def describe(self, batch: Batch) -> np.ndarray:
-        """The mean of each tap (``s8``, ``s16``), each of unit length, joined and of unit length."""
-        return pooled_descriptor(batch, self.roles)
+        """The goods descriptor every goods-aware method shares (:func:`goods_descriptor`)."""
+        return goods_descriptor(batch)
 
     def score(self, batch: Batch) -> GridScores:
         index = self.fitted(self.index)
         embedded = self.embed(batch)
         b, h, w, dim = embedded.shape
         queries = to_rows(embedded).cpu().numpy()
-        if batch.among:  # each image against the rows of its chosen training images only
-            bank = self.fitted(self.bank)
-            dist2, ids = np.empty((b * h * w, 1), np.float32), np.empty((b * h * w, 1), np.int64)
-            for i, chosen in enumerate(batch.among):
-                at = slice(i * h * w, (i + 1) * h * w)
-                among = bank.rows_of(str(j) for j in chosen) if chosen else None
-                if among is not None and len(among) == 0:  # the coreset kept no row of them: the whole bank
-                    among = None
-                part = index.search(queries[at], 1, among=among)
-                dist2[at], ids[at] = part.dist2[:, :1], part.ids[:, :1]
-            found = Neighbours(dist2, ids)
-        else:
-            found = index.search(queries, 1)
+        found = self._nearest(queries, batch.among, (h, w), b)
         patch = np.sqrt(found.dist2[:, 0]).reshape(b, h * w)
         nearest = found.ids[:, 0].reshape(b, h * w)
         rows = queries.reshape(b, h * w, dim)
@@ -221,12 +222,42 @@ class PatchCore(Method):
         images = [reweighted_max(index, rows[i], patch[i], nearest[i], b_reweight) for i in range(b)]
         return GridScores(maps=patch.reshape(b, h, w), images=np.asarray(images, np.float64))
 
+    def _nearest(
+        self, queries: np.ndarray, among: tuple[tuple[int, ...], ...], grid: tuple[int, int], b: int
+    ) -> Neighbours:
+        """Each patch's nearest bank row: anywhere, near its place (``position_tolerance``), and for each image
+        among the rows of its chosen training images (``among``; empty: all of them)."""
+        index, tolerance = self.fitted(self.index), self.hparams["position_tolerance"]
+        if not any(among) and not tolerance:
+            return index.search(queries, 1)
+        bank, per_image = self.fitted(self.bank), grid[0] * grid[1]
+        parts = []
+        for i in range(b):
+            rows = queries[i * per_image : (i + 1) * per_image]
+            chosen = among[i] if among else ()
+            allowed = bank.rows_of(str(j) for j in chosen) if chosen else None
+            if allowed is not None and len(allowed) in (0, len(bank)):  # none of them kept, or all rows: all
+                allowed = None
+            if tolerance:
+                parts.append(aligned_search(rows, grid, bank, tolerance, allowed))
+            elif allowed is None:
+                parts.append(index.search(rows, 1))
+            elif 2 * len(allowed) > len(bank):  # most rows (leave-one-out): the nearest not of the others
+                parts.append(search_excluding(index, bank, rows, allowed))
+            else:
+                found = index.search(rows, 1, among=allowed)
+                parts.append(Neighbours(found.dist2[:, :1], found.ids[:, :1]))
+        return Neighbours(np.concatenate([p.dist2 for p in parts]), np.concatenate([p.ids for p in parts]))
+
     def state(self) -> dict[str, np.ndarray]:
         return {**self.fitted(self.bank).state(), **self.fitted(self.index).state()}
 
     def restore(self, arrays: dict[str, np.ndarray], where: Path) -> None:
-        """The bank (without ``bank_owner`` in folders saved before owners were recorded) and the index's arrays."""
+        """The bank (without ``bank_owner`` or ``bank_place`` in folders saved before they were recorded) and the
+        index's arrays."""
         bank = MemoryBank.from_state(arrays, where)
+        if self.hparams["position_tolerance"] and bank.place is None:
+            raise ModelFileError("this memory bank does not record where its rows lie: refit the model", where)
         expected = np.dtype(self.hparams["bank_dtype"])
         if bank.rows.dtype != expected or bank.rows.shape[1] != self.hparams["target_dim"]:
             raise ModelFileError(

@@ -10,7 +10,7 @@ import numpy as np
 from goodsad_studio.errors import ModelFileError
 from goodsad_studio.methods.api import Batch, Capability, GridScores, ImageSet, Method
 from goodsad_studio.methods.components.bank import MemoryBank
-from goodsad_studio.methods.components.embeddings import global_pool, pooled_descriptor, pyramid
+from goodsad_studio.methods.components.embeddings import global_pool, goods_descriptor, pyramid
 from goodsad_studio.methods.components.features import FEATURE_PARAMS, FeatureExtractor
 from goodsad_studio.methods.components.nn_index import NeighbourIndex, make_index
 from goodsad_studio.methods.persistence import require
@@ -69,8 +69,8 @@ class Spade(Method):
         return self.images is not None
 
     def describe(self, batch: Batch) -> np.ndarray:
-        """The pooled stride-32 features SPADE ranks training images by, of unit length."""
-        return pooled_descriptor(batch, ("s32",))
+        """The goods descriptor every goods-aware method shares (:func:`goods_descriptor`)."""
+        return goods_descriptor(batch)
 
     def score(self, batch: Batch) -> GridScores:
         images, pixels, pixel_index = self.fitted(self.images), self.fitted(self.pixels), self.fitted(self.pixel_index)

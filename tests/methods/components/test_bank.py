@@ -35,6 +35,18 @@ def test_collector_rows_owners_and_projection(dtype, expected_images):
     assert points is not None and points.dtype == np.float32 and np.array_equal(points, expected)
     assert np.array_equal(bank.owner, np.repeat(np.arange(6, dtype=np.int32), 9))
     assert bank.photos == tuple(f"photo-{i}" for i in range(6))
+    assert bank.grid == (3, 3) and np.array_equal(bank.place, np.tile(np.arange(9, dtype=np.int32), 6))
+
+
+def test_places_are_unknown_for_flat_rows_or_grids_of_several_sizes():
+    flat = RowCollector(8, np.float32)
+    flat.add(torch.zeros(2, 9, 8), ["a", "b"])  # B x rows x dim: no grid
+    assert flat.finish()[0].place is None
+    mixed = RowCollector(8, np.float32)
+    mixed.add(torch.zeros(1, 3, 3, 8), ["a"])
+    mixed.add(torch.zeros(1, 2, 4, 8), ["b"])
+    bank = mixed.finish()[0]
+    assert bank.place is None and bank.grid == (0, 0) and bank.owner is not None
 
 
 def test_collector_without_projection_or_photos():
@@ -77,6 +89,10 @@ def test_state_round_trip(tmp_path):
     assert back.photos == bank.photos
     legacy = MemoryBank.from_state({"bank": bank.rows}, tmp_path)  # a folder saved before owners: loads, unowned
     assert legacy.owner is None and set(legacy.state()) == {"bank"}
+    placed = MemoryBank(bank.rows, bank.owner, bank.photos, np.array([0, 1, 2, 3, 0, 5], np.int32), (2, 3))
+    again = MemoryBank.from_state(placed.state(), tmp_path)
+    assert again.grid == (2, 3) and np.array_equal(again.place, placed.place)
+    assert np.array_equal(placed.take(np.array([5, 1])).place, [5, 1])
 
 
 @pytest.mark.parametrize(
@@ -88,6 +104,9 @@ def test_state_round_trip(tmp_path):
         {"bank": np.zeros((3, 2), np.float32), "bank_owner": np.zeros(3, np.int32)},
         {"bank": np.zeros((3, 2), np.float32), "bank_owner": np.zeros(2, np.int32), "bank_photos": b'["a"]'},
         {"bank": np.zeros((3, 2), np.float32), "bank_owner": np.zeros(3, np.int32), "bank_photos": b"not json"},
+        {"bank": np.zeros((3, 2), np.float32), "bank_place": np.zeros(3, np.int32)},
+        {"bank": np.zeros((3, 2), np.float32), "bank_place": np.full(3, 9, np.int32), "bank_grid": np.array([2, 2])},
+        {"bank": np.zeros((3, 2), np.float32), "bank_place": np.zeros(3, np.int32), "bank_grid": np.array([2])},
     ],
 )
 def test_from_state_errors_name_the_folder(tmp_path, arrays):
