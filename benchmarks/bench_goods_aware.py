@@ -27,28 +27,31 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # multi_goods, accuracy_common, beside this file
 
 import multi_goods
+from bench_identify import leave_one_out, on_photos
 
 from goodsad_studio.dataset.index import scan_dataset
 from goodsad_studio.engine.contract import MethodSpec, Scope
 from goodsad_studio.engine.worker.evaluate import evaluate_category
 from goodsad_studio.engine.worker.images import LazyImages
 from goodsad_studio.engine.worker.workspace import Workspace
-from goodsad_studio.goods.retrieval import Gallery
 from goodsad_studio.goods.spec import GoodsSpec
 from goodsad_studio.native.spec import ViewRequest
 
-VARIANTS = "category,per-goods,goods,goods:3,3,category+cal,goods+cal,goods:3+cal,per-goods+cal"
+VARIANTS = "category,per-goods,goods,goods:3,3,category+cal,goods+cal,goods:3+cal,per-goods+cal,default"
 
 
 def variant(text: str) -> tuple[Scope, GoodsSpec]:
-    """``per-goods`` (one model per goods id), ``category`` or a ``--compare-with`` word, ``+cal`` for calibration."""
+    """``per-goods`` (one model per goods id), ``category`` or a ``--compare-with`` word, ``+cal`` for calibration;
+    ``default``: what the studio and the CLI do unasked (``--compare-with all --calibrate auto``)."""
+    if text == "default":
+        return Scope.CATEGORY, GoodsSpec()
     base, _, cal = text.partition("+")
     calibrate = cal == "cal"
     if base == "per-goods":
         return Scope.GOODS, GoodsSpec(False, 0, calibrate)
     if base == "category":
         return Scope.CATEGORY, GoodsSpec(False, 0, calibrate)
-    return Scope.CATEGORY, GoodsSpec.parse(base, calibrate)
+    return Scope.CATEGORY, GoodsSpec.parse(base, "on" if calibrate else "off")
 
 
 def parse_params(items: list[str]) -> dict:
@@ -63,27 +66,9 @@ def identification(workspace: Workspace, model, category: str) -> dict[str, tupl
     """Top-1 / top-5 goods-id accuracy of the model's descriptors: leave-one-out on its training photos, and on
     the test photos (their names give the truth)."""
     aware = model.method.goods_aware
-    gallery = aware.gallery
-    out = {}
-    hits = np.zeros((len(gallery.keys), 2))
-    for j in range(len(gallery.keys)):
-        others = [i for i in range(len(gallery.keys)) if i != j]
-        rest = Gallery(
-            tuple(gallery.keys[i] for i in others),
-            tuple(gallery.goods[i] for i in others),
-            gallery.descriptors[others],
-        )
-        top = [g for g, _ in rest.identify(gallery.descriptors[j : j + 1])[0]]
-        hits[j] = [top[0] == gallery.goods[j], gallery.goods[j] in top]
-    out["train (leave-one-out)"] = tuple(hits.mean(0))
     test = workspace.test_records(category)
     descriptors = aware.method.descriptors(LazyImages(test, model.method.decode_side()))
-    tops = gallery.identify(descriptors)
-    hits = np.asarray(
-        [[t[0][0] == r.goods_id, r.goods_id in [g for g, _ in t]] for t, r in zip(tops, test, strict=True)]
-    )
-    out["test"] = tuple(hits.mean(0))
-    return out
+    return {"train (leave-one-out)": leave_one_out(aware.gallery), "test": on_photos(aware.gallery, descriptors, test)}
 
 
 def main() -> None:

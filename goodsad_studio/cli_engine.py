@@ -1,5 +1,6 @@
-"""The engine's subcommands: ``methods``, ``fit``, ``predict``, ``evaluate`` and ``export`` (headless, progress from
-tqdm). They hold an engine client over the inline transport: the same requests the studio sends its worker."""
+"""The engine's subcommands: ``methods``, ``fit``, ``predict``, ``evaluate``, ``identify`` and ``export``
+(headless, progress from tqdm). They hold an engine client over the inline transport: the same requests the studio
+sends its worker."""
 
 from __future__ import annotations
 
@@ -16,6 +17,11 @@ def _progress():
 
 
 def _add_method_options(parser: argparse.ArgumentParser) -> None:
+    _add_model_options(parser)
+    _add_view_options(parser)
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backbone",
         default="auto",
@@ -32,6 +38,9 @@ def _add_method_options(parser: argparse.ArgumentParser) -> None:
         help="a method parameter (repeatable); METHOD.NAME=VALUE for one method only; "
         "`goodsad-studio methods` lists them",
     )
+
+
+def _add_view_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tiling",
         default="auto",
@@ -58,8 +67,12 @@ def _add_method_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--calibrate",
-        action="store_true",
-        help="turn scores and maps into z-scores of each goods' normal scores (one threshold for every goods)",
+        nargs="?",
+        const="on",
+        default="auto",
+        choices=("auto", "on", "off"),
+        help="turn scores and maps into z-scores of each goods' normal scores, so one threshold means the same for "
+        "every goods; auto (the default): for goods-aware methods (patchcore, spade) scoring whole photos",
     )
 
 
@@ -148,6 +161,19 @@ def add_engine_commands(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, required=True, help="folder for report.md, report.json, report_*.csv")
     _add_method_options(parser)
     parser.set_defaults(handler=cmd_evaluate)
+
+    parser = sub.add_parser(
+        "identify",
+        help="name the goods of photos: the top goods ids of a category by similarity to its training photos",
+    )
+    parser.add_argument("root", type=Path, help="the dataset whose training photos (with goods ids) are compared")
+    parser.add_argument("images", type=Path, nargs="+", help="the photos to name (any image files)")
+    parser.add_argument("--category", default=None, help="the category (default: the dataset's only one)")
+    parser.add_argument("--method", default="patchcore", help="whose goods descriptor (a goods-aware method)")
+    parser.add_argument("--top", type=int, default=5, help="goods ids per photo (default 5)")
+    parser.add_argument("--json", action="store_true", help='print [{"image": path, "goods": [{"id", "similarity"}]}]')
+    _add_model_options(parser)
+    parser.set_defaults(handler=cmd_identify)
 
     from goodsad_studio.cli_dataset import _add_selection
     from goodsad_studio.engine.contract import EXPORT_KINDS
@@ -266,6 +292,40 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     write_report([row for outcome in outcomes for row in outcome.rows], args.out)
     print((args.out / "report.md").read_text())
     print(write_timings(outcomes, args.out))
+    return 0
+
+
+def cmd_identify(args: argparse.Namespace) -> int:
+    import json
+
+    from goodsad_studio.engine.contract import Identify, MethodSpec
+
+    client = _client()
+    index, dataset = _dataset(args.root)
+    category = args.category
+    if category is None:
+        if len(index.categories) != 1:
+            raise StudioError(
+                f"this dataset has {len(index.categories)} categories ({', '.join(index.categories)}): name one "
+                "with --category",
+                index.root,
+            )
+        category = index.categories[0]
+    params = _params(args.param, args.method, client)
+    spec = MethodSpec(args.method, params, args.backbone, args.weights, args.device)
+    request = Identify(dataset, spec, category, tuple(str(path) for path in args.images), args.top)
+    found = client.identify(request, _progress())
+    if args.json:
+        listed = [
+            {"image": image, "goods": [{"id": m.goods_id, "similarity": m.similarity} for m in matches]}
+            for image, matches in zip(found.images, found.matches, strict=True)
+        ]
+        print(json.dumps(listed, indent=2))
+        return 0
+    print(f"{category}: compared with {found.training_photos} training photos with goods ids")
+    for image, matches in zip(found.images, found.matches, strict=True):
+        ranked = "  ".join(f"{m.goods_id} {m.similarity:.3f}" for m in matches)
+        print(f"{image}: {ranked}")
     return 0
 
 

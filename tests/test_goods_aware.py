@@ -12,7 +12,9 @@ from methods.conftest import mobilenet_weights  # noqa: F401  (a fixture, found 
 from goodsad_studio.dataset.demo import generate_demo
 from goodsad_studio.dataset.index import scan_dataset
 from goodsad_studio.engine.contract import MethodSpec
+from goodsad_studio.engine.inspect import CALIBRATED_RANGE, colour_range
 from goodsad_studio.engine.worker.goods import GALLERY_FILE, GOODS_KEY
+from goodsad_studio.engine.worker.images import LazyImages
 from goodsad_studio.engine.worker.views import ViewedMethod
 from goodsad_studio.engine.worker.workspace import Workspace
 from goodsad_studio.errors import ModelFileError, ParamError
@@ -27,11 +29,11 @@ pytestmark = pytest.mark.usefixtures("mobilenet_weights")
 
 # -- the spec ------------------------------------------------------------------------------------------------------
 def test_compare_with_words_parse_and_bad_ones_say_what_is_wrong():
-    assert GoodsSpec.parse("all") == GoodsSpec() and not GoodsSpec().active
+    assert GoodsSpec.parse("all") == GoodsSpec() and not GoodsSpec().active and GoodsSpec().calibrate is None
     assert GoodsSpec.parse("goods") == GoodsSpec(True, 0)
-    assert GoodsSpec.parse("5") == GoodsSpec(False, 5)
-    assert GoodsSpec.parse("Goods:3", calibrate=True) == GoodsSpec(True, 3, True)
-    for spec in (GoodsSpec(True, 3, True), GoodsSpec(False, 7), GoodsSpec(True, 0)):
+    assert GoodsSpec.parse("5", "off") == GoodsSpec(False, 5, False)
+    assert GoodsSpec.parse("Goods:3", calibrate=True) == GoodsSpec.parse("goods:3", "on") == GoodsSpec(True, 3, True)
+    for spec in (GoodsSpec(True, 3, True), GoodsSpec(False, 7, False), GoodsSpec(True, 0, False)):
         assert GoodsSpec.parse(spec.compare_with, spec.calibrate) == spec
         assert GoodsSpec.from_config(spec.config()) == spec
     assert (
@@ -43,6 +45,24 @@ def test_compare_with_words_parse_and_bad_ones_say_what_is_wrong():
             GoodsSpec.parse(bad)
     with pytest.raises(ParamError):
         GoodsSpec.from_config({"same_goods": True})
+    with pytest.raises(ParamError, match="auto, on or off"):
+        GoodsSpec.parse("all", "sometimes")
+
+
+def test_auto_calibration_is_on_for_a_goods_aware_method_on_whole_photos_only():
+    auto = GoodsSpec(True, 2)
+    assert auto.resolved(goods_aware=True, whole_photo=True) == GoodsSpec(True, 2, True)
+    assert auto.resolved(goods_aware=True, whole_photo=False) == GoodsSpec(True, 2, False)
+    assert GoodsSpec().resolved(goods_aware=False, whole_photo=True) == GoodsSpec(False, 0, False)
+    assert GoodsSpec(calibrate=False).resolved(True, True).calibrate is False  # an explicit choice stays
+    with pytest.raises(ParamError, match="resolve"):
+        GoodsSpec().config()
+    patchcore = create_method("patchcore", backbone="mobilenet_v2", device="cpu", image_size=32)
+    assert ViewedMethod(patchcore, ViewSpec()).goods == GoodsSpec(calibrate=False)  # the plain default
+    assert ViewedMethod(patchcore, ViewSpec(), GoodsSpec()).goods.calibrate is True
+    assert ViewedMethod(patchcore, ViewSpec(True), GoodsSpec()).goods_aware is None  # a crop: auto is off
+    padim = create_method("padim", backbone="mobilenet_v2", device="cpu", image_size=32)
+    assert ViewedMethod(padim, ViewSpec(), GoodsSpec()).goods_aware is None
 
 
 # -- retrieval -----------------------------------------------------------------------------------------------------
@@ -151,7 +171,10 @@ def test_a_goods_aware_model_keeps_its_gallery_and_names_the_photos_each_result_
     root = generate_demo(tmp_path / "demo", size=96, categories=["drink_can"], goods_per_category=3, train_per_goods=3)
     workspace = Workspace(scan_dataset(root), tmp_path / "state")
     params = {"image_size": 32, "coreset_ratio": 0.5}
-    plain = MethodSpec("patchcore", params, backbone="mobilenet_v2", device="cpu", view=ViewRequest("auto", "auto"))
+    plain = MethodSpec(
+        "patchcore", params, backbone="mobilenet_v2", device="cpu", view=ViewRequest("auto", "auto"),
+        goods=GoodsSpec(calibrate=False),
+    )  # fmt: skip
     aware = MethodSpec(
         "patchcore", params, backbone="mobilenet_v2", device="cpu", view=ViewRequest("auto", "auto"),
         goods=GoodsSpec(True, 2, True),
@@ -169,10 +192,20 @@ def test_a_goods_aware_model_keeps_its_gallery_and_names_the_photos_each_result_
         neighbours = results[record.key].neighbours
         assert len(neighbours) == 2 and all(key.split("/")[-1][:3] == record.goods_id for key in neighbours), neighbours
         assert workspace.cache_for(model).get(record).neighbours == neighbours
+        assert results[record.key].calibrated == record.goods_id  # each goods has its own scale here
+        assert workspace.cache_for(model).get(record).calibrated == record.goods_id
+        assert colour_range("calibrated", results[record.key]) == CALIBRATED_RANGE
     plain_results = workspace.predict(first, records)
-    assert all(plain_results[r.key].neighbours == () for r in records)
+    assert all(plain_results[r.key].neighbours == () and plain_results[r.key].calibrated is None for r in records)
+    raw = plain_results[records[0].key]  # a raw map in the calibrated mode: its category's range
+    assert colour_range("calibrated", raw, [(0.0, 9.0)]) == colour_range("category", raw, [(0.0, 9.0)]) == (0.0, 9.0)
     good = [results[r.key].score for r in records if r.defect == "good"]
     assert abs(float(np.mean(good))) < 3.0  # calibrated: normal photos score near 0 on their goods' scale
+    trained = workspace.training_records("drink_can")[4]  # its descriptor names its own goods (similarity 1)
+    photo = list(LazyImages([trained], model.method.decode_side()))
+    named = model.method.goods_aware.predict(photo, [trained.goods_id])[0]
+    unnamed = model.method.goods_aware.predict(photo, [None])[0]  # a name without a goods id: the descriptor's
+    assert unnamed.score == pytest.approx(named.score) and unnamed.neighbours == named.neighbours
     again = workspace.fit(aware, "drink_can")
     assert again.reused
     reread = workspace.predict(again, records[:2], use_cache=False)

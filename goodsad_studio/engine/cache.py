@@ -42,6 +42,10 @@ def file_signature(path: Path) -> str:
     return f"{stat.st_size}-{stat.st_mtime_ns}"
 
 
+CATEGORY_SCALE = "category"
+"""A calibrated result of a photo whose goods has no calibration of its own: on the category's scale."""
+
+
 @dataclass(frozen=True)
 class CachedResult:
     """One image's result: the image score and the anomaly map (float32) with the image's native height/width."""
@@ -55,6 +59,9 @@ class CachedResult:
     """The tiles the method saw, in the photo's pixels (empty without tiling)."""
     neighbours: tuple[str, ...] = ()
     """A goods-aware model's training photos (record keys) the photo was compared with, most similar first."""
+    calibrated: str | None = None
+    """A calibrated model's result: the goods id whose normal scores its score and map are z-scores of
+    (:data:`CATEGORY_SCALE` for the category's); None for raw scores."""
 
     def map_at(self, shape: tuple[int, int]) -> np.ndarray:
         """The anomaly map resized (bilinear) to ``shape`` (height, width)."""
@@ -106,6 +113,7 @@ class ResultsCache:
                 rows = data["tiles"] if "tiles" in data else np.zeros((0, 4), np.int64)
                 tiles = tuple(box for box in (_box(tuple(int(v) for v in row)) for row in rows) if box is not None)
                 neighbours = tuple(str(key) for key in data["neighbours"]) if "neighbours" in data else ()
+                calibrated = str(data["calibrated"]) if "calibrated" in data else None
                 return CachedResult(
                     float(data["score"]),
                     data["map"].astype(np.float32),
@@ -113,6 +121,7 @@ class ResultsCache:
                     crop,
                     tiles,
                     neighbours,
+                    calibrated,
                 )
         except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError):
             return None
@@ -128,6 +137,7 @@ class ResultsCache:
         tiles: tuple[tuple[int, int, int, int], ...] = (),
         max_side: int = MAX_STORED_SIDE,
         neighbours: tuple[str, ...] = (),
+        calibrated: str | None = None,
     ) -> CachedResult:
         stored = shrink_map(np.asarray(anomaly_map, np.float32), max_side).astype(np.float16)
         views: dict[str, np.ndarray] = {}
@@ -137,6 +147,8 @@ class ResultsCache:
             views["tiles"] = np.asarray(tiles, np.int64).reshape(-1, 4)
         if neighbours:
             views["neighbours"] = np.asarray(neighbours, np.str_)
+        if calibrated is not None:
+            views["calibrated"] = np.asarray(calibrated, np.str_)
         arrays: dict[str, Any] = {
             "map": stored,
             "score": np.float64(score),
@@ -155,6 +167,7 @@ class ResultsCache:
             crop,
             tuple(tiles),
             tuple(neighbours),
+            calibrated,
         )
 
     def __contains__(self, record: ImageRecord) -> bool:

@@ -23,7 +23,12 @@ from goodsad_studio.engine.contract import ModelSummary
 from goodsad_studio.engine.layout import StateLayout
 from goodsad_studio.metrics.per_image import ImageMetrics, per_image_metrics
 
-NORMALISATIONS = ("image", "category", "fixed")
+NORMALISATIONS = ("image", "category", "calibrated", "fixed")
+CALIBRATED_THRESHOLD = 3.0
+"""The default threshold of a calibrated map (a z-score of its goods' normal photos): three spreads above the most
+anomalous spot of a typical normal photo of the goods, the same for every goods."""
+CALIBRATED_RANGE = (0.0, 2 * CALIBRATED_THRESHOLD)
+"""The ``"calibrated"`` colour range: from a typical normal photo's maximum to twice the default threshold."""
 
 
 @dataclass(frozen=True)
@@ -148,10 +153,15 @@ def colour_range(
     fixed: tuple[float, float] = (0.0, 1.0),
 ) -> tuple[float, float]:
     """The (low, high) map values that span the colormap: per ``"image"`` (this map's range), per ``"category"``
-    (the union of ``ranges``, the (low, high) of every map of the category or of every compared map) or
-    ``"fixed"``. Never an empty span."""
+    (the union of ``ranges``, the (low, high) of every map of the category or of every compared map),
+    ``"calibrated"`` (:data:`CALIBRATED_RANGE` for a calibrated result, one scale for every goods; per category
+    for a raw one) or ``"fixed"``. Never an empty span."""
     if mode not in NORMALISATIONS:
         raise ValueError(f"unknown normalisation {mode!r}: use one of {', '.join(NORMALISATIONS)}")
+    if mode == "calibrated":
+        if result is not None and result.calibrated is not None:
+            return CALIBRATED_RANGE
+        mode = "category"
     if mode == "fixed":
         low, high = float(fixed[0]), float(fixed[1])
     else:
@@ -229,6 +239,13 @@ def score_table(records: Sequence[ImageRecord], results: Mapping[str, CachedResu
     )
 
 
+TRIAGE_LIMIT = 50
+"""How many images the triage list holds."""
+NO_MASK = "defective image without a mask"
+LOW_PIXEL_AP = "defective: low pixel AP"
+HIGH_GOOD_SCORE = "good: high image score"
+
+
 @dataclass(frozen=True)
 class TriageItem:
     """An image whose mask may disagree with the methods: ``reason`` says how, ``value`` by how much."""
@@ -237,19 +254,24 @@ class TriageItem:
     reason: str
     value: float
 
+    @property
+    def is_defective(self) -> bool:
+        return self.reason != HIGH_GOOD_SCORE
+
 
 def triage(
     records: Sequence[ImageRecord],
     results: Mapping[str, CachedResult],
     *,
-    limit: int = 50,
+    limit: int = TRIAGE_LIMIT,
     read: Callable[[ImageRecord, tuple[int, int]], np.ndarray | None] | None = None,
     edited: Mapping[str, np.ndarray] | None = None,
 ) -> list[TriageItem]:
     """Images to look at first when hunting annotation mistakes: defective images whose mask the heatmap explains
     worst (lowest pixel AP; a mask on the wrong spot, or a missed region), then good images the method scores
-    highest (a defect nobody masked). ``read(record, shape)`` gives a mask (default: the mask file); ``edited``
-    holds masks by record key as the annotator has them now (unsaved edits), which win over ``read``."""
+    highest (a defect nobody masked), in :func:`triage_order`. ``read(record, shape)`` gives a mask (default: the
+    mask file); ``edited`` holds masks by record key as the annotator has them now (unsaved edits), which win over
+    ``read``."""
     read = read or (lambda record, shape: read_mask(record.mask_path, shape=shape) if record.mask_path else None)
     if edited:
         read_saved = read
@@ -258,7 +280,7 @@ def triage(
             mask = edited.get(record.key)
             return mask if mask is not None and mask.shape == tuple(shape) else read_saved(record, shape)
 
-    defective, good = [], []
+    items = []
     for record in records:
         result = results.get(record.key)
         if result is None:
@@ -266,16 +288,23 @@ def triage(
         if record.is_anomalous:
             mask = read(record, result.native_shape)
             if mask is None or not mask.any():
-                defective.append(TriageItem(record.key, "defective image without a mask", 0.0))
+                items.append(TriageItem(record.key, NO_MASK, 0.0))
                 continue
             metrics = per_image_metrics(
                 result.native_map(), mask, math.inf, image_shape=result.native_shape, name=record.image_path
             )
             if math.isfinite(metrics.pixel_ap):
-                defective.append(TriageItem(record.key, "defective: low pixel AP", metrics.pixel_ap))
+                items.append(TriageItem(record.key, LOW_PIXEL_AP, metrics.pixel_ap))
         else:
-            good.append(TriageItem(record.key, "good: high image score", result.score))
-    defective.sort(key=lambda item: item.value)
-    good.sort(key=lambda item: -item.value)
+            items.append(TriageItem(record.key, HIGH_GOOD_SCORE, result.score))
+    return triage_order(items, limit)
+
+
+def triage_order(items: Sequence[TriageItem], limit: int = TRIAGE_LIMIT) -> list[TriageItem]:
+    """The first ``limit`` of ``items`` in triage order: half the places for the defective images, lowest pixel AP
+    first (one without a mask counts as AP 0), half for the good images, highest score first; places one side leaves
+    free go to the other. Any subset of a triage list (one goods id's images, say) is put in order again by this."""
+    defective = sorted((item for item in items if item.is_defective), key=lambda item: item.value)
+    good = sorted((item for item in items if not item.is_defective), key=lambda item: -item.value)
     half = max(1, limit // 2)
     return (defective[:half] + good[:half] + defective[half:] + good[half:])[:limit]

@@ -6,9 +6,12 @@
 * ``K`` — with its ``K`` nearest training photos by global descriptor (retrieval of look-alike photos);
 * ``goods:K`` — with its ``K`` nearest training photos of its own goods id.
 
-``--calibrate`` turns each score and map into a z-score of its goods' normal scores (leave-one-out scores of the
-goods' training photos), so one threshold and one colour scale mean the same for every goods. The spec is part of
-the model's config (so of its key and its ``method.json``) whenever it is not the plain one.
+``--calibrate on`` turns each score and map into a z-score of its goods' normal scores (leave-one-out scores of the
+goods' training photos), so one threshold and one colour scale mean the same for every goods; ``auto`` (the
+default) calibrates wherever it can: a goods-aware method scoring whole photos (ADR 10: on the multi-goods
+benchmark it lifts category image AUROC by 9.5 points and AUPRO by 5.8). A spec is resolved (``auto`` made on or
+off) before a model is built; the resolved spec is part of the model's config (so of its key and its
+``method.json``) whenever it is not the plain one.
 """
 
 from __future__ import annotations
@@ -20,17 +23,19 @@ from goodsad_studio.errors import ParamError
 
 ALL = "all"
 GOODS = "goods"
+CALIBRATE = {"auto": None, "on": True, "off": False}
+"""``--calibrate``'s words."""
 MAX_NEIGHBOURS = 10000
 
 
 @dataclass(frozen=True)
 class GoodsSpec:
     """``same_goods``: only photos of the photo's own goods id; ``neighbours``: only its nearest ``K`` of those by
-    descriptor (0: all of them); ``calibrate``: per-goods z-scores."""
+    descriptor (0: all of them); ``calibrate``: per-goods z-scores (None: ``auto``, see :meth:`resolved`)."""
 
     same_goods: bool = False
     neighbours: int = 0
-    calibrate: bool = False
+    calibrate: bool | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.neighbours <= MAX_NEIGHBOURS:
@@ -38,7 +43,19 @@ class GoodsSpec:
 
     @property
     def active(self) -> bool:
-        return self.same_goods or self.neighbours > 0 or self.calibrate
+        """Anything goods-aware asked for (``auto`` calibration not counted until it is resolved)."""
+        return self.restricted or self.calibrate is True
+
+    @property
+    def restricted(self) -> bool:
+        """Compared with chosen training photos rather than all of them."""
+        return self.same_goods or self.neighbours > 0
+
+    def resolved(self, goods_aware: bool, whole_photo: bool) -> GoodsSpec:
+        """``auto`` calibration made on for a goods-aware method that scores whole photos, off otherwise."""
+        if self.calibrate is not None:
+            return self
+        return GoodsSpec(self.same_goods, self.neighbours, goods_aware and whole_photo)
 
     @property
     def compare_with(self) -> str:
@@ -48,6 +65,8 @@ class GoodsSpec:
         return GOODS if self.same_goods else ALL
 
     def config(self) -> dict[str, Any]:
+        if self.calibrate is None:
+            raise ParamError("resolve auto calibration before the comparison is saved")
         return {"same_goods": self.same_goods, "neighbours": self.neighbours, "calibrate": self.calibrate}
 
     @classmethod
@@ -60,8 +79,13 @@ class GoodsSpec:
         return cls(same, neighbours, calibrate)
 
     @classmethod
-    def parse(cls, compare_with: str, calibrate: bool = False) -> GoodsSpec:
-        """``all``, ``goods``, ``K`` or ``goods:K`` (see the module docstring)."""
+    def parse(cls, compare_with: str, calibrate: bool | str | None = None) -> GoodsSpec:
+        """``all``, ``goods``, ``K`` or ``goods:K``, and ``calibrate`` as a flag or ``auto``/``on``/``off`` (see the
+        module docstring)."""
+        if isinstance(calibrate, str):
+            if calibrate.strip().lower() not in CALIBRATE:
+                raise ParamError(f"calibrate is auto, on or off, not {calibrate!r}")
+            calibrate = CALIBRATE[calibrate.strip().lower()]
         text = compare_with.strip().lower()
         if text in (ALL, GOODS):
             return cls(text == GOODS, 0, calibrate)
@@ -73,10 +97,11 @@ class GoodsSpec:
         return cls(same == GOODS, int(count), calibrate)
 
     def __str__(self) -> str:
-        if not self.active:
+        if not self.active and self.calibrate is False:
             return "compared with all training photos"
         if self.neighbours:
             whom = f"its {self.neighbours} nearest training photos" + (" of its goods" if self.same_goods else "")
         else:
             whom = "the training photos of its goods" if self.same_goods else "all training photos"
-        return f"compared with {whom}" + (", calibrated per goods" if self.calibrate else "")
+        how = {True: ", calibrated per goods", None: ", calibrated per goods where it can be (auto)", False: ""}
+        return f"compared with {whom}" + how[self.calibrate]

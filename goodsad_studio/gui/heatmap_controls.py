@@ -19,7 +19,12 @@ from PySide6.QtWidgets import (
 )
 
 COLORMAPS = ("inferno", "viridis", "turbo", "magma", "plasma", "cividis", "CET-L4")
-MODES = (("image", "per image"), ("category", "per category"), ("fixed", "fixed range"))
+MODES = (
+    ("image", "per image"),
+    ("category", "per category"),
+    ("calibrated", "calibrated (z 0 to 6)"),
+    ("fixed", "fixed range"),
+)
 SLIDER_STEPS = 1000
 
 

@@ -7,6 +7,7 @@ import math
 
 from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
+from goodsad_studio.engine.cache import CATEGORY_SCALE
 from goodsad_studio.engine.inspect import ImageInspection
 
 FIELDS = (
@@ -39,6 +40,15 @@ def compared_text(neighbours: tuple[str, ...]) -> str:
     return text + (f", … (+{len(names) - SHOWN_NEIGHBOURS} more)" if len(names) > SHOWN_NEIGHBOURS else "")
 
 
+def scale_text(calibrated: str | None) -> str:
+    """``z-score of goods 003's normal photos`` for a calibrated result, ``raw`` otherwise."""
+    if calibrated is None:
+        return "raw (uncalibrated)"
+    if calibrated == CATEGORY_SCALE:
+        return "z-score of the category's normal photos"
+    return f"z-score of goods {calibrated}'s normal photos"
+
+
 class ImageMetricsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,6 +66,13 @@ class ImageMetricsPanel(QWidget):
             "The training photos a goods-aware model scored this photo against, most similar first"
         )
         form.addRow("Compared with", self.compared)
+        self.scale = QLabel("—")
+        self.scale.setObjectName("metric-scale")
+        self.scale.setToolTip(
+            "Calibrated models: whose normal scores the score and map are z-scores of (0: as anomalous as a typical "
+            "normal photo of that goods at its most anomalous spot; 3 and more: unusual for it)"
+        )
+        form.addRow("Score scale", self.scale)
         self.note = QLabel("")
         self.note.setWordWrap(True)
         form.addRow(self.note)
@@ -66,11 +83,14 @@ class ImageMetricsPanel(QWidget):
         for label in self.values.values():
             label.setText("—")
         self.compared.setText("—")
+        self.scale.setText("—")
         self.note.setText(note)
 
-    def show_compared(self, neighbours: tuple[str, ...]) -> None:
-        """The training photos (record keys) the result was compared with; none: all of them."""
+    def show_compared(self, neighbours: tuple[str, ...], calibrated: str | None = None) -> None:
+        """The training photos (record keys) the result was compared with (none: all of them), and the goods
+        whose scale a calibrated result is on."""
         self.compared.setText(compared_text(neighbours))
+        self.scale.setText(scale_text(calibrated))
 
     def display(self, inspection: ImageInspection, method: str) -> None:
         self.inspection = inspection

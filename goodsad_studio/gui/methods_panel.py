@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from goodsad_studio.engine.client import EngineClient
 from goodsad_studio.engine.contract import MethodDescription, MethodList, MethodSpec
 from goodsad_studio.errors import StudioError
-from goodsad_studio.goods.spec import GoodsSpec
+from goodsad_studio.goods.spec import CALIBRATE, GoodsSpec
 from goodsad_studio.gui.analysis import Analysis
 from goodsad_studio.gui.job_list import JobList
 from goodsad_studio.gui.param_form import ParamForm
@@ -87,6 +87,10 @@ def forget() -> None:
         _DESCRIPTIONS.clear()
 
 
+GOODS_AWARE = "goods_aware"
+"""The capability of methods with a global descriptor per photo (``methods.api.Capability.GOODS_AWARE``, by value:
+the studio's process does not import the methods)."""
+
 SCOPES = (("image", "This image"), ("goods", "This goods id (test)"), ("category", "Whole category (test)"))
 
 
@@ -137,8 +141,13 @@ class MethodsPanel(QWidget):
             "Which training photos each photo is scored against (patchcore, spade): all; those of its own goods id; "
             "its K nearest by global descriptor; or goods:K, its K nearest of its own goods"
         )
-        self.calibrate = QCheckBox("Calibrate per goods (z-scores of each goods' normal scores)")
+        self.calibrate = QComboBox()
         self.calibrate.setObjectName("calibrate")
+        self.calibrate.addItems(list(CALIBRATE))
+        self.calibrate.setToolTip(
+            "Turn scores and maps into z-scores of each goods' normal scores, so one threshold and one colour scale "
+            "mean the same for every goods; auto: for patchcore and spade scoring whole photos"
+        )
         self.scope = QComboBox()
         for value, text in SCOPES:
             self.scope.addItem(text, value)
@@ -192,7 +201,7 @@ class MethodsPanel(QWidget):
         goods = QGroupBox("Goods-aware")
         compared = QFormLayout(goods)
         compared.addRow("Compare with", self.compare_with)
-        compared.addRow(self.calibrate)
+        compared.addRow("Calibrate per goods", self.calibrate)
         params = QGroupBox("Parameters")  # at full height: the dock scrolls as a whole (a nested scroll area
         QVBoxLayout(params).addWidget(self.form)  # squashed the form's rows into each other)
         run = QHBoxLayout()
@@ -274,7 +283,7 @@ class MethodsPanel(QWidget):
         except StudioError as exc:
             raise StudioError(f"Native resolution: {exc.problem}") from None
         try:
-            goods = GoodsSpec.parse(self.compare_with.currentText(), self.calibrate.isChecked())
+            goods = GoodsSpec.parse(self.compare_with.currentText(), self.calibrate.currentText())
         except StudioError as exc:
             raise StudioError(f"Goods-aware: {exc.problem}") from None
         return MethodSpec(
@@ -285,6 +294,22 @@ class MethodsPanel(QWidget):
             device=self.device.currentText() or "auto",
             view=view,
             goods=goods,
+        )
+
+    def identify_spec(self) -> MethodSpec:
+        """The method that looks up a photo's goods: the panel's own when it is goods-aware (PatchCore, SPADE) and
+        its settings are valid, else PatchCore's defaults with the panel's backbone, weights and device."""
+        description = self.description
+        if description is not None and GOODS_AWARE in description.capabilities:
+            try:
+                return self.spec()
+            except StudioError:
+                pass
+        return MethodSpec(
+            "patchcore",
+            backbone=self.backbone.currentText() or "auto",
+            weights=self.weights.text().strip() or "auto",
+            device=self.device.currentText() or "auto",
         )
 
     def request(self, kind: str) -> None:

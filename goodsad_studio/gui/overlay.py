@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from goodsad_studio.engine.inspect import colour_range, inspect_image, propose_mask, threshold_contours
+from goodsad_studio.engine.cache import CachedResult
+from goodsad_studio.engine.inspect import (
+    CALIBRATED_THRESHOLD,
+    colour_range,
+    inspect_image,
+    propose_mask,
+    threshold_contours,
+)
 from goodsad_studio.gui.canvas.heatmap_layer import HeatmapLayer
 from goodsad_studio.gui.canvas.view_layer import ViewLayer
 from goodsad_studio.gui.workers import Relay, WorkerPool
@@ -71,13 +78,13 @@ class Overlay(QObject):
         summary = self.analysis.summary(record.category)
         ranges = [(s.low, s.high) for s in summary.values()]
         span = colour_range("category", result, ranges)
-        self._default_threshold(record.category, span)
+        self._default_threshold(record.category, span, result)
         self.controls.set_span(*span)
         low, high = colour_range(self.controls.normalisation(), result, ranges, self.controls.fixed_range())
         height, width = result.native_shape
         shown = self.controls.show_view.isChecked()
         self.view_layer.set_view((width, height), result.crop if shown else None, result.tiles if shown else ())
-        self.panel.show_compared(result.neighbours)
+        self.panel.show_compared(result.neighbours, result.calibrated)
         self.layer.show_heat = self.controls.show_heat.isChecked()
         self.layer.show_labels = self.controls.show_labels.isChecked()
         self.layer.set_heatmap(
@@ -87,8 +94,9 @@ class Overlay(QObject):
         self.layer.set_contours(threshold_contours(source, self.controls.threshold()), source.shape)
         self.measure()
 
-    def _default_threshold(self, category: str, span: tuple[float, float]) -> None:
-        """A new category or method starts at the evaluation's pixel F1-max threshold, else mid-range."""
+    def _default_threshold(self, category: str, span: tuple[float, float], result: CachedResult) -> None:
+        """A new category or method starts at the evaluation's pixel F1-max threshold, else for calibrated maps at
+        :data:`CALIBRATED_THRESHOLD` (the same for every goods), else mid-range."""
         key = (category, self.analysis.method)
         if self._threshold_for == key:
             return
@@ -97,7 +105,9 @@ class Overlay(QObject):
         best = outcome.rows[0].result.pixel_f1_threshold if outcome is not None else float("nan")
         self.controls.set_span(*span)
         self.controls.blockSignals(True)
-        self.controls.set_threshold(best if best == best else (span[0] + span[1]) / 2)
+        if best != best:
+            best = CALIBRATED_THRESHOLD if result.calibrated is not None else (span[0] + span[1]) / 2
+        self.controls.set_threshold(best)
         self.controls.blockSignals(False)
 
     def measure(self) -> None:

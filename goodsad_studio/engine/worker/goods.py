@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from goodsad_studio.engine.cache import CATEGORY_SCALE
 from goodsad_studio.errors import ModelFileError, ParamError
 from goodsad_studio.goods.calibration import Calibration
 from goodsad_studio.goods.retrieval import Gallery
 from goodsad_studio.goods.spec import GoodsSpec
 from goodsad_studio.methods.api import Batch, Capability, Compare
+from goodsad_studio.methods.components.embeddings import GOODS_DESCRIPTOR
 from goodsad_studio.methods.persistence import read_safetensors, write_safetensors
 from goodsad_studio.progress import NO_MONITOR, Monitor
 
@@ -45,6 +47,9 @@ class GoodsPrediction:
     score: float
     anomaly_map: np.ndarray
     neighbours: tuple[str, ...]
+    calibrated: str | None = None
+    """The goods id whose normal scores the score and map are z-scores of ("category": the category's scale, for
+    a goods without its own); None when uncalibrated."""
 
 
 class GoodsAware:
@@ -82,33 +87,45 @@ class GoodsAware:
         self.gallery, self.calibration = gallery, calibration
 
     def predict(self, images: Sequence[np.ndarray], goods: Sequence[str | None]) -> list[GoodsPrediction]:
-        """Each photo (of goods id ``goods[i]``, None where unknown) scored against its chosen training photos."""
+        """Each photo (of goods id ``goods[i]``, None where unknown) scored against its chosen training photos. A
+        photo whose goods id is unknown takes the goods its descriptor names (:meth:`Gallery.identify`'s first)
+        for its comparison and its calibration."""
         gallery = self.method.fitted(self.gallery)
         chosen: list[np.ndarray] = []
-        compare = self._compare(gallery, list(goods), chosen, leave_out=False)
+        ids = list(goods)
+        compare = self._compare(gallery, ids, chosen, leave_out=False)
         predictions = self.method.predict(images, compare=compare)
-        restricted = self.spec.same_goods or self.spec.neighbours > 0
         out = []
-        for prediction, goods_id, ids in zip(predictions, goods, chosen, strict=True):
-            score, values = prediction.score, prediction.anomaly_map
+        for prediction, goods_id, picked in zip(predictions, ids, chosen, strict=True):
+            score, values, scale = prediction.score, prediction.anomaly_map, None
             if self.calibration is not None:
                 score = float(self.calibration.apply(score, goods_id))
                 values = np.asarray(self.calibration.apply(values, goods_id), np.float32)
-            shown = tuple(gallery.keys[j] for j in ids[:SHOWN_NEIGHBOURS]) if restricted else ()
-            out.append(GoodsPrediction(float(score), values, shown))
+                scale = goods_id if goods_id in self.calibration.goods else CATEGORY_SCALE
+            shown = tuple(gallery.keys[j] for j in picked[:SHOWN_NEIGHBOURS]) if self.spec.restricted else ()
+            out.append(GoodsPrediction(float(score), values, shown, scale))
         return out
 
     def _compare(
         self, gallery: Gallery, goods: list[str | None], chosen: list[np.ndarray], *, leave_out: bool
     ) -> Compare:
         """The method's ``compare`` callback: each image's training photos, most similar first (also appended to
-        ``chosen``, for the result)."""
+        ``chosen``, for the result). Predicting, an unknown goods id in ``goods`` is replaced by the one the
+        photo's descriptor names."""
+        named = any(g is not None for g in gallery.goods)
 
         def compare(batch: Batch, descriptors: np.ndarray) -> list[list[int]]:
             first, count = batch.first, len(batch)
             exclude: list[int | None] | None = list(range(first, first + count)) if leave_out else None
+            if not leave_out and named:
+                unknown = [i for i in range(count) if goods[first + i] is None]
+                if unknown:
+                    for i, top in zip(unknown, gallery.identify(descriptors[unknown], top=1), strict=True):
+                        goods[first + i] = top[0][0]
             picked = gallery.ranked(descriptors, goods[first : first + count], self.spec, exclude)
             chosen.extend(picked)
+            if not leave_out and not self.spec.restricted:  # every photo: the plain search, at the plain cost
+                return [[] for _ in picked]
             return [ids.tolist() for ids in picked]
 
         return compare
@@ -119,6 +136,7 @@ class GoodsAware:
         gallery = self.method.fitted(self.gallery)
         return {
             "spec": self.spec.config(),
+            "descriptor": GOODS_DESCRIPTOR,
             "keys": list(gallery.keys),
             "goods": list(gallery.goods),
             "calibration": None if self.calibration is None else self.calibration.config(),
@@ -139,6 +157,10 @@ class GoodsAware:
             spec = GoodsSpec.from_config(recorded.get("spec"))
             if spec != self.spec:
                 raise ParamError(f"this model was fitted {spec}, not {self.spec}")
+            if recorded.get("descriptor") != GOODS_DESCRIPTOR:
+                raise ParamError(
+                    f"its gallery holds other descriptors ({recorded.get('descriptor')}) than this version's"
+                )
             arrays, _ = read_safetensors(directory / GALLERY_FILE)
             keys, goods = recorded.get("keys"), recorded.get("goods")
             if not isinstance(keys, list) or not isinstance(goods, list) or "descriptors" not in arrays:

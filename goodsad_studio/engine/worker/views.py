@@ -26,6 +26,8 @@ import numpy as np
 from goodsad_studio.engine.worker.goods import GOODS_KEY, GoodsAware
 from goodsad_studio.errors import ModelFileError, ParamError
 from goodsad_studio.goods.spec import GoodsSpec
+from goodsad_studio.methods.api import Capability
+from goodsad_studio.methods.components.embeddings import GOODS_DESCRIPTOR
 from goodsad_studio.methods.persistence import read_config
 from goodsad_studio.native.crop import MIN_SIDE as CROP_MIN_SIDE
 from goodsad_studio.native.crop import Box, find_object, square, whole
@@ -41,8 +43,8 @@ VIEW_KEY = "view"
 CROP_DECODE_FACTOR = 4
 """With the crop and no tiles, photos are decoded with a shorter side of at least this many network inputs (a crop
 keeps a quarter of the side or more), not in full."""
-PLAIN_GOODS = GoodsSpec()
-"""Compared with all training photos: nothing goods-aware."""
+PLAIN_GOODS = GoodsSpec(calibrate=False)
+"""Compared with all training photos, uncalibrated: nothing goods-aware."""
 NATIVE = 1 << 30
 """A decode side no photo reaches: decode at full resolution."""
 
@@ -58,6 +60,8 @@ class ViewedPrediction:
     tiles: tuple[Box, ...] = ()
     neighbours: tuple[str, ...] = ()
     """Goods-aware models: the training photos it was compared with, most similar first."""
+    calibrated: str | None = None
+    """Calibrated models: the goods id whose scale the score and map are on ("category": the category's)."""
 
 
 @dataclass(frozen=True)
@@ -72,12 +76,13 @@ class PhotoViews:
 
 class ViewedMethod:
     """``method`` fitted and predicting through ``view`` (see the module docstring), and compared with the
-    training photos ``goods`` chooses (:mod:`.goods`; on the whole photo only)."""
+    training photos ``goods`` chooses (:mod:`.goods`; on the whole photo only; ``auto`` calibration is resolved
+    here: on for a goods-aware method with the plain view)."""
 
     def __init__(self, method: Method, view: ViewSpec, goods: GoodsSpec = PLAIN_GOODS):
         self.method = method
         self.view = view
-        self.goods = goods
+        self.goods = goods = goods.resolved(Capability.GOODS_AWARE in method.capabilities, not view.active)
         self.goods_aware: GoodsAware | None = None
         if goods.active:
             if view.active:
@@ -110,7 +115,7 @@ class ViewedMethod:
         if self.view.active:
             config[VIEW_KEY] = self.view.config()
         if self.goods.active:
-            config[GOODS_KEY] = self.goods.config()
+            config[GOODS_KEY] = {**self.goods.config(), "descriptor": GOODS_DESCRIPTOR}
         return config
 
     def decode_side(self) -> int:
@@ -148,6 +153,7 @@ class ViewedMethod:
             raise ModelFileError(exc.problem, directory / "method.json") from None
         if recorded != view:
             raise ModelFileError(f"this model was fitted for the view {recorded}, not {view}", directory)
+        goods = goods.resolved(Capability.GOODS_AWARE in method_class.capabilities, not view.active)
         if not goods.active and saved.get(GOODS_KEY) is not None:
             raise ModelFileError("this model was fitted goods-aware, not compared with all training photos", directory)
         viewed = cls(method_class.load(directory, device=device, weights=weights), view, goods)
@@ -199,7 +205,7 @@ class ViewedMethod:
         if self.goods_aware is not None:
             ids = list(goods) if goods else [None] * len(images)
             return [
-                ViewedPrediction(p.score, p.anomaly_map, neighbours=p.neighbours)
+                ViewedPrediction(p.score, p.anomaly_map, neighbours=p.neighbours, calibrated=p.calibrated)
                 for p in self.goods_aware.predict(images, ids)
             ]
         if not self.view.active:

@@ -119,8 +119,8 @@ class Workspace(OpenDataset):
         where = f"{spec.method} on {category}" + (f"/{goods_id}" if goods_id else "")
         if method.view.active:
             where += f" ({method.view})"
-        if spec.goods.active:
-            where += f" ({spec.goods})"
+        if method.goods.active:
+            where += f" ({method.goods})"
         started = time.perf_counter()
         method.fit(
             LazyImages(records, method.decode_side()),
@@ -199,6 +199,7 @@ class Workspace(OpenDataset):
                     tiles=tiles,
                     max_side=max_side,
                     neighbours=prediction.neighbours,
+                    calibrated=prediction.calibrated,
                 )
             monitor.advance(len(results), batch[-1].key)
         return results
