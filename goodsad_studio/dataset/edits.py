@@ -1,14 +1,18 @@
-"""Image-level edits of a dataset on disk: mark a test image good or defective, create a defect type.
+"""Image-level edits of a dataset on disk: mark a test image good or defective, create a defect type, rename a
+photo into GoodsAD's six-digit scheme (goods id + serial).
 
 Marking moves the image between ``test/<defect>/`` folders and its mask between ``ground_truth/<defect>/``
-folders, then updates the :class:`DatasetIndex`. The rules a user can rely on:
+folders; renaming gives the image (and its mask) a new stem in the folders they are in. Either then updates the
+:class:`DatasetIndex`. The rules a user can rely on:
 
 * every check (names, clashes, permissions) runs before anything moves, so a refused edit changes nothing;
 * a move never leaves a file in neither place: it hard-links the file at its new name and then unlinks the old
   name (so for an instant it is in both), or renames where links are not supported; a failed second step rolls
   the first one back;
 * marking an image good never deletes its mask: the mask goes to ``<root>/.goodsad-studio/trash/<time>/...``
-  (the same relative path it had), from where it can be put back by hand.
+  (the same relative path it had), from where it can be put back by hand;
+* renaming into GoodsAD's scheme takes the goods' next free serial, so names stay unique in the category; renaming
+  to the old stem (:func:`rename_record`) undoes it exactly.
 """
 
 from __future__ import annotations
@@ -22,13 +26,24 @@ from dataclasses import replace
 from pathlib import Path
 
 from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
-from goodsad_studio.dataset.names import GOOD, GROUND_TRUTH, MASK_SUFFIXES, is_image_file, mask_stem_to_image_stem
+from goodsad_studio.dataset.names import (
+    GOOD,
+    GROUND_TRUTH,
+    MASK_STEM_SUFFIX,
+    MASK_SUFFIXES,
+    is_image_file,
+    mask_stem_to_image_stem,
+    parse_stem,
+)
 from goodsad_studio.errors import DatasetError, ReadOnlyError, StudioError
 from goodsad_studio.fsutil import is_writable_dir
 from goodsad_studio.paths import STATE_DIR_NAME
 
 TRASH_DIR = "trash"
 DEFECT_NAME = re.compile(r"^[a-z0-9_]+$")
+GOODS_ID = re.compile(r"^[0-9]{3}$")
+SERIALS = 1000
+"""Serials a goods id can have: three digits, 000 to 999."""
 
 
 # ------------------------------------------------------------------------------------------------ names
@@ -36,7 +51,7 @@ DEFECT_NAME = re.compile(r"^[a-z0-9_]+$")
 
 def validate_defect_name(name: str) -> str:
     """Return ``name`` when it is a usable defect type name (lowercase letters, digits, underscore), else raise."""
-    if not isinstance(name, str) or not DEFECT_NAME.match(name):
+    if not isinstance(name, str) or not DEFECT_NAME.fullmatch(name):
         raise DatasetError(
             f"defect type name {name!r} is not allowed: use lowercase letters, digits and "
             "underscores only (for example surface_damage)"
@@ -167,12 +182,12 @@ def backup_to_trash(index: DatasetIndex, path: Path, stamp: str | None = None) -
 # ------------------------------------------------------------------------------------------------ clashes
 
 
-def _image_clash(folder: Path, record: ImageRecord) -> Path | None:
-    """An image in ``folder`` with the stem of ``record`` (a second ``000.*`` would make the index ambiguous)."""
+def _image_clash(folder: Path, stem: str) -> Path | None:
+    """An image in ``folder`` with ``stem`` (a second ``000.*`` would make the index ambiguous)."""
     if not folder.is_dir():
         return None
     for entry in os.scandir(folder):
-        if is_image_file(entry.name) and Path(entry.name).stem == record.stem:
+        if is_image_file(entry.name) and Path(entry.name).stem == stem:
             return Path(entry.path)
     return None
 
@@ -188,15 +203,20 @@ def _mask_clash(folder: Path, stem: str) -> Path | None:
     return None
 
 
-def _check_test_record(index: DatasetIndex, record: ImageRecord) -> None:
+def _check_indexed(index: DatasetIndex, record: ImageRecord) -> None:
+    """Refuse a record the index does not hold as given, or whose image is gone from the disk."""
     if index.get(record.key) != record:
         raise DatasetError("this image is not in the index as given (rescan the dataset)", record.image_path)
+    if not record.image_path.is_file():
+        raise DatasetError("image file not found (moved or deleted outside the studio; rescan)", record.image_path)
+
+
+def _check_test_record(index: DatasetIndex, record: ImageRecord) -> None:
+    _check_indexed(index, record)
     if record.split != "test":
         raise DatasetError(
             "only test images can be marked good or defective (train images are all good)", record.image_path
         )
-    if not record.image_path.is_file():
-        raise DatasetError("image file not found (moved or deleted outside the studio; rescan)", record.image_path)
 
 
 # ------------------------------------------------------------------------------------------------ edits
@@ -262,7 +282,7 @@ def _check_moves(record: ImageRecord, image_target: Path, mask_folder: Path | No
     for this image's stem would be paired with it by the next scan, so it is a clash even when the image brings
     no mask of its own.
     """
-    clash = _image_clash(image_target.parent, record)
+    clash = _image_clash(image_target.parent, record.stem)
     if clash is not None:
         raise DatasetError(
             f"an image named {clash.name} is already in {image_target.parent.name}/ (moving "
@@ -319,3 +339,140 @@ def create_defect_type(index: DatasetIndex, category: str, name: str) -> Path:
             f"cannot create the folder: {exc.strerror}; nothing was changed", exc.filename or category_dir
         ) from None
     return test_dir
+
+
+# ------------------------------------------------------------------------------------------------ renames
+
+
+def validate_goods_id(goods_id: str) -> str:
+    """Return ``goods_id`` when it is a GoodsAD goods id (exactly three digits, such as ``042``), else raise."""
+    if not isinstance(goods_id, str) or not GOODS_ID.fullmatch(goods_id):
+        raise DatasetError(
+            f"goods id {goods_id!r} is not allowed: a goods id is exactly three digits (for example 042)"
+        )
+    return goods_id
+
+
+def validate_stem(stem: str) -> str:
+    """Return ``stem`` when it can name an image in its folder (not empty, not hidden, no folder in it), else raise."""
+    if not isinstance(stem, str) or not stem.strip() or stem.startswith(".") or any(c in stem for c in "/\\\0"):
+        raise DatasetError(f"{stem!r} cannot name an image: use a plain file name (no folders, not hidden)")
+    return stem
+
+
+def _used_serials(index: DatasetIndex, category: str, goods_id: str) -> set[int]:
+    """Serials of ``goods_id`` taken in ``category``: by its images in every split and defect folder, and by masks
+    there without an image (an image given their name would be paired with them)."""
+    stems = {record.stem for record in index.records if record.category == category}
+    stems.update(mask_stem_to_image_stem(mask.path.stem) for mask in index.orphan_masks if mask.category == category)
+    parsed = (parse_stem(stem) for stem in stems)
+    return {int(name.serial) for name in parsed if name.goods_id == goods_id and name.serial is not None}
+
+
+def next_serial(index: DatasetIndex, category: str, goods_id: str) -> str:
+    """The serial a new photo of ``goods_id`` gets in ``category``: one after the highest taken (``000`` for a goods
+    with none), or the lowest free one once ``999`` is taken. Raises when all :data:`SERIALS` are taken."""
+    validate_goods_id(goods_id)
+    category_dir = _category_dir(index, category)
+    used = _used_serials(index, category, goods_id)
+    if len(used) >= SERIALS:
+        raise DatasetError(
+            f"goods {goods_id} of category {category} already has all {SERIALS} serials (000 to 999); "
+            "nothing was changed",
+            category_dir,
+        )
+    after = max(used, default=-1) + 1
+    serial = after if after < SERIALS else min(set(range(SERIALS)) - used)
+    return f"{serial:03d}"
+
+
+def goods_stem(index: DatasetIndex, record: ImageRecord, goods_id: str) -> str:
+    """The stem :func:`rename_to_goods` gives ``record``: ``<goods_id><next serial>``, or its own stem when it is
+    a photo of that goods already."""
+    validate_goods_id(goods_id)
+    if record.goods_id == goods_id:
+        return record.stem
+    return goods_id + next_serial(index, record.category, goods_id)
+
+
+def rename_to_goods(index: DatasetIndex, record: ImageRecord, goods_id: str) -> ImageRecord:
+    """Rename a photo (and its mask, if any) to ``<goods_id><serial>`` in the folders they are in, keeping the
+    extensions; the serial is the goods' next free one in the category (:func:`next_serial`), so names stay unique in
+    the category as GoodsAD's are. Any split and defect folder; a photo with a goods id may get another one.
+
+    Returns the new record, already in the index. A photo of ``goods_id`` already is returned unchanged.
+    """
+    _check_indexed(index, record)
+    return rename_record(index, record, goods_stem(index, record, goods_id))
+
+
+def rename_record(index: DatasetIndex, record: ImageRecord, stem: str) -> ImageRecord:
+    """Give a photo (and its mask, if any) the stem ``stem`` in the folders they are in, keeping the extensions and
+    the mask's naming (``<stem>_mask.png`` or ``<stem>.png``); given its old stem, this undoes a rename.
+
+    Refuses a name taken in those folders (an image, or a mask the next scan would pair with it) and a GoodsAD name
+    taken anywhere in the category. Returns the new record, already in the index; the same stem returns it unchanged.
+    """
+    _check_indexed(index, record)
+    validate_stem(stem)
+    if stem == record.stem:
+        return record
+    image_target, mask_target = renamed_paths(record, stem)
+    moves = [(record.image_path, image_target)]
+    if record.mask_path is not None and mask_target is not None:
+        moves.append((record.mask_path, mask_target))
+    _check_rename(index, record, stem, image_target)
+    _do_moves(moves)
+    name = parse_stem(stem)
+    new = replace(
+        record,
+        stem=stem,
+        image_path=image_target,
+        mask_path=mask_target,
+        goods_id=name.goods_id,
+        serial=name.serial,
+        name_style=name.style,
+    )
+    index.replace_record(record, new)
+    return new
+
+
+def renamed_paths(record: ImageRecord, stem: str) -> tuple[Path, Path | None]:
+    """Where :func:`rename_record` puts the image and the mask (None: it has none) of ``record`` for ``stem``: the
+    same folders and extensions, the mask in the naming it has (``<stem>_mask`` or ``<stem>``)."""
+    image = record.image_path.with_name(stem + record.image_path.suffix)
+    if record.mask_path is None:
+        return image, None
+    suffixed = record.mask_path.stem == record.stem + MASK_STEM_SUFFIX
+    return image, record.mask_path.with_name((stem + MASK_STEM_SUFFIX if suffixed else stem) + record.mask_path.suffix)
+
+
+def _check_rename(index: DatasetIndex, record: ImageRecord, stem: str, image_target: Path) -> None:
+    """Refuse clashes and unwritable folders before anything is renamed."""
+    folder = f"{record.split}/{record.defect}/"
+    clash = _image_clash(image_target.parent, stem)
+    if clash is not None:
+        raise DatasetError(
+            f"an image named {clash.name} is already in {folder} (renaming {record.file_name}); nothing was changed",
+            clash,
+        )
+    if record.split == "test":  # the scan pairs test images only with the masks of their defect
+        ground_truth = _category_dir(index, record.category) / GROUND_TRUTH / record.defect
+        clash = _mask_clash(ground_truth, stem)
+        if clash is not None:
+            raise DatasetError(
+                f"a mask for {stem} is already in {GROUND_TRUTH}/{record.defect}/ (renaming {record.file_name}); "
+                "nothing was changed",
+                clash,
+            )
+    if parse_stem(stem).style == "goodsad":
+        other = next((r for r in index.records if r.category == record.category and r.stem == stem), None)
+        if other is not None:
+            raise DatasetError(
+                f"{stem} already names {other.key} (GoodsAD names are unique in a category; renaming "
+                f"{record.file_name}); nothing was changed",
+                other.image_path,
+            )
+    _require_writable(record.image_path.parent)
+    if record.mask_path is not None:
+        _require_writable(record.mask_path.parent)

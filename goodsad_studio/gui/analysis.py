@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
@@ -25,6 +26,7 @@ from goodsad_studio.engine.contract import (
     Export,
     Fit,
     Fitted,
+    Identify,
     MethodSpec,
     ModelSummary,
     Predict,
@@ -175,6 +177,14 @@ class Analysis(QObject):
 
         request = Evaluate(self._open_workspace().ref(), spec, category)
         return self.start(f"Evaluate {spec.method} on {category}", request, adopt)
+
+    def identify(self, spec: MethodSpec, category: str, images: Sequence[str | Path], top: int = 5) -> Job:
+        """Rank the goods ids of ``category``'s training photos by how like each of ``images`` (files) they look,
+        with ``spec``'s global descriptor; the job's result is the engine's ``Identified``."""
+        paths = tuple(str(path) for path in images)
+        request = Identify(self._open_workspace().ref(), spec, category, paths, top)
+        what = Path(paths[0]).name if len(paths) == 1 else f"{len(paths)} photos"
+        return self.start(f"Look up the goods of {what}", request)
 
     def export(self, title: str, request: Export) -> Job:
         """Run an export in the worker (the dialog collects the options)."""

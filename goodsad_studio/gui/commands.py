@@ -89,6 +89,15 @@ COMMANDS: tuple[Command, ...] = (
         "Move this test image to test/<defect> (a new defect type can be typed in)",
     ),
     Command(
+        "rename_goods",
+        "&Rename to goods id...",
+        ("F2",),
+        "Image",
+        "Rename this photo (and its mask) to <goods id><next serial>; the engine suggests the goods id",
+    ),
+    Command("undo_rename", "&Undo rename", ("Ctrl+Alt+Z",), "Image", "Give the photo renamed last its old name back"),
+    Command("redo_rename", "Redo re&name", ("Ctrl+Alt+Shift+Z",), "Image", "Rename the photo again, as undone last"),
+    Command(
         "compare",
         "&Compare methods...",
         ("Ctrl+M",),

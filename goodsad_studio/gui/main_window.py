@@ -8,6 +8,7 @@ thumbnail strip of the current goods id, the tool bar and status bar. Images com
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QElapsedTimer, Qt, QThread, QTimer
@@ -27,6 +28,7 @@ from goodsad_studio.gui.gui_thread_gc import collect_on_gui_thread
 from goodsad_studio.gui.help_dialog import ShortcutsDialog
 from goodsad_studio.gui.image_loader import ImageLoader
 from goodsad_studio.gui.prompts import DISCARD, KEEP, SAVE, Prompts, SilentPrompts
+from goodsad_studio.gui.rename_history import Moved, Rename, RenameHistory
 from goodsad_studio.gui.settings import StudioSettings
 from goodsad_studio.gui.status_bar import StudioStatusBar
 from goodsad_studio.gui.thumbnail_strip import ThumbnailStrip
@@ -54,6 +56,7 @@ class MainWindow(QMainWindow):
         self.store: DocumentStore | None = None
         self.findings: record_actions.Findings = {}
         self.current: ImageRecord | None = None
+        self.renames = RenameHistory()
         self._shown_at = QElapsedTimer()
         self.setWindowTitle("goodsad-studio")
         self.loader = ImageLoader(self)
@@ -74,6 +77,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = build_menus(self, self.actions_by_id)
         self.controls = ToolControls(self, self.actions_by_id)
         self.analysis_ui = AnalysisUI(self)  # methods, heatmaps, metrics, compare, export (GUI part 2)
+        self._update_rename_actions()
         self._connect()
         self._apply_settings()
         self.resizeDocks([dataset_dock], [400], Qt.Orientation.Horizontal)
@@ -97,6 +101,9 @@ class MainWindow(QMainWindow):
             "find": lambda: self.panel.filters.search.setFocus(),
             "mark_good": self.mark_good,
             "mark_defective": self.mark_defective,
+            "rename_goods": self.rename_to_goods,
+            "undo_rename": self.undo_rename,
+            "redo_rename": self.redo_rename,
             "help": lambda: ShortcutsDialog(self).exec(),
             # the analysis part is built after the actions: look it up when the command runs
             "compare": lambda: self.analysis_ui.show_compare(),
@@ -154,6 +161,8 @@ class MainWindow(QMainWindow):
             self.store.stop()
         journal = RecoveryJournal.for_dataset(root)
         self.index, self.current, self.findings = index, None, {}
+        self.renames.clear()
+        self._update_rename_actions()
         self.store = DocumentStore(
             index,
             journal,
@@ -379,15 +388,68 @@ class MainWindow(QMainWindow):
         except StudioError as exc:
             self.report(exc)
             return
-        if new is None or new == old:
+        if new is not None:
+            self._show_moved(index, old, new, "Moved")
+
+    def rename_to_goods(self) -> None:
+        """Rename the current photo to a goods id asked for (the engine's suggestions fill in meanwhile)."""
+        index, old = self.index, self.current
+        if old is None or self.store is None or index is None:  # a store exists only with an index
             return
+        lookup = self.analysis_ui.look_up_goods(old)
+        try:
+            new = record_actions.rename_record_to_goods(index, self.store, self.loader, self.prompts, old, lookup)
+        except StudioError as exc:
+            self.report(exc)
+            return
+        if new is not None and new != old:
+            self.renames.record(old, new)
+            self._update_rename_actions()
+            self._show_moved(index, old, new, "Renamed")
+
+    def undo_rename(self) -> None:
+        self._step_renames(self.renames.undo, "Undid the rename:")
+
+    def redo_rename(self) -> None:
+        self._step_renames(self.renames.redo, "Renamed again:")
+
+    def _step_renames(self, step: Callable[[DatasetIndex, Rename], Moved | None], verb: str) -> None:
+        """Undo or redo a rename (``step``), then show the photo under the name it has now."""
+        index, store = self.index, self.store
+        if index is None or store is None:
+            return
+        try:
+            moved = step(
+                index, lambda record, stem: record_actions.rename_record_to(index, store, self.loader, record, stem)
+            )
+        except StudioError as exc:
+            self.report(exc)
+            return
+        finally:
+            self._update_rename_actions()
+        if moved is None:
+            self.status.showMessage("No rename to undo or redo", 5000)
+            return
+        old, new = moved
+        self._show_moved(index, old, new, verb)
+
+    def _update_rename_actions(self) -> None:
+        self.actions_by_id["undo_rename"].setEnabled(self.renames.can_undo)
+        self.actions_by_id["redo_rename"].setEnabled(self.renames.can_redo)
+
+    def _show_moved(self, index: DatasetIndex, old: ImageRecord, new: ImageRecord, verb: str) -> None:
+        """An image-level edit moved or renamed ``old`` to ``new``: findings, filters and tree follow, ``new`` shows."""
+        if new == old:
+            return
+        for path in _paths(old):
+            self.findings.pop(path, None)
         self.findings.update(record_actions.check_records(index, [new]))
         self.panel.filters.set_defects(
             sorted({d for c in index.categories for d in index.defects(c)}, key=lambda d: (d != "good", d))
         )
         self.current = None
         self.tree.rebuild()
-        self.status.showMessage(f"Moved {old.key} to {new.key}", 8000)
+        self.status.showMessage(f"{verb} {old.key} to {new.key}", 8000)
         if not self.tree.select_key(new.key):
             self.show_record(new.key)
 

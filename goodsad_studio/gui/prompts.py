@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
 from goodsad_studio.annotation.recovery import RecoveryEntry
 from goodsad_studio.dataset.index import ImageRecord
+from goodsad_studio.gui.rename_dialog import GoodsLookup, RenameDialog, StemFor
 
 SAVE, DISCARD, CANCEL, KEEP = "save", "discard", "cancel", "keep"  # KEEP: close, edits stay in the journal
 
@@ -68,6 +69,14 @@ class Prompts:
         )
         return name.strip() if ok and name.strip() else None
 
+    def ask_goods_id(self, record: ImageRecord, lookup: GoodsLookup, stem_for: StemFor) -> str | None:
+        """A goods id to rename ``record`` to: typed in or picked from the engine's suggestions as they arrive."""
+        dialog = RenameDialog(record, lookup, stem_for, self.parent)
+        try:
+            return dialog.goods_id() if dialog.exec() else None
+        finally:
+            dialog.deleteLater()  # a late answer of the look-up finds no dialog to fill
+
     def confirm(self, text: str) -> bool:
         return QMessageBox.question(self.parent, "goodsad-studio", text) == QMessageBox.StandardButton.Yes
 
@@ -85,6 +94,9 @@ class SilentPrompts(Prompts):
         return KEEP
 
     def ask_defect(self, record: ImageRecord, defects: list[str]) -> str | None:
+        return None
+
+    def ask_goods_id(self, record: ImageRecord, lookup: GoodsLookup, stem_for: StemFor) -> str | None:
         return None
 
     def confirm(self, text: str) -> bool:

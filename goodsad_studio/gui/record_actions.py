@@ -1,4 +1,5 @@
-"""Image-level edits from the window (mark good, mark defective / set the defect type) and re-validation.
+"""Image-level edits from the window (mark good, mark defective / set the defect type, rename to a goods id) and
+re-validation.
 
 The moves themselves are ``dataset.edits``; this module only keeps the open documents and caches in step and asks
 the questions (through :class:`~goodsad_studio.gui.prompts.Prompts`).
@@ -8,13 +9,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from goodsad_studio.dataset.edits import create_defect_type, mark_defective, mark_good
+from goodsad_studio.dataset.edits import (
+    create_defect_type,
+    goods_stem,
+    mark_defective,
+    mark_good,
+    rename_record,
+    rename_to_goods,
+)
 from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
 from goodsad_studio.dataset.names import GOOD
 from goodsad_studio.dataset.validation import validate
 from goodsad_studio.gui.documents import DocumentStore
 from goodsad_studio.gui.image_loader import ImageLoader
 from goodsad_studio.gui.prompts import Prompts
+from goodsad_studio.gui.rename_dialog import GoodsLookup
 
 Findings = dict[Path, list[str]]
 
@@ -48,10 +57,45 @@ def mark_record_defective(
     if name not in defects:
         create_defect_type(index, record.category, name)
     new = mark_defective(index, record, name)
-    store.rekey(record.key, new)
-    loader.forget(record.image_path)
-    loader.forget_documents()
+    _follow(store, loader, record, new)
     return new
+
+
+def rename_record_to_goods(
+    index: DatasetIndex,
+    store: DocumentStore,
+    loader: ImageLoader,
+    prompts: Prompts,
+    record: ImageRecord,
+    lookup: GoodsLookup,
+) -> ImageRecord | None:
+    """Rename a photo (and its mask) to ``<goods id><next serial>``, the goods id asked for with the engine's
+    suggestions (``lookup``) offered; unsaved mask edits come along. None when the user declined."""
+    goods_id = prompts.ask_goods_id(record, lookup, lambda goods: goods_stem(index, record, goods))
+    if goods_id is None:
+        return None
+    new = rename_to_goods(index, record, goods_id)
+    _follow(store, loader, record, new)
+    return new
+
+
+def rename_record_to(
+    index: DatasetIndex, store: DocumentStore, loader: ImageLoader, record: ImageRecord, stem: str
+) -> ImageRecord:
+    """Rename a photo (and its mask) to exactly ``stem``: how a rename is undone and redone."""
+    new = rename_record(index, record, stem)
+    _follow(store, loader, record, new)
+    return new
+
+
+def _follow(store: DocumentStore, loader: ImageLoader, old: ImageRecord, new: ImageRecord) -> None:
+    """The open mask document (with its unsaved edits) follows a moved or renamed image; what was decoded or
+    prefetched under the old name is forgotten."""
+    if new == old:
+        return
+    store.rekey(old.key, new)
+    loader.forget(old.image_path)
+    loader.forget_documents()
 
 
 def check_records(index: DatasetIndex, records: list[ImageRecord]) -> Findings:

@@ -14,6 +14,19 @@ from goodsad_studio.dataset.index import scan_dataset
 from goodsad_studio.errors import DatasetError, ReadOnlyError
 
 
+def fail_mask_moves(monkeypatch) -> None:
+    """Make every move of a mask file fail (linking and renaming), as on a disk error."""
+    real_link = os.link
+
+    def failing_link(source, target, *args, **kwargs):
+        if str(target).endswith("_mask.png"):
+            raise OSError(5, "Input/output error")
+        return real_link(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(edits.os, "link", failing_link)
+    monkeypatch.setattr(edits.os, "rename", lambda *a: (_ for _ in ()).throw(OSError(5, "Input/output error")))
+
+
 def _files(root):
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
@@ -91,15 +104,7 @@ def test_a_failure_half_way_rolls_the_image_back(dataset, monkeypatch):
     index = scan_dataset(root)
     record = index.get("drink_can/test/dent/001003")
     before = _files(root)
-    real_link = os.link
-
-    def failing_link(source, target, *args, **kwargs):
-        if str(target).endswith("_mask.png"):
-            raise OSError(5, "Input/output error")
-        return real_link(source, target, *args, **kwargs)
-
-    monkeypatch.setattr(edits.os, "link", failing_link)
-    monkeypatch.setattr(edits.os, "rename", lambda *a: (_ for _ in ()).throw(OSError(5, "Input/output error")))
+    fail_mask_moves(monkeypatch)
     with pytest.raises(Exception, match="001003_mask.png"):
         mark_defective(index, record, "scratch")
     monkeypatch.undo()

@@ -34,6 +34,8 @@ class ScriptedPrompts(Prompts):
         self.recovery_asked = 0
         self.unsaved = DISCARD
         self.defect: str | None = None
+        self.goods_id: str | None = None
+        self.lookups: list = []  # the GoodsLookup of each rename asked about
         self.confirmed = True
 
     def warn(self, text: str) -> None:
@@ -48,6 +50,10 @@ class ScriptedPrompts(Prompts):
 
     def ask_defect(self, record, defects):
         return self.defect
+
+    def ask_goods_id(self, record, lookup, stem_for):
+        self.lookups.append(lookup)
+        return self.goods_id
 
     def confirm(self, text: str) -> bool:
         return self.confirmed
