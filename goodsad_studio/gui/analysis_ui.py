@@ -19,6 +19,7 @@ from goodsad_studio.gui.job_status import JobStatus
 from goodsad_studio.gui.methods_panel import MethodsPanel
 from goodsad_studio.gui.metrics_view import MetricsView
 from goodsad_studio.gui.overlay import Overlay
+from goodsad_studio.gui.rename_dialog import GoodsLookup
 from goodsad_studio.gui.triage_panel import TriagePanel
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ class AnalysisUI:
         self.analysis.job_failed.connect(
             lambda job: window.status.showMessage(f"{job.title} {job.state}: {job.error}", 15000)
         )
-        for view in (self.metrics_view, self.triage):
+        for view in (self.metrics_view, self.triage, self.compare):
             view.open_image.connect(window.select_image)
 
     def dataset_opened(self, index) -> None:
@@ -97,6 +98,14 @@ class AnalysisUI:
         if record not in records and scope != "image":
             records = records + [record]
         return self.analysis.predict(spec, category, records, what)
+
+    def look_up_goods(self, record) -> GoodsLookup:
+        """Start the engine's look-up of the goods of ``record``'s photo (a job, with the methods panel's
+        goods-aware method or PatchCore); the lookup it returns fills in when the job ends."""
+        job = self.analysis.identify(self.methods.identify_spec(), record.category, [record.image_path])
+        lookup = GoodsLookup(job)  # lives as long as the job (the job list keeps it)
+        lookup.follow(job)
+        return lookup
 
     # ------------------------------------------------------------------------------------ windows
     def show_jobs(self) -> None:

@@ -3,7 +3,10 @@ linked and one colour scale shared by every heatmap, so methods are compared on 
 
 Methods score on unrelated scales, so the shared scale is relative by default: each method's map is drawn against
 its own category range (or its own image range), and a colour means the same fraction of that method's range in
-every pane. Only the "fixed range" normalisation shares raw values (``engine.inspect.compare_ranges``)."""
+every pane. Only the "fixed range" normalisation shares raw values (``engine.inspect.compare_ranges``).
+
+Beside the panes, the test photos of the current category, restricted by a goods filter: a click compares that
+photo; choosing a goods id while another goods' photo is shown opens the first photo of the chosen one."""
 
 from __future__ import annotations
 
@@ -23,10 +26,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from goodsad_studio.dataset.index import ImageRecord
 from goodsad_studio.engine.inspect import compare_ranges
 from goodsad_studio.gui.canvas.heatmap_layer import HeatmapLayer
 from goodsad_studio.gui.canvas.image_layer import ImageLayer
 from goodsad_studio.gui.canvas.mask_layer import MaskLayer
+from goodsad_studio.gui.dataset_tree import record_order
+from goodsad_studio.gui.goods_filter import NO_GOODS_ID_TEXT, GoodsFilter, choice_text
 
 WHEEL_STEP = 1.25
 SCALE_TEXT = {
@@ -119,12 +125,22 @@ class ComparePane(QGraphicsView):
 
 
 class CompareView(QWidget):
-    """The panes and the list of methods to show (see the module docstring)."""
+    """The panes, the photos to compare and the list of methods to show (see the module docstring)."""
+
+    open_image = Signal(str)
 
     def __init__(self, window, analysis, controls, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle("Compare methods")
         self.window_, self.analysis, self.controls = window, analysis, controls
+        self.goods = GoodsFilter()
+        self.goods.goods_changed.connect(self._goods_chosen)
+        self.photos = QListWidget()
+        self.photos.setMaximumWidth(180)
+        self.photos.itemClicked.connect(lambda item: self.open_image.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.photos_note = QLabel()
+        self.photos_note.setWordWrap(True)
+        self.photos_note.setMaximumWidth(180)
         self.methods = QListWidget()
         self.methods.setMaximumWidth(180)
         self.methods.itemChanged.connect(lambda _i: self.rebuild())
@@ -138,6 +154,10 @@ class CompareView(QWidget):
         self.ranges: dict[str, tuple[float, float]] = {}  # the raw (low, high) each method's pane spans
         self._syncing = False
         side = QVBoxLayout()
+        side.addWidget(QLabel("Goods"))
+        side.addWidget(self.goods)
+        side.addWidget(self.photos_note)
+        side.addWidget(self.photos, 2)
         side.addWidget(QLabel("Methods"))
         side.addWidget(self.methods, 1)
         side.addWidget(self.scale)
@@ -182,9 +202,41 @@ class CompareView(QWidget):
             if self.methods.item(i).checkState() == Qt.CheckState.Checked
         ]
 
+    def _fill_photos(self) -> None:
+        """List the current category's test photos that the goods filter passes, the shown one selected."""
+        record, workspace = self.window_.current, self.analysis.workspace
+        category = record.category if record is not None else None
+        records = workspace.test_records(category) if workspace is not None and category is not None else []
+        self.goods.set_records(category, records, workspace)
+        shown = sorted((r for r in records if self.goods.matches(r)), key=record_order)
+        keys = [r.key for r in shown]
+        if keys != [self.photos.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.photos.count())]:
+            self.photos.clear()
+            for r in shown:
+                item = QListWidgetItem(f"{r.defect}/{r.stem}")
+                item.setData(Qt.ItemDataRole.UserRole, r.key)
+                self.photos.addItem(item)
+        current = keys.index(record.key) if record is not None and record.key in keys else -1
+        self.photos.setCurrentRow(current)
+        self.photos_note.setText(self._photos_text(record, len(shown)))
+
+    def _photos_text(self, record: ImageRecord | None, count: int) -> str:
+        text = f"{count} test photos of {choice_text(self.goods.choice)}"
+        if record is not None and not self.goods.matches(record):
+            text += f"; the shown photo is of {f'goods {record.goods_id}' if record.goods_id else NO_GOODS_ID_TEXT}"
+        return text
+
+    def _goods_chosen(self) -> None:
+        """The user chose a goods id: list its photos, and compare its first one unless one of them is shown."""
+        self._fill_photos()
+        record = self.window_.current
+        if record is not None and not self.goods.matches(record) and self.photos.count():
+            self.open_image.emit(self.photos.item(0).data(Qt.ItemDataRole.UserRole))
+
     def refresh(self) -> None:
         if self.isVisible():
             self._fill_methods()
+            self._fill_photos()
             self.rebuild()
 
     def rebuild(self) -> None:
@@ -219,6 +271,12 @@ class CompareView(QWidget):
             pane.heat.set_heatmap(result.anomaly_map, (width, height), low, high, lut, 0.65)
             self.panes.append(pane)
         columns = 2 if len(self.panes) <= 4 else 3
+        rows = -(-len(self.panes) // columns)
+        # equal cells: without stretch a rebuilt grid leaves some panes at their minimum size
+        for column in range(max(3, self.grid.columnCount())):
+            self.grid.setColumnStretch(column, 1 if column < columns else 0)
+        for row in range(max(rows, self.grid.rowCount())):
+            self.grid.setRowStretch(row, 1 if row < rows else 0)
         for position, pane in enumerate(self.panes):
             pane.image.set_display(display)
             pane.set_scene_size(width, height)
@@ -254,4 +312,5 @@ class CompareView(QWidget):
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
         self._fill_methods()
+        self._fill_photos()
         self.rebuild()

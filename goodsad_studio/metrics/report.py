@@ -7,6 +7,10 @@ row, and per method one column per metric, in percent rounded to ``decimals`` (t
 taken over unrounded values; a mean over fewer categories than the table has (a method missing a category, or
 an undefined value) is marked ``*``. Undefined values show as ``—`` (markdown) or an empty cell (CSV).
 
+With per-goods rows the report also names the hardest goods (:mod:`goodsad_studio.metrics.hardest`): per
+category and method the goods ids with the lowest image AUROC, and apart from them the goods whose AUROC is
+undefined, with the reason.
+
 The header states the evaluation protocol and each method's weights, because numbers under different protocols
 or weights are not comparable; rows with different protocols are refused. CSV files hold the same tables as the
 markdown (percent, rounded); the JSON holds the tables and every result at full precision (fractions in [0, 1]).
@@ -21,9 +25,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from goodsad_studio.errors import StudioError
 from goodsad_studio.fsutil import atomic_write_text
+from goodsad_studio.metrics.hardest import HARDEST_COUNT, HardestGoods, hardest_goods
 from goodsad_studio.metrics.results import CategoryResult
 
 PROTOCOL_TEXT = {
@@ -44,6 +50,18 @@ MEAN_LABEL = "Mean"
 NO_MASKS = "n/a (no masks)"
 """What a pixel metric's cell says for a result evaluated without masks (an image-level-only dataset)."""
 PIXEL_METRIC_NAMES = frozenset(name for name, _ in PIXEL_METRICS)
+HARDEST = "hardest"
+"""The name of the hardest-goods table (its CSV is ``<stem>_hardest.csv``)."""
+HARDEST_METRICS = (("image_auroc", "I-AUROC"), ("pixel_aupr", "P-AUPR"), ("pro", "PRO"))
+HARDEST_COLUMNS = (
+    "category",
+    "method",
+    "rank",
+    "goods id",
+    *(short for _, short in HARDEST_METRICS),
+    "test photos",
+    "defective photos",
+)
 
 
 @dataclass(frozen=True)
@@ -217,15 +235,77 @@ def render_markdown(rows: list[ReportRow], *, title: str = "Anomaly detection re
             out.append("| " + " | ".join([shown, *texts]) + " |")
         if table.starred:
             out += ["", "\\* mean over the categories that have a value."]
+    out += _hardest_markdown(hardest_goods(rows), decimals)
     return "\n".join(out) + "\n"
 
 
+def metric_text(row: ReportRow, metric: str, decimals: int = 1, missing: str = "—") -> str:
+    """One metric of a row as a report shows it: percent, ``missing`` when undefined, :data:`NO_MASKS` for a pixel
+    metric of a result evaluated without masks."""
+    if row.result.pixel_mode == "none" and metric in PIXEL_METRIC_NAMES:
+        return NO_MASKS
+    return format_value(row.result.metric(metric), decimals, missing)
+
+
+def hardest_cells(group: HardestGoods, decimals: int = 1, missing: str = "—") -> list[list[str]]:
+    """The ranked goods of ``group`` as lines of :data:`HARDEST_COLUMNS`."""
+    return [
+        [
+            group.category,
+            group.method,
+            str(rank),
+            str(row.goods_id),
+            *(metric_text(row, metric, decimals, missing) for metric, _ in HARDEST_METRICS),
+            str(row.result.counts.n_images),
+            str(row.result.counts.n_anomalous_images),
+        ]
+        for rank, row in enumerate(group.ranked, 1)
+    ]
+
+
+def _hardest_markdown(groups: list[HardestGoods], decimals: int) -> list[str]:
+    if not groups:
+        return []
+    out = ["", f"## Hardest goods — the {HARDEST_COUNT} lowest image AUROCs per category and method (%)"]
+    lines = [line for group in groups for line in hardest_cells(group, decimals)]
+    if lines:
+        out += [
+            "",
+            "| " + " | ".join(name[0].upper() + name[1:] for name in HARDEST_COLUMNS) + " |",
+            "|" + "|".join([" --- "] * 2 + [" ---: ", " --- "] + [" ---: "] * (len(HARDEST_COLUMNS) - 4)) + "|",
+            *("| " + " | ".join(line) + " |" for line in lines),
+        ]
+    out += ["", *(f"- {group.category}, {group.method}: {_ranked_text(group)}" for group in groups)]
+    unranked = [(group, item) for group in groups for item in group.unranked]
+    if unranked:
+        out += ["", "Not ranked:", ""]
+        out += [f"- {g.category}/{item.row.goods_id} ({g.method}): {item.reason}." for g, item in unranked]
+    return out
+
+
+def _ranked_text(group: HardestGoods) -> str:
+    if not group.n_ranked:
+        return "no goods id has an image AUROC."
+    shown = len(group.ranked)
+    return f"{shown} of {group.n_ranked} goods ids with an image AUROC shown."
+
+
+def table_names(rows: list[ReportRow]) -> list[str]:
+    """The tables this report has, as :func:`render_csv` names them."""
+    names = [t.name for t in build_tables(rows)]
+    return names + [HARDEST] if hardest_goods(rows) else names
+
+
 def render_csv(rows: list[ReportRow], table: str = "image", *, decimals: int = 1) -> str:
-    """One table (``"image"``, ``"pixel"`` or ``"goods"``) as CSV, percent rounded as in the markdown."""
-    tables = {t.name: t for t in build_tables(rows)}
-    if table not in tables:
-        raise StudioError(f"no {table!r} table in this report (have: {', '.join(tables)})")
-    chosen = tables[table]
+    """One table (``"image"``, ``"pixel"``, ``"goods"`` or ``"hardest"``) as CSV, percent rounded as in the
+    markdown. The hardest-goods CSV ends with the goods left out of the ranking: no rank or metrics, the reason in
+    its ``not ranked`` column."""
+    names = table_names(rows)
+    if table not in names:
+        raise StudioError(f"no {table!r} table in this report (have: {', '.join(names)})")
+    if table == HARDEST:
+        return _hardest_csv(hardest_goods(rows), decimals)
+    chosen = {t.name: t for t in build_tables(rows)}[table]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([chosen.row_header, *chosen.columns])
@@ -235,12 +315,51 @@ def render_csv(rows: list[ReportRow], table: str = "image", *, decimals: int = 1
     return buffer.getvalue()
 
 
+def _hardest_csv(groups: list[HardestGoods], decimals: int) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([*HARDEST_COLUMNS, "not ranked"])
+    for group in groups:
+        writer.writerows([*line, ""] for line in hardest_cells(group, decimals, ""))
+    for group in groups:
+        for item in group.unranked:
+            counts = item.row.result.counts
+            blank = [""] * len(HARDEST_METRICS)
+            writer.writerow(
+                [group.category, group.method, "", item.row.goods_id, *blank]
+                + [counts.n_images, counts.n_anomalous_images, item.reason]
+            )
+    return buffer.getvalue()
+
+
 def _json_value(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _hardest_json(group: HardestGoods) -> dict[str, Any]:
+    def goods(row: ReportRow) -> dict[str, Any]:
+        return {
+            "goods_id": row.goods_id,
+            "image_auroc": _json_value(row.result.image_auroc),
+            "image_aupr": _json_value(row.result.image_aupr),
+            "pixel_aupr": _json_value(row.result.pixel_aupr),
+            "pro": _json_value(row.result.pro),
+            "pixel_mode": row.result.pixel_mode,
+            "n_images": row.result.counts.n_images,
+            "n_anomalous_images": row.result.counts.n_anomalous_images,
+        }
+
+    return {
+        "category": group.category,
+        "method": group.method,
+        "n_ranked": group.n_ranked,
+        "ranked": [{"rank": rank, **goods(row)} for rank, row in enumerate(group.ranked, 1)],
+        "unranked": [{**goods(item.row), "reason": item.reason} for item in group.unranked],
+    }
+
+
 def render_json(rows: list[ReportRow], *, title: str = "Anomaly detection results") -> str:
-    """Header, tables (fractions) and every result (without curves) as JSON."""
+    """Header, tables (fractions), the hardest goods and every result (without curves) as JSON."""
     protocol = check_rows(rows)
     data = {
         "title": title,
@@ -260,6 +379,7 @@ def render_json(rows: list[ReportRow], *, title: str = "Anomaly detection result
             }
             for t in build_tables(rows)
         },
+        "hardest_goods": [_hardest_json(group) for group in hardest_goods(rows)],
         "results": [
             {
                 "category": r.category,
@@ -290,8 +410,8 @@ def write_report(
         f"{stem}.md": render_markdown(rows, title=title, decimals=decimals),
         f"{stem}.json": render_json(rows, title=title),
     }
-    for table in build_tables(rows):
-        outputs[f"{stem}_{table.name}.csv"] = render_csv(rows, table.name, decimals=decimals)
+    for name in table_names(rows):
+        outputs[f"{stem}_{name}.csv"] = render_csv(rows, name, decimals=decimals)
     for filename, text in outputs.items():
         atomic_write_text(directory / filename, text)
         written.append(directory / filename)

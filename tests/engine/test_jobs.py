@@ -111,6 +111,7 @@ def test_evaluate_writes_the_paper_tables_with_goods_breakdown(workspace, tmp_pa
     assert data and (tmp_path / "report" / "report.md").read_text().count(PLUGIN) >= 1
     assert sorted(p.name for p in (tmp_path / "report").glob("report_*.csv")) == [
         "report_goods.csv",
+        "report_hardest.csv",
         "report_image.csv",
         "report_pixel.csv",
     ]

@@ -8,6 +8,10 @@ import pytest
 
 from goodsad_studio.engine.cache import CachedResult, ResultsCache
 from goodsad_studio.engine.inspect import (
+    HIGH_GOOD_SCORE,
+    LOW_PIXEL_AP,
+    NO_MASK,
+    TriageItem,
     colour_range,
     compare_ranges,
     propose_mask,
@@ -15,6 +19,7 @@ from goodsad_studio.engine.inspect import (
     score_rank,
     threshold_contours,
     triage,
+    triage_order,
 )
 from goodsad_studio.errors import ParamError
 from goodsad_studio.params import ParamSpec
@@ -96,6 +101,23 @@ def test_triage_puts_the_worst_explained_masks_and_the_highest_good_scores_first
         records, results, read=lambda r, shape: masks.get(r.stem), edited={records[1].key: np.ones((4, 4), bool)}
     )
     assert [item.value for item in wrong_size] == [item.value for item in items]
+
+
+def test_triage_order_shares_the_places_and_puts_any_subset_in_order_again():
+    defective = [
+        TriageItem("d1", LOW_PIXEL_AP, 0.5),
+        TriageItem("d0", NO_MASK, 0.0),
+        TriageItem("d2", LOW_PIXEL_AP, 0.2),
+    ]
+    good = [TriageItem(f"g{i}", HIGH_GOOD_SCORE, score) for i, score in enumerate((0.1, 0.9, 0.5, 0.7))]
+    items = good + defective
+    assert [item.key for item in triage_order(items, limit=4)] == ["d0", "d2", "g1", "g3"]
+    assert [item.key for item in triage_order(items)] == ["d0", "d2", "d1", "g1", "g3", "g2", "g0"]
+    # one side short of its half: the other takes the free places
+    assert [item.key for item in triage_order(good + defective[:1], limit=4)] == ["d1", "g1", "g3", "g2"]
+    # a subset taken from a triage list (one goods id's images) comes out in triage order again
+    subset = [item for item in triage_order(items) if item.key in {"g0", "d1", "g2"}]
+    assert [item.key for item in triage_order(subset, limit=2)] == ["d1", "g2"]
 
 
 def test_saved_result_sets_are_found_without_a_model(tmp_path):
