@@ -4,6 +4,7 @@ restricted scoring, and the engine's goods-aware models (config, key, saved gall
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -22,7 +23,7 @@ from goodsad_studio.goods.calibration import Calibration
 from goodsad_studio.goods.retrieval import Gallery
 from goodsad_studio.goods.spec import GoodsSpec
 from goodsad_studio.methods import create_method
-from goodsad_studio.native.spec import ViewRequest, ViewSpec
+from goodsad_studio.native.spec import TileSpec, ViewRequest, ViewSpec
 
 pytestmark = pytest.mark.usefixtures("mobilenet_weights")
 
@@ -154,6 +155,11 @@ def test_a_photo_scored_among_its_goods_scores_as_against_a_model_of_that_goods_
     assert described.shape[0] == 6 and np.allclose(np.linalg.norm(described, axis=1), 1.0, atol=1e-5)
     similarity = described @ described.T
     assert similarity[0, 1] > similarity[0, 4]  # a striped photo looks more like a striped one than a checked one
+    left_out = everything.predict(probe, leave_out=[3, 4, 5])  # the checked photos left out: as the stripes alone
+    for got, want in zip(left_out, expected, strict=True):
+        assert got.score == pytest.approx(want.score, rel=1e-5)
+    with pytest.raises(ParamError, match="not goods-aware"):
+        create_method("padim", backbone="mobilenet_v2", image_size=32).predict(probe, leave_out=[0])
 
 
 def test_a_method_without_the_capability_is_refused():
@@ -164,6 +170,43 @@ def test_a_method_without_the_capability_is_refused():
     patchcore = create_method("patchcore", backbone="mobilenet_v2", device="cpu", image_size=32)
     with pytest.raises(ParamError, match="whole photos"):
         ViewedMethod(patchcore, ViewSpec(True), GoodsSpec(True))
+    with pytest.raises(ParamError, match="memory-based method"):  # calibrating a view leaves views out
+        ViewedMethod(
+            create_method("padim", backbone="mobilenet_v2", image_size=32), ViewSpec(True), GoodsSpec(False, 0, True)
+        )
+
+
+def test_a_tiled_model_is_calibrated_from_scores_that_leave_each_photo_s_own_tiles_out(tmp_path):
+    root = generate_demo(tmp_path / "demo", size=96, categories=["drink_can"], goods_per_category=2, train_per_goods=3)
+    workspace = Workspace(scan_dataset(root), tmp_path / "state")
+    tiled = ViewRequest(TileSpec(48, 16), "off")
+    params = {"image_size": 32, "coreset_ratio": 1.0}
+    spec = MethodSpec("patchcore", params, "mobilenet_v2", device="cpu", view=tiled, goods=GoodsSpec(calibrate=True))
+    model = workspace.fit(spec, "drink_can")
+    assert model.method.view.tiles is not None and model.method.goods_aware is None
+    calibration = model.method.view_calibration
+    training = workspace.training_records("drink_can")
+    assert set(calibration.goods) == {r.goods_id for r in training}
+    # left out, a training photo is as new to the model as a test photo: its own tiles would score it 0
+    assert min(centre for centre, _ in calibration.goods.values()) > 0.1
+    saved = json.loads((model.directory / "method.json").read_text())
+    assert saved[GOODS_KEY]["spec"]["calibrate"] is True and "calibration" in saved[GOODS_KEY]
+    records = workspace.test_records("drink_can")
+    results = workspace.predict(model, records)
+    for record in records:
+        result = results[record.key]
+        assert result.calibrated == record.goods_id and result.tiles  # calibrated, through tiles
+        centre, scale = calibration.of(record.goods_id)
+        raw = workspace.predict(workspace.fit(replace(spec, goods=GoodsSpec(calibrate=False)), "drink_can"), [record])
+        assert result.score == pytest.approx((raw[record.key].score - centre) / scale, rel=1e-4, abs=1e-4)
+    again = workspace.fit(spec, "drink_can")
+    assert again.reused and again.method.view_calibration == calibration
+    (model.directory / "method.json").write_text(json.dumps({**saved, GOODS_KEY: None}))
+    with pytest.raises(ModelFileError, match="calibration"):
+        ViewedMethod.load(
+            type(model.method.method), model.directory, model.method.view, device="cpu", weights="auto",
+            goods=GoodsSpec(calibrate=True),
+        )  # fmt: skip
 
 
 # -- the engine ------------------------------------------------------------------------------------------------------

@@ -8,8 +8,10 @@
 
 ``--calibrate on`` turns each score and map into a z-score of its goods' normal scores (leave-one-out scores of the
 goods' training photos), so one threshold and one colour scale mean the same for every goods; ``auto`` (the
-default) calibrates wherever it can: a goods-aware method scoring whole photos (ADR 10: on the multi-goods
-benchmark it lifts category image AUROC by 9.5 points and AUPRO by 5.8). A spec is resolved (``auto`` made on or
+default) calibrates a goods-aware method scoring whole photos (ADR 10: on the multi-goods benchmark it lifts
+category image AUROC by 9.5 points and AUPRO by 5.8); ``on`` calibrates tiled and cropped views too (their
+leave-one-out scores predict every training photo through its tiles, its own tiles left out: a costly fit, so
+not automatic). A spec is resolved (``auto`` made on or
 off) before a model is built; the resolved spec is part of the model's config (so of its key and its
 ``method.json``) whenever it is not the plain one.
 """

@@ -146,7 +146,8 @@ class MethodsPanel(QWidget):
         self.calibrate.addItems(list(CALIBRATE))
         self.calibrate.setToolTip(
             "Turn scores and maps into z-scores of each goods' normal scores, so one threshold and one colour scale "
-            "mean the same for every goods; auto: for patchcore and spade scoring whole photos"
+            "mean the same for every goods; auto: for patchcore and spade scoring whole photos; on: through tiles "
+            "and crops too (a longer fit)"
         )
         self.scope = QComboBox()
         for value, text in SCOPES:

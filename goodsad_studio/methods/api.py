@@ -102,6 +102,9 @@ class Batch:
     among: tuple[tuple[int, ...], ...] = ()
     """Per image, the training images (by their place in the fit's image set) it is scored against, for a method
     with the ``goods_aware`` capability; ``()``: against all of them."""
+    left_out: tuple[int, ...] = ()
+    """Training images (by place) none of the batch's images is compared with (``goods_aware`` methods): the
+    training photo being scored, for a leave-one-out score."""
 
     def __len__(self) -> int:
         return len(self.shapes)
@@ -227,11 +230,19 @@ class Method(ABC):
 
     # -- shared behaviour ----------------------------------------------------------------------------------------
     def predict(
-        self, images: ImageSet, monitor: Monitor = NO_MONITOR, *, compare: Compare | None = None
+        self,
+        images: ImageSet,
+        monitor: Monitor = NO_MONITOR,
+        *,
+        compare: Compare | None = None,
+        leave_out: Sequence[int] = (),
     ) -> list[Prediction]:
         """Score images; each map is float32 at that image's own resolution (stage ``PREDICT`` on ``monitor``).
         ``compare`` (``goods_aware`` methods): given a batch and its :meth:`describe` descriptors, the training images
-        each of its images is scored against (the batch's ``among``)."""
+        each of its images is scored against (the batch's ``among``); ``leave_out``: training images none of them
+        is compared with (the batch's ``left_out``)."""
+        if leave_out and Capability.GOODS_AWARE not in self.capabilities:
+            raise ParamError(f"{self.name} cannot leave training images out of a comparison (it is not goods-aware)")
         if not self.is_fitted:
             raise NotFittedError(f"{self.name} has not been fitted: call fit() or load a saved model first")
         results: list[Prediction] = []
@@ -243,6 +254,8 @@ class Method(ABC):
                 chosen = compare(batch, self.describe(batch))
                 among = tuple(tuple(int(j) for j in ids) for ids in chosen)
                 batch = replace(batch, among=among if any(among) else ())  # all empty: against all of them
+            if leave_out:
+                batch = replace(batch, left_out=tuple(sorted({int(j) for j in leave_out})))
             results.extend(self.inputs.assemble(self.score(batch), batch.shapes, self.blur_sigma))
         return results
 

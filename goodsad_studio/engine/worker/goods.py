@@ -52,15 +52,26 @@ class GoodsPrediction:
     a goods without its own); None when uncalibrated."""
 
 
+def require_goods_aware(method: Method) -> None:
+    """Refuse a method that cannot score a photo against chosen training photos (or leave some out)."""
+    if Capability.GOODS_AWARE not in method.capabilities:
+        raise ParamError(
+            f"{method.name} cannot compare a photo with chosen training photos: goods-aware comparison needs a "
+            "memory-based method (patchcore, spade)"
+        )
+
+
+def calibrated_as(calibration: Calibration, goods_id: str | None) -> str:
+    """The goods whose scale ``calibration`` puts a photo of ``goods_id`` on (:data:`CATEGORY_SCALE`: the
+    category's, for a goods it has no figures of)."""
+    return goods_id if goods_id is not None and goods_id in calibration.goods else CATEGORY_SCALE
+
+
 class GoodsAware:
     """``method`` compared with training photos chosen by ``spec`` (see the module docstring)."""
 
     def __init__(self, method: Method, spec: GoodsSpec):
-        if Capability.GOODS_AWARE not in method.capabilities:
-            raise ParamError(
-                f"{method.name} cannot compare a photo with chosen training photos: goods-aware comparison needs a "
-                "memory-based method (patchcore, spade)"
-            )
+        require_goods_aware(method)
         self.method, self.spec = method, spec
         self.gallery: Gallery | None = None
         self.calibration: Calibration | None = None
@@ -101,7 +112,7 @@ class GoodsAware:
             if self.calibration is not None:
                 score = float(self.calibration.apply(score, goods_id))
                 values = np.asarray(self.calibration.apply(values, goods_id), np.float32)
-                scale = goods_id if goods_id in self.calibration.goods else CATEGORY_SCALE
+                scale = calibrated_as(self.calibration, goods_id)
             shown = tuple(gallery.keys[j] for j in picked[:SHOWN_NEIGHBOURS]) if self.spec.restricted else ()
             out.append(GoodsPrediction(float(score), values, shown, scale))
         return out
@@ -179,4 +190,4 @@ class GoodsAware:
         self.gallery, self.calibration = gallery, calibration
 
 
-__all__ = ["GALLERY_FILE", "GOODS_KEY", "GoodsAware", "GoodsPrediction"]
+__all__ = ["GALLERY_FILE", "GOODS_KEY", "GoodsAware", "GoodsPrediction", "calibrated_as", "require_goods_aware"]

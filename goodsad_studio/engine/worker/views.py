@@ -15,16 +15,17 @@ A plain view (whole photo) is a pass-through: the method's config, keys and outp
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence, Sized
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 
-from goodsad_studio.engine.worker.goods import GOODS_KEY, GoodsAware
+from goodsad_studio.engine.worker.goods import GOODS_KEY, GoodsAware, calibrated_as, require_goods_aware
 from goodsad_studio.errors import ModelFileError, ParamError
+from goodsad_studio.goods.calibration import Calibration
 from goodsad_studio.goods.spec import GoodsSpec
 from goodsad_studio.methods.api import Capability
 from goodsad_studio.methods.components.embeddings import GOODS_DESCRIPTOR
@@ -33,7 +34,7 @@ from goodsad_studio.native.crop import MIN_SIDE as CROP_MIN_SIDE
 from goodsad_studio.native.crop import Box, find_object, square, whole
 from goodsad_studio.native.spec import ViewSpec
 from goodsad_studio.native.tiles import Stitcher, paste, tile_boxes
-from goodsad_studio.progress import NO_MONITOR, Monitor
+from goodsad_studio.progress import NO_MONITOR, Monitor, Stage
 
 if TYPE_CHECKING:
     from goodsad_studio.methods import Method, MethodInfo
@@ -76,21 +77,30 @@ class PhotoViews:
 
 class ViewedMethod:
     """``method`` fitted and predicting through ``view`` (see the module docstring), and compared with the
-    training photos ``goods`` chooses (:mod:`.goods`; on the whole photo only; ``auto`` calibration is resolved
-    here: on for a goods-aware method with the plain view)."""
+    training photos ``goods`` chooses (:mod:`.goods`; on the whole photo only) or calibrated per goods (whole
+    photos or views: a viewed photo's stitched score and map, from leave-one-out scores that leave its own views
+    out of the bank). ``auto`` calibration is resolved here: on for a goods-aware method with the plain view."""
 
     def __init__(self, method: Method, view: ViewSpec, goods: GoodsSpec = PLAIN_GOODS):
         self.method = method
         self.view = view
         self.goods = goods = goods.resolved(Capability.GOODS_AWARE in method.capabilities, not view.active)
         self.goods_aware: GoodsAware | None = None
-        if goods.active:
-            if view.active:
+        self.view_calibration: Calibration | None = None
+        """A viewed model's per-goods calibration (None until fitted, and without one)."""
+        if goods.active and view.active:
+            if goods.restricted:
                 raise ParamError(
                     f"goods-aware comparison ({goods.compare_with}) scores whole photos: turn the view off "
                     f"(--tiling off --crop off), not {view}"
                 )
+            require_goods_aware(method)
+        elif goods.active:
             self.goods_aware = GoodsAware(method, goods)
+
+    @property
+    def calibrates_views(self) -> bool:
+        return self.view.active and self.goods.calibrate is True
 
     # -- what the workspace asks of a model ----------------------------------------------------------------------
     @property
@@ -131,6 +141,9 @@ class ViewedMethod:
         if self.goods_aware is not None:
             self.goods_aware.save_gallery(Path(directory))  # before method.json, which completes the folder
             extra[GOODS_KEY] = self.goods_aware.record()
+        if self.calibrates_views:
+            calibration = self.method.fitted(self.view_calibration)
+            extra[GOODS_KEY] = {"spec": self.goods.config(), "calibration": calibration.config()}
         return self.method.save(directory, extra=extra or None)
 
     @classmethod
@@ -159,6 +172,8 @@ class ViewedMethod:
         viewed = cls(method_class.load(directory, device=device, weights=weights), view, goods)
         if viewed.goods_aware is not None:
             viewed.goods_aware.restore(directory, saved.get(GOODS_KEY))
+        if viewed.calibrates_views:
+            viewed.view_calibration = _saved_calibration(saved.get(GOODS_KEY), goods, directory)
         return viewed
 
     # -- views ---------------------------------------------------------------------------------------------------
@@ -195,6 +210,26 @@ class ViewedMethod:
                 self.goods_aware.fit(images, keys, goods, monitor)
             return
         self.method.fit(self.training_views(images), monitor)
+        if self.calibrates_views:
+            self.view_calibration = self._fit_calibration(images, goods, monitor)
+
+    def _fit_calibration(
+        self, images: Iterable[np.ndarray], goods: Sequence[str | None], monitor: Monitor
+    ) -> Calibration:
+        """Per-goods calibration from each training photo's leave-one-out score: the photo seen through the view
+        as a test photo, its own views left out of the bank (they are contiguous in the fit's image set, in the
+        order :class:`TrainingViews` gives them)."""
+        total = len(images) if isinstance(images, Sized) else None
+        monitor.stage(Stage.PREDICT, total, "leave-one-out scores, for the per-goods calibration")
+        scores, first = [], 0
+        for done, image in enumerate(images, start=1):
+            views = self.views_of(image)
+            count = len(views.tiles) + (views.whole_view is not None)
+            scores.append(self._predict_one(image, monitor, views, range(first, first + count)).score)
+            first += count
+            monitor.advance(done)
+        ids = list(goods) if goods else [None] * len(scores)
+        return Calibration.fit(scores, ids)
 
     def predict(
         self, images: Sequence[np.ndarray], monitor: Monitor = NO_MONITOR, *, goods: Sequence[str | None] = ()
@@ -210,32 +245,52 @@ class ViewedMethod:
             ]
         if not self.view.active:
             return [ViewedPrediction(p.score, p.anomaly_map) for p in self.method.predict(images)]
-        return [self._predict_one(image, monitor) for image in images]
+        predictions = [self._predict_one(image, monitor) for image in images]
+        if not self.calibrates_views:
+            return predictions
+        calibration = self.method.fitted(self.view_calibration)
+        ids = list(goods) if goods else [None] * len(images)
+        return [
+            replace(
+                p,
+                score=float(calibration.apply(p.score, g)),
+                anomaly_map=np.asarray(calibration.apply(p.anomaly_map, g), np.float32),
+                calibrated=calibrated_as(calibration, g),
+            )
+            for p, g in zip(predictions, ids, strict=True)
+        ]
 
-    def _predict_one(self, image: np.ndarray, monitor: Monitor) -> ViewedPrediction:
-        views = self.views_of(image)
+    def _predict_one(
+        self, image: np.ndarray, monitor: Monitor, views: PhotoViews | None = None, leave_out: Sequence[int] = ()
+    ) -> ViewedPrediction:
+        """One photo through the view (``views``: where they are, when known); ``leave_out``: training images
+        (views) it is not compared with."""
+        views = views if views is not None else self.views_of(image)
         region = views.crop if views.crop is not None else whole(image.shape)
         height, width = image.shape[:2]
         maps: list[np.ndarray] = []
         if views.tiles:
             stitcher = Stitcher(region)
-            for tile, values in self._each_map(image, views.tiles, monitor):
+            for tile, values in self._each_map(image, views.tiles, monitor, leave_out):
                 stitcher.add(tile, values)
             maps.append(stitcher.result())
         if views.whole_view is not None:
-            ((_, values),) = self._each_map(image, (views.whole_view,), monitor)
+            ((_, values),) = self._each_map(image, (views.whole_view,), monitor, leave_out)
             maps.append(_within(values, views.whole_view, region))
         region_map = maps[0] if len(maps) == 1 else np.asarray(np.mean(maps, axis=0), np.float32)
         full = paste(region_map, region, (height, width))
         return ViewedPrediction(float(full.max()), full, views.crop, views.tiles)
 
-    def _each_map(self, image: np.ndarray, boxes: Sequence[Box], monitor: Monitor) -> Iterator[tuple[Box, np.ndarray]]:
-        """Each box's map, predicted by the method in batches of its ``batch_size``."""
+    def _each_map(
+        self, image: np.ndarray, boxes: Sequence[Box], monitor: Monitor, leave_out: Sequence[int] = ()
+    ) -> Iterator[tuple[Box, np.ndarray]]:
+        """Each box's map, predicted by the method in batches of its ``batch_size`` (not compared with the
+        training images ``leave_out``)."""
         step = max(1, int(self.method.batch_size))
         for start in range(0, len(boxes), step):
             monitor.check()
             chunk = boxes[start : start + step]
-            predictions = self.method.predict([_cut(image, box) for box in chunk])
+            predictions = self.method.predict([_cut(image, box) for box in chunk], leave_out=leave_out)
             yield from zip(chunk, (p.anomaly_map for p in predictions), strict=True)
 
 
@@ -253,6 +308,20 @@ class TrainingViews:
                 yield _cut(image, views.whole_view)
             for tile in views.tiles:
                 yield _cut(image, tile)
+
+
+def _saved_calibration(recorded: Any, goods: GoodsSpec, directory: Path) -> Calibration:
+    """A viewed model's calibration as :meth:`ViewedMethod.save` recorded it; :class:`ModelFileError` when it
+    is missing or of another comparison."""
+    try:
+        if not isinstance(recorded, dict):
+            raise ParamError("no per-goods calibration is recorded")
+        spec = GoodsSpec.from_config(recorded.get("spec"))
+        if spec != goods:
+            raise ParamError(f"this model was fitted {spec}, not {goods}")
+        return Calibration.from_config(recorded.get("calibration"))
+    except ParamError as exc:
+        raise ModelFileError(exc.problem, directory / "method.json") from None
 
 
 def _cut(image: np.ndarray, box: Box) -> np.ndarray:

@@ -135,9 +135,9 @@ class Workspace(OpenDataset):
 
     def view_for(self, spec: MethodSpec, method: Method, records: Sequence[ImageRecord]) -> ViewSpec:
         """The view ``spec`` asks for, its ``auto`` parts resolved from the training photos' median shorter side
-        (read from the file headers). A goods-aware comparison scores whole photos, so ``auto`` is the plain view
-        there."""
-        if spec.view.is_plain or (spec.goods.active and spec.view == ViewRequest(AUTO, AUTO)):
+        (read from the file headers). A restricted goods-aware comparison scores whole photos, so ``auto`` is the
+        plain view there (calibration alone works through any view)."""
+        if spec.view.is_plain or (spec.goods.restricted and spec.view == ViewRequest(AUTO, AUTO)):
             return ViewSpec()
         sides = sorted(min(info.width, info.height) for info in map(_probe, records))
         median = sides[len(sides) // 2] if sides else 0

@@ -214,7 +214,7 @@ class PatchCore(Method):
         embedded = self.embed(batch)
         b, h, w, dim = embedded.shape
         queries = to_rows(embedded).cpu().numpy()
-        found = self._nearest(queries, batch.among, (h, w), b)
+        found = self._nearest(queries, batch.among, batch.left_out, (h, w), b)
         patch = np.sqrt(found.dist2[:, 0]).reshape(b, h * w)
         nearest = found.ids[:, 0].reshape(b, h * w)
         rows = queries.reshape(b, h * w, dim)
@@ -223,20 +223,32 @@ class PatchCore(Method):
         return GridScores(maps=patch.reshape(b, h, w), images=np.asarray(images, np.float64))
 
     def _nearest(
-        self, queries: np.ndarray, among: tuple[tuple[int, ...], ...], grid: tuple[int, int], b: int
+        self,
+        queries: np.ndarray,
+        among: tuple[tuple[int, ...], ...],
+        left_out: tuple[int, ...],
+        grid: tuple[int, int],
+        b: int,
     ) -> Neighbours:
-        """Each patch's nearest bank row: anywhere, near its place (``position_tolerance``), and for each image
-        among the rows of its chosen training images (``among``; empty: all of them)."""
+        """Each patch's nearest bank row: anywhere, near its place (``position_tolerance``), for each image among
+        the rows of its chosen training images (``among``; empty: all of them), never of the ``left_out`` ones."""
         index, tolerance = self.fitted(self.index), self.hparams["position_tolerance"]
-        if not any(among) and not tolerance:
+        if not any(among) and not tolerance and not left_out:
             return index.search(queries, 1)
         bank, per_image = self.fitted(self.bank), grid[0] * grid[1]
+        excluded = bank.rows_of(str(j) for j in left_out) if left_out else np.empty(0, np.int64)
         parts = []
         for i in range(b):
             rows = queries[i * per_image : (i + 1) * per_image]
             chosen = among[i] if among else ()
             allowed = bank.rows_of(str(j) for j in chosen) if chosen else None
-            if allowed is not None and len(allowed) in (0, len(bank)):  # none of them kept, or all rows: all
+            if allowed is not None and len(allowed) == 0:  # the coreset kept none of their rows: all of them
+                allowed = None
+            if len(excluded):
+                kept = np.arange(len(bank)) if allowed is None else allowed
+                kept = np.setdiff1d(kept, excluded, assume_unique=True)
+                allowed = kept if len(kept) else allowed  # all rows left out: compared as if none were
+            if allowed is not None and len(allowed) == len(bank):
                 allowed = None
             if tolerance:
                 parts.append(aligned_search(rows, grid, bank, tolerance, allowed))

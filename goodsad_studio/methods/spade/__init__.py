@@ -77,11 +77,14 @@ class Spade(Method):
         pooled = global_pool(batch.maps["s32"]).cpu().numpy()
         queries = pyramid(batch.maps).cpu().numpy().astype(np.float32)
         b, h, w, c = queries.shape
-        if batch.among:  # the K nearest among each image's chosen training images
+        if batch.among or batch.left_out:  # the K nearest among each image's chosen training images
             nearest_ids, image_scores = [], np.empty(b, np.float64)
-            for i, chosen in enumerate(batch.among):
-                ids = np.unique(np.asarray(chosen, np.int64)) if chosen else None
-                k = min(self.hparams["k_images"], len(images) if ids is None else len(ids))
+            for i in range(b):
+                chosen = batch.among[i] if batch.among else ()
+                ids = np.unique(np.asarray(chosen, np.int64)) if chosen else np.arange(len(images), dtype=np.int64)
+                kept = np.setdiff1d(ids, np.asarray(batch.left_out, np.int64))
+                ids = kept if len(kept) else ids
+                k = min(self.hparams["k_images"], len(ids))
                 found = images.search(pooled[i : i + 1], k, among=ids)
                 nearest_ids.append(found.ids[0])
                 image_scores[i] = np.sqrt(found.dist2[0]).mean()
