@@ -10,8 +10,8 @@ sizes and modification times). A photo is named by the goods of its most similar
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,8 @@ import numpy as np
 from goodsad_studio.dataset.imageio import read_reduced
 from goodsad_studio.engine.cache import file_signature, model_key
 from goodsad_studio.engine.contract import GoodsMatch, Identified, MethodSpec
+from goodsad_studio.engine.worker.images import LazyImages
+from goodsad_studio.engine.worker.workspace import Workspace, create_method
 from goodsad_studio.errors import ParamError, StudioError
 from goodsad_studio.goods.retrieval import Gallery
 from goodsad_studio.methods.api import Capability
@@ -28,7 +30,6 @@ from goodsad_studio.methods.persistence import read_safetensors, write_safetenso
 from goodsad_studio.progress import NO_MONITOR, Monitor
 
 if TYPE_CHECKING:
-    from goodsad_studio.engine.worker.workspace import Workspace
     from goodsad_studio.methods import Method
 
 GALLERIES = "galleries"
@@ -68,10 +69,6 @@ def identify(
 def identifying_method(spec: MethodSpec) -> Method:
     """An unfitted instance of ``spec``'s method, at :data:`IDENTIFY_SIZE` unless ``image_size`` is given, whose
     goods descriptor names goods; refused for a method without one."""
-    from dataclasses import replace
-
-    from goodsad_studio.engine.worker.workspace import create_method
-
     method = create_method(replace(spec, params={"image_size": IDENTIFY_SIZE, **spec.params}))
     if Capability.GOODS_AWARE not in method.capabilities:
         raise ParamError(
@@ -102,31 +99,26 @@ def training_gallery(workspace: Workspace, method: Method, category: str, monito
     saved = _read_gallery(path, keys, goods)
     if saved is not None:
         return saved
-    from goodsad_studio.engine.worker.images import LazyImages
-
     descriptors = method.descriptors(LazyImages(records, _input_side(method)), monitor)
     gallery = Gallery(keys, goods, descriptors)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_safetensors(path, {"descriptors": descriptors}, {"keys": json.dumps(keys), "goods": json.dumps(goods)})
+        write_safetensors(path, {"descriptors": descriptors}, {"format": "goods-gallery"})
     except OSError:
         pass  # a read-only state folder: the gallery is computed again next time
     return gallery
 
 
 def _read_gallery(path: Path, keys: tuple[str, ...], goods: tuple[str | None, ...]) -> Gallery | None:
-    """The gallery saved at ``path`` when it is readable and of these photos; None to compute it afresh."""
+    """The gallery saved at ``path`` (whose name is the key of these photos) when it is readable; None to compute
+    it afresh."""
     if not path.is_file():
         return None
     try:
-        arrays, metadata = read_safetensors(path)
-        if json.loads(metadata.get("keys", "null")) != list(keys) or json.loads(metadata.get("goods", "null")) != list(
-            goods
-        ):
-            return None
+        arrays, _ = read_safetensors(path)
         return Gallery(keys, goods, np.ascontiguousarray(arrays["descriptors"], np.float32))
-    except (StudioError, KeyError, ValueError):
-        return None  # unreadable or of other photos: computed again and replaced
+    except (StudioError, KeyError):
+        return None  # unreadable, or not one descriptor per photo (Gallery's ParamError): computed again
 
 
 def _input_side(method: Method) -> int:

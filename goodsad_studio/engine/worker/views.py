@@ -228,8 +228,7 @@ class ViewedMethod:
             scores.append(self._predict_one(image, monitor, views, range(first, first + count)).score)
             first += count
             monitor.advance(done)
-        ids = list(goods) if goods else [None] * len(scores)
-        return Calibration.fit(scores, ids)
+        return Calibration.fit(scores, _goods_ids(goods, len(scores)))
 
     def predict(
         self, images: Sequence[np.ndarray], monitor: Monitor = NO_MONITOR, *, goods: Sequence[str | None] = ()
@@ -238,10 +237,9 @@ class ViewedMethod:
         only checked for cancel (the caller reports progress by photo). ``goods``: each photo's goods id (None
         where unknown), for a goods-aware model."""
         if self.goods_aware is not None:
-            ids = list(goods) if goods else [None] * len(images)
             return [
                 ViewedPrediction(p.score, p.anomaly_map, neighbours=p.neighbours, calibrated=p.calibrated)
-                for p in self.goods_aware.predict(images, ids)
+                for p in self.goods_aware.predict(images, _goods_ids(goods, len(images)))
             ]
         if not self.view.active:
             return [ViewedPrediction(p.score, p.anomaly_map) for p in self.method.predict(images)]
@@ -249,7 +247,6 @@ class ViewedMethod:
         if not self.calibrates_views:
             return predictions
         calibration = self.method.fitted(self.view_calibration)
-        ids = list(goods) if goods else [None] * len(images)
         return [
             replace(
                 p,
@@ -257,7 +254,7 @@ class ViewedMethod:
                 anomaly_map=np.asarray(calibration.apply(p.anomaly_map, g), np.float32),
                 calibrated=calibrated_as(calibration, g),
             )
-            for p, g in zip(predictions, ids, strict=True)
+            for p, g in zip(predictions, _goods_ids(goods, len(images)), strict=True)
         ]
 
     def _predict_one(
@@ -308,6 +305,11 @@ class TrainingViews:
                 yield _cut(image, views.whole_view)
             for tile in views.tiles:
                 yield _cut(image, tile)
+
+
+def _goods_ids(goods: Sequence[str | None], count: int) -> list[str | None]:
+    """Each photo's goods id, or None for all ``count`` photos when none were given."""
+    return list(goods) if goods else [None] * count
 
 
 def _saved_calibration(recorded: Any, goods: GoodsSpec, directory: Path) -> Calibration:

@@ -237,29 +237,28 @@ class PatchCore(Method):
             return index.search(queries, 1)
         bank, per_image = self.fitted(self.bank), grid[0] * grid[1]
         excluded = bank.rows_of(str(j) for j in left_out) if left_out else np.empty(0, np.int64)
+        shared = _allowed(bank, (), excluded)  # the rows of an image without a choice of its own
+        if not any(among) and not tolerance:  # one set of rows for the whole batch
+            return self._search(queries, bank, shared)
         parts = []
         for i in range(b):
             rows = queries[i * per_image : (i + 1) * per_image]
-            chosen = among[i] if among else ()
-            allowed = bank.rows_of(str(j) for j in chosen) if chosen else None
-            if allowed is not None and len(allowed) == 0:  # the coreset kept none of their rows: all of them
-                allowed = None
-            if len(excluded):
-                kept = np.arange(len(bank)) if allowed is None else allowed
-                kept = np.setdiff1d(kept, excluded, assume_unique=True)
-                allowed = kept if len(kept) else allowed  # all rows left out: compared as if none were
-            if allowed is not None and len(allowed) == len(bank):
-                allowed = None
+            allowed = _allowed(bank, among[i], excluded) if among and among[i] else shared
             if tolerance:
                 parts.append(aligned_search(rows, grid, bank, tolerance, allowed))
-            elif allowed is None:
-                parts.append(index.search(rows, 1))
-            elif 2 * len(allowed) > len(bank):  # most rows (leave-one-out): the nearest not of the others
-                parts.append(search_excluding(index, bank, rows, allowed))
             else:
-                found = index.search(rows, 1, among=allowed)
-                parts.append(Neighbours(found.dist2[:, :1], found.ids[:, :1]))
+                parts.append(self._search(rows, bank, allowed))
         return Neighbours(np.concatenate([p.dist2 for p in parts]), np.concatenate([p.ids for p in parts]))
+
+    def _search(self, queries: np.ndarray, bank: MemoryBank, allowed: np.ndarray | None) -> Neighbours:
+        """The nearest of the ``allowed`` rows (None: all of them) for each query."""
+        index = self.fitted(self.index)
+        if allowed is None:
+            return index.search(queries, 1)
+        if 2 * len(allowed) > len(bank):  # most rows (leave-one-out): the nearest not of the others
+            return search_excluding(index, bank, queries, allowed)
+        found = index.search(queries, 1, among=allowed)
+        return Neighbours(found.dist2[:, :1], found.ids[:, :1])
 
     def state(self) -> dict[str, np.ndarray]:
         return {**self.fitted(self.bank).state(), **self.fitted(self.index).state()}
@@ -282,6 +281,19 @@ class PatchCore(Method):
         except (ValueError, KeyError, RuntimeError) as exc:
             raise ModelFileError(f"cannot rebuild the nearest-neighbour index ({exc})", where) from exc
         self.bank, self.index = bank, index
+
+
+def _allowed(bank: MemoryBank, chosen: tuple[int, ...], excluded: np.ndarray) -> np.ndarray | None:
+    """The sorted rows an image is searched among: those of its ``chosen`` training images (all of them when none
+    is chosen, or the coreset kept none of their rows), less the ``excluded`` rows (unless that leaves none);
+    None for every row."""
+    allowed = bank.rows_of(str(j) for j in chosen) if chosen else None
+    if allowed is not None and len(allowed) == 0:
+        allowed = None
+    if len(excluded):
+        kept = np.setdiff1d(np.arange(len(bank)) if allowed is None else allowed, excluded, assume_unique=True)
+        allowed = kept if len(kept) else allowed  # all rows left out: compared as if none were
+    return None if allowed is not None and len(allowed) == len(bank) else allowed
 
 
 __all__ = ["PatchCore", "locally_aware_patches", "reweighted_max"]
