@@ -18,6 +18,15 @@ def _progress():
 
 def _add_method_options(parser: argparse.ArgumentParser) -> None:
     _add_model_options(parser)
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        metavar="MINUTES",
+        help="trained methods: fit within this many minutes each (the steps of the paper's schedule that fit, timed "
+        "on a few probe steps; the schedule compressed to them); the results say how much was trained. Default: "
+        "the paper's whole schedule",
+    )
     _add_view_options(parser)
 
 
@@ -87,10 +96,11 @@ def _cards(client) -> dict:
     return {card.name: card for card in client.methods().methods}
 
 
-def _params(values: list[str], method: str, client) -> dict[str, str]:
+def _params(values: list[str], method: str, client, budget: float | None = None) -> dict[str, str]:
     """The ``--param`` values meant for ``method``: ``NAME=VALUE`` applies to every method of the command,
     ``METHOD.NAME=VALUE`` to that method only (e.g. ``patchcore.coreset_ratio=0.01`` beside PaDiM). Checked
-    against the method's parameters now, so a typo stops the command before any work, naming the method."""
+    against the method's parameters now, so a typo stops the command before any work, naming the method.
+    ``budget`` (``--budget``) becomes ``budget_minutes`` of a method that trains, unless a ``--param`` sets it."""
     from goodsad_studio.engine.contract import MethodSpec
     from goodsad_studio.params import validate_params
 
@@ -106,6 +116,8 @@ def _params(values: list[str], method: str, client) -> dict[str, str]:
         params[bare if dot else name] = value
     card = _cards(client).get(method)
     specs = card.params if card is not None else client.describe(MethodSpec(method)).description.params
+    if budget is not None and any(spec.name == "budget_minutes" for spec in specs):
+        params.setdefault("budget_minutes", str(budget))
     try:
         validate_params(specs, params)
     except StudioError as exc:
@@ -200,7 +212,7 @@ def _spec(method: str, args: argparse.Namespace, client):
 
     view = ViewRequest.parse(args.tiling, args.crop, args.multiscale)
     goods = GoodsSpec.parse(args.compare_with, args.calibrate)
-    params = _params(args.param, method, client)
+    params = _params(args.param, method, client, args.budget)
     return MethodSpec(method, params, args.backbone, args.weights, args.device, view, goods)
 
 

@@ -117,3 +117,21 @@ def test_fit_takes_the_native_resolution_options_and_refuses_bad_ones(tmp_path, 
         "tiles": {"size": 64, "overlap": 16},
         "multiscale": True,
     }
+
+
+def test_budget_fits_a_trained_method_within_its_minutes_and_says_so(tmp_path, capsys):
+    from goodsad_studio.dataset.demo import generate_demo
+
+    root = generate_demo(tmp_path / "demo", size=64, categories=["drink_can"], goods_per_category=1)
+    tiny = ["--param", "image_size=32", "--param", "width=4", "--param", "batch_size=4", "--param", "latent_dim=8"]
+    assert main(["fit", str(root), "--method", "fanogan", "--budget", "0.05", *tiny]) == 0
+    out = capsys.readouterr().out
+    assert "(budget 0.05 min)" in out and "of the configured" in out, out
+    saved = json.loads(next((root / ".goodsad-studio" / "models").rglob("method.json")).read_text())
+    assert saved["params"]["budget_minutes"] == 0.05
+    assert saved["training_log"]["run"]["seconds"] < 0.05 * 60 * 1.5
+    # a method that does not train has no budget: the option leaves it as it was
+    untrained = ["--weights", "random", "--backbone", "resnet18"]
+    assert main(["fit", str(root), "--method", "padim", "--budget", "1", *untrained]) == 0
+    padim = json.loads(next((root / ".goodsad-studio" / "models").rglob("padim-*/method.json")).read_text())
+    assert "budget_minutes" not in padim["params"]

@@ -78,9 +78,13 @@ class MethodInfo:
     backbone: str
     weights_source: str
     device: str
+    training: str = ""
+    """What a trained method's fit ran ("trained 6.1 min (budget 10 min): 1,240 of the paper's 20,000 steps
+    (200 epochs)"); empty for a method that does not train, and before a fit."""
 
     def __str__(self) -> str:
-        return f"{self.method} on {self.backbone} ({self.weights_source}) [{self.device}]"
+        text = f"{self.method} on {self.backbone} ({self.weights_source}) [{self.device}]"
+        return f"{text}; {self.training}" if self.training else text
 
 
 @dataclass(frozen=True)

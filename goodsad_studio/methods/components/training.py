@@ -34,11 +34,14 @@ method keeps its previously fitted model (if any).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
 import logging
 import math
+import tempfile
+import time
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -50,7 +53,7 @@ import torch
 from torch import nn
 
 from goodsad_studio.errors import Cancelled, ModelFileError, ParamError, TrainingDiverged
-from goodsad_studio.methods.api import Batch, Capability, GridScores, Method
+from goodsad_studio.methods.api import Batch, Capability, GridScores, Method, MethodInfo
 from goodsad_studio.methods.components.checkpoint import (
     Checkpoint,
     join_tensors,
@@ -96,6 +99,17 @@ def training_params(
             max=10**9,
             optional=True,
             help="stop after this many steps (None = epochs x steps per epoch); for short schedules",
+        ),
+        ParamSpec(
+            "budget_minutes",
+            "float",
+            None,
+            min=0.05,
+            max=100000.0,
+            optional=True,
+            keyed_when_set=True,
+            help="fit within this many minutes: the steps that fit, timed on a few probe steps, with the "
+            "schedule compressed to them (None = the whole schedule); for CPU users",
         ),
         ParamSpec("seed", "int", 0, min=0, max=2**31 - 1, help="seed of initialisation, batch order and noise"),
         ParamSpec(
@@ -161,12 +175,63 @@ class TrainPlan(Generic[ModelT]):
     finish: Callable[[ModelT, TrainData], None] | None = None
 
 
+BUDGET_PROBE_AT = (0.0, 0.25, 0.5, 0.75, 0.95)
+"""Where in the planned schedule a budget's probe steps are taken (two consecutive steps at each)."""
+BUDGET_PROBE_SHARE = 0.05
+"""The probe stops (after at least three steps) once it has taken this share of the budget."""
+BUDGET_RESERVE = 0.03
+"""The share of the budget left for what follows the steps (``finish``, saving)."""
+
+
+@dataclass(frozen=True)
+class _Budget:
+    steps: int
+    step_seconds: float | None
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """What a fit trained, for the user: steps run of the steps planned (``epochs`` x steps per epoch, capped by
+    ``max_steps``), the fit's seconds (from its start: resizing and caching included) and those of the steps, and
+    under a ``budget_minutes`` the probe's seconds per step."""
+
+    steps: int
+    planned_steps: int
+    planned_epochs: int
+    seconds: float
+    train_seconds: float
+    budget_minutes: float | None = None
+    step_seconds: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, entry: Mapping[str, Any]) -> TrainingRun | None:
+        """The run a saved ``training_log`` records (None for a log written before runs were recorded)."""
+        try:
+            return cls(**{f.name: entry[f.name] for f in dataclasses.fields(cls) if f.name in entry})
+        except TypeError:
+            return None
+
+    def describe(self, paper: bool) -> str:
+        """E.g. "trained 6.1 min (budget 10 min): 1,240 of the paper's 20,000 steps (200 epochs)"; ``paper``:
+        whether the planned schedule is the method's default one."""
+        whose = "the paper's" if paper else "the configured"
+        schedule = f"{whose} {self.planned_steps:,} steps ({self.planned_epochs} epochs)"
+        budget = "" if self.budget_minutes is None else f" (budget {self.budget_minutes:g} min)"
+        if self.steps >= self.planned_steps:
+            return f"trained {self.seconds / 60:.1f} min{budget}: all of {schedule}"
+        return f"trained {self.seconds / 60:.1f} min{budget}: {self.steps:,} of {schedule}"
+
+
 @dataclass(frozen=True)
 class TrainResult(Generic[ModelT]):
     model: ModelT
     losses: list[dict[str, float]]
     steps_per_epoch: int
     resumed_from_step: int | None
+    run: TrainingRun | None = None
 
 
 def _take(data: TrainData, index: np.ndarray) -> TrainData:
@@ -202,6 +267,8 @@ class Trainer:
         self.every = every
         self.keep = keep
         self.checkpoint_dir: Path | None = monitor.checkpoint_dir
+        self.step_seconds: float | None = None
+        """Under a budget, the probe's seconds per step (recorded in checkpoints, so a resumed run keeps its count)."""
 
     def steps(self, n: int) -> tuple[int, int, int]:
         """``(batch size, steps per epoch, total steps)`` for ``n`` training images."""
@@ -213,23 +280,28 @@ class Trainer:
             total = min(total, p["max_steps"])
         return batch_size, steps_per_epoch, total
 
-    def run(self, plan: TrainPlan[ModelT], n: int) -> TrainResult[ModelT]:
-        """Train on ``n`` training images (the first axis of ``plan.data()``)."""
+    def run(self, plan: TrainPlan[ModelT], n: int, *, started: float | None = None) -> TrainResult[ModelT]:
+        """Train on ``n`` training images (the first axis of ``plan.data()``). ``started``: when the fit began
+        (``time.perf_counter()``), what a ``budget_minutes`` counts from (None: now)."""
         p, monitor = self.hparams, self.monitor
-        batch_size, steps_per_epoch, total = self.steps(n)
+        started = time.perf_counter() if started is None else started
+        batch_size, steps_per_epoch, planned = self.steps(n)
         devices = [self.device.index or 0] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(p["seed"])
             model = plan.build_model().to(self.device)
-            ctx = StepContext(model, plan.build_optimizers(model), total, steps_per_epoch)
+            ctx = StepContext(model, plan.build_optimizers(model), planned, steps_per_epoch)
             data = plan.data()
+            if p.get("budget_minutes") is not None:
+                budget = self._budget(plan, ctx, data, n, batch_size, started)
+                ctx.total_steps, self.step_seconds = budget.steps, budget.step_seconds
+            total = ctx.total_steps
             resumed = self._resume(ctx)
             last_saved = ctx.step if resumed is not None else -1
             monitor.stage(Stage.TRAIN, total)
             if resumed:
                 monitor.advance(ctx.step, f"resumed at step {ctx.step}")
-            order: np.ndarray | None = None
-            order_epoch = -1
+            training_started = time.perf_counter()
             while ctx.step < total:
                 try:
                     monitor.check(f"training {self.method}")
@@ -237,25 +309,7 @@ class Trainer:
                     if self.checkpoint_dir is not None and ctx.step != last_saved:
                         self._write_checkpoint(ctx)
                     raise Cancelled(f"training {self.method} cancelled at step {ctx.step} of {total}") from exc
-                if ctx.epoch != order_epoch:
-                    order_epoch = ctx.epoch
-                    order = np.random.default_rng([p["seed"], order_epoch]).permutation(n)
-                position = ctx.step % steps_per_epoch
-                assert order is not None  # drawn above on the first pass (order_epoch starts at -1)
-                index = order[position * batch_size : (position + 1) * batch_size]
-                ctx.rng = np.random.default_rng([p["seed"], ctx.step, 1])
-                torch.manual_seed(step_seed(p["seed"], ctx.step))
-                ctx.lr = None if plan.schedule is None else plan.schedule(ctx.step, total)
-                if ctx.lr is not None:
-                    for optimizer in ctx.optimizers.values():
-                        set_learning_rate(optimizer, ctx.lr)
-                model.train()
-                losses = {k: float(v) for k, v in plan.step(ctx, _take(data, index)).items()}
-                if "loss" not in losses or not math.isfinite(losses["loss"]):
-                    raise TrainingDiverged(
-                        f"{self.method}: training loss is {losses.get('loss')!r} at step "
-                        f"{ctx.step}; try a smaller learning rate"
-                    )
+                losses = self._one_step(plan, ctx, data, n, batch_size)
                 ctx.losses.append(losses)
                 ctx.step += 1
                 epoch = (ctx.step - 1) // steps_per_epoch + 1
@@ -271,11 +325,103 @@ class Trainer:
             if plan.finish is not None:
                 with torch.no_grad():
                     plan.finish(model, data)
-        return TrainResult(model, ctx.losses, steps_per_epoch, resumed)
+        run = TrainingRun(
+            steps=len(ctx.losses),
+            planned_steps=planned,
+            planned_epochs=p["epochs"],
+            seconds=time.perf_counter() - started,
+            train_seconds=time.perf_counter() - training_started,
+            budget_minutes=p.get("budget_minutes"),
+            step_seconds=self.step_seconds,
+        )
+        return TrainResult(model, ctx.losses, steps_per_epoch, resumed, run)
+
+    def _one_step(
+        self, plan: TrainPlan[ModelT], ctx: StepContext[ModelT], data: TrainData, n: int, batch_size: int
+    ) -> dict[str, float]:
+        """Step ``ctx.step`` of ``ctx.total_steps``: its batch (the epoch's order, drawn from (seed, epoch)), its
+        generators (from (seed, step)) and learning rate; the losses, checked to be finite."""
+        p = self.hparams
+        order = np.random.default_rng([p["seed"], ctx.epoch]).permutation(n)
+        position = ctx.step % ctx.steps_per_epoch
+        index = order[position * batch_size : (position + 1) * batch_size]
+        ctx.rng = np.random.default_rng([p["seed"], ctx.step, 1])
+        torch.manual_seed(step_seed(p["seed"], ctx.step))
+        ctx.lr = None if plan.schedule is None else plan.schedule(ctx.step, ctx.total_steps)
+        if ctx.lr is not None:
+            for optimizer in ctx.optimizers.values():
+                set_learning_rate(optimizer, ctx.lr)
+        ctx.model.train()
+        losses = {k: float(v) for k, v in plan.step(ctx, _take(data, index)).items()}
+        if "loss" not in losses or not math.isfinite(losses["loss"]):
+            raise TrainingDiverged(
+                f"{self.method}: training loss is {losses.get('loss')!r} at step "
+                f"{ctx.step}; try a smaller learning rate"
+            )
+        return losses
+
+    # -- a time budget -----------------------------------------------------------------------------------------
+    def _budget(
+        self,
+        plan: TrainPlan[ModelT],
+        ctx: StepContext[ModelT],
+        data: TrainData,
+        n: int,
+        batch_size: int,
+        started: float,
+    ) -> _Budget:
+        """How many steps fit ``budget_minutes`` (counted from ``started``): a resumable checkpoint's own count,
+        else the time of a few probe steps taken across the planned schedule (so every phase of a method whose step
+        depends on where it is, e.g. f-AnoGAN's GAN then encoder, is timed), after which the model and optimizers
+        are put back as they were: the budgeted run is the planned schedule compressed to that many steps, the same
+        on every run with that count."""
+        planned = ctx.total_steps
+        checkpoint = self._matching_checkpoint()
+        if checkpoint is not None and 0 < int(checkpoint.meta.get("total_steps", 0)) <= planned:
+            return _Budget(int(checkpoint.meta["total_steps"]), checkpoint.meta.get("step_seconds"))
+        budget_s = 60.0 * float(self.hparams["budget_minutes"])
+        model_state = copy.deepcopy(ctx.model.state_dict())
+        optimizer_states = {k: copy.deepcopy(o.state_dict()) for k, o in ctx.optimizers.items()}
+        positions = sorted({min(round(f * planned) + d, planned - 1) for f in BUDGET_PROBE_AT for d in (0, 1)})
+        self.monitor.stage(Stage.TRAIN, len(positions), "timing training steps for the budget")
+        times: list[float] = []
+        probe_started = time.perf_counter()
+        for position in positions:
+            self.monitor.check(f"training {self.method}")
+            ctx.step = position
+            began = time.perf_counter()
+            self._one_step(plan, ctx, data, n, batch_size)
+            times.append(time.perf_counter() - began)
+            self.monitor.advance(len(times))
+            if len(times) >= 3 and time.perf_counter() - probe_started > BUDGET_PROBE_SHARE * budget_s:
+                break
+        step_seconds = float(np.mean(times[1:] if len(times) > 1 else times))
+        if self.checkpoint_dir is not None:  # the checkpoints the run will write count too: one timed in scratch
+            with tempfile.TemporaryDirectory(prefix="budget-probe-") as scratch:
+                began = time.perf_counter()
+                self._write_checkpoint(ctx, Path(scratch))
+                step_seconds += (time.perf_counter() - began) / (self.every or ctx.steps_per_epoch)
+        ctx.model.load_state_dict(model_state)
+        for name, optimizer in ctx.optimizers.items():
+            optimizer.load_state_dict(optimizer_states[name])
+        ctx.step, ctx.lr = 0, None
+        left = budget_s * (1 - BUDGET_RESERVE) - (time.perf_counter() - started)
+        steps = int(min(planned, max(1, left // max(step_seconds, 1e-9))))
+        log.info(
+            "%s: %.2f s a step, %d of %d planned steps fit %.1f min",
+            self.method,
+            step_seconds,
+            steps,
+            planned,
+            budget_s / 60,
+        )
+        return _Budget(steps, step_seconds)
 
     # -- checkpoints -------------------------------------------------------------------------------------------
-    def _write_checkpoint(self, ctx: StepContext[ModelT]) -> None:
-        assert self.checkpoint_dir is not None  # only called with checkpoints on
+    def _write_checkpoint(self, ctx: StepContext[ModelT], directory: Path | None = None) -> None:
+        """Write ``ctx``'s checkpoint into ``directory`` (None: the monitor's checkpoint folder)."""
+        directory = self.checkpoint_dir if directory is None else directory
+        assert directory is not None  # only called with checkpoints on
         arrays: dict[str, np.ndarray] = {}
         model_tree = split_tensors(dict(ctx.model.state_dict()), "model", arrays)
         optim_tree = split_tensors({k: o.state_dict() for k, o in ctx.optimizers.items()}, "optim", arrays)
@@ -285,15 +431,17 @@ class Trainer:
             "step": ctx.step,
             "epoch": ctx.epoch,
             "total_steps": ctx.total_steps,
+            "step_seconds": self.step_seconds,
             "seed": self.hparams["seed"],
             "rng": "numpy default_rng([seed, epoch]) orders batches; step generators from (seed, step)",
             "model": model_tree,
             "optimizers": optim_tree,
             "losses": ctx.losses,
         }
-        write_checkpoint(self.checkpoint_dir, Checkpoint(arrays, meta), keep=self.keep)
+        write_checkpoint(directory, Checkpoint(arrays, meta), keep=self.keep)
 
-    def _resume(self, ctx: StepContext[ModelT]) -> int | None:
+    def _matching_checkpoint(self) -> Checkpoint | None:
+        """The latest checkpoint, when it was written for this configuration and training data."""
         if self.checkpoint_dir is None:
             return None
         try:
@@ -308,7 +456,11 @@ class Trainer:
                 "checkpoint in %s is for another configuration or training set; starting afresh", self.checkpoint_dir
             )
             return None
-        if checkpoint.step > ctx.total_steps:
+        return checkpoint
+
+    def _resume(self, ctx: StepContext[ModelT]) -> int | None:
+        checkpoint = self._matching_checkpoint()
+        if checkpoint is None or checkpoint.step > ctx.total_steps:
             return None
         model_state = join_tensors(checkpoint.meta["model"], checkpoint.tensors, checkpoint.path)
         ctx.model.load_state_dict({k: v.to(self.device) for k, v in model_state.items()})
@@ -344,6 +496,8 @@ class TrainedMethod(Method, Generic[ModelT]):
         self.checkpoint_every: int | None = None
         """Steps between checkpoints when ``monitor.checkpoint_dir`` is set (None: every epoch)."""
         self._trained_steps_per_epoch = 0
+        self.training_run: TrainingRun | None = None
+        """What the fitted model's training ran (steps of the planned ones, minutes, budget); restored by load."""
 
     # -- hooks -------------------------------------------------------------------------------------------------
     @abstractmethod
@@ -380,6 +534,7 @@ class TrainedMethod(Method, Generic[ModelT]):
 
     # -- fitting -----------------------------------------------------------------------------------------------
     def fit(self, images: Iterable[np.ndarray], monitor: Monitor = NO_MONITOR) -> None:
+        started = time.perf_counter()
         cached = self.inputs.resized(images, monitor)
         trainer = Trainer(
             self.name,
@@ -398,8 +553,9 @@ class TrainedMethod(Method, Generic[ModelT]):
             self.schedule(),
             self.finish,
         )
-        result = trainer.run(plan, len(cached))
+        result = trainer.run(plan, len(cached), started=started)
         self.model = result.model
+        self.training_run = result.run
         self.loss_history = result.losses
         self.resumed_from_step = result.resumed_from_step
         self._trained_steps_per_epoch = result.steps_per_epoch
@@ -432,12 +588,28 @@ class TrainedMethod(Method, Generic[ModelT]):
         losses = np.asarray([h["loss"] for h in self.loss_history])
         per_epoch = max(1, self._trained_steps_per_epoch or 1)
         epochs = [float(losses[i : i + per_epoch].mean()) for i in range(0, len(losses), per_epoch)]
+        run = {} if self.training_run is None else {"run": self.training_run.as_dict()}
         return {
             "steps": len(losses),
             "steps_per_epoch": per_epoch,
             "final_loss": float(losses[-1]),
             "epoch_mean_loss": epochs,
+            **run,
         }
+
+    def paper_schedule(self) -> bool:
+        """Whether epochs, batch size and max_steps are the method's defaults (its paper's schedule)."""
+        defaults = {spec.name: spec.default for spec in self.params}
+        return all(self.hparams[k] == defaults[k] for k in ("epochs", "batch_size", "max_steps"))
+
+    def training_note(self) -> str:
+        """What the fitted model trained, in words ("" before a fit, and for a model saved before runs were
+        recorded)."""
+        return "" if self.training_run is None else self.training_run.describe(self.paper_schedule())
+
+    @property
+    def info(self) -> MethodInfo:
+        return dataclasses.replace(super().info, training=self.training_note())
 
     def extra_config(self) -> dict[str, Any]:
         """Once trained (or loaded): ``training_log`` (loss per epoch), informative only — a fresh instance's
@@ -449,6 +621,8 @@ class TrainedMethod(Method, Generic[ModelT]):
         super().check_saved(saved, where)
         log_entry = saved.get("training_log") or {}
         self._trained_steps_per_epoch = int(log_entry.get("steps_per_epoch", 0) or 0)
+        run = log_entry.get("run")
+        self.training_run = TrainingRun.from_dict(run) if isinstance(run, Mapping) else None
 
     def state(self) -> dict[str, np.ndarray]:
         model = self.fitted(self.model)
@@ -492,6 +666,7 @@ __all__ = [
     "TrainPlan",
     "TrainResult",
     "TrainedMethod",
+    "TrainingRun",
     "Trainer",
     "set_learning_rate",
     "step_seed",
