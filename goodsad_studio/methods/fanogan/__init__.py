@@ -34,6 +34,15 @@ class FAnoGan(TrainedMethod[FAnoGanModel]):
         ParamSpec("n_critic", "int", 5, min=1, max=100, help="critic updates per generator update (WGAN-GP 5)"),
         ParamSpec("gp_weight", "float", 10.0, min=0.0, max=1000.0, help="gradient penalty weight (WGAN-GP 10)"),
         ParamSpec("kappa", "float", 1.0, min=0.0, max=1000.0, help="weight of the feature residual (paper 1)"),
+        ParamSpec(
+            "izi_warmup",
+            "float",
+            0.2,
+            min=0.0,
+            max=0.95,
+            help="share of the encoder steps trained on the image residual alone before the feature residual joins "
+            "(0 = the paper's izi_f from the first step, which collapses the encoder to one output on long runs)",
+        ),
     ]
     capabilities = frozenset({Capability.CHECKPOINTS})
 
@@ -62,6 +71,12 @@ class FAnoGan(TrainedMethod[FAnoGanModel]):
         """How many of ``total`` steps train the WGAN-GP (the rest train the encoder)."""
         fraction: float = self.hparams["gan_fraction"]
         return min(max(1, round(total * fraction)), max(total - 1, 1))
+
+    def feature_weight(self, step: int, total: int) -> float:
+        """The feature residual's weight at ``step``: 0 through the encoder's warm-up, then ``kappa``."""
+        gan = self.gan_steps(total)
+        warm_end = gan + self.hparams["izi_warmup"] * (total - gan)
+        return 0.0 if step < warm_end else float(self.hparams["kappa"])
 
     def _scaled(self, batch: np.ndarray) -> torch.Tensor:
         return self.to_input(batch) * 2 - 1
@@ -107,7 +122,7 @@ class FAnoGan(TrainedMethod[FAnoGanModel]):
             module.requires_grad_(False)
         try:
             pixel, feature, _ = self._residuals(model, x)
-            loss = (pixel + self.hparams["kappa"] * feature).mean()
+            loss = (pixel + self.feature_weight(ctx.step, ctx.total_steps) * feature).mean()
             ctx.update(loss, "encoder")
         finally:
             for module in (model.generator, model.critic):
