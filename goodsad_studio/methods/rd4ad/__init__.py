@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from goodsad_studio.methods.api import Batch, Capability, GridScores
 from goodsad_studio.methods.components.training import StepContext, TrainedMethod, training_params
 from goodsad_studio.methods.rd4ad.model import ROLES, RD4ADModel, cosine_distance_maps
+from goodsad_studio.params import ParamSpec
 from goodsad_studio.progress import Monitor
 
 
@@ -20,7 +21,17 @@ class RD4AD(TrainedMethod[RD4ADModel]):
     name = "rd4ad"
     description = "reverse distillation: frozen teacher, one-class bottleneck, student decoder"
     roles = ROLES
-    params = training_params(epochs=200, batch_size=16, lr=0.005, image_size=256, blur_sigma=4.0)
+    params = [
+        *training_params(epochs=200, batch_size=16, lr=0.005, image_size=256, blur_sigma=4.0),
+        ParamSpec(
+            "loss",
+            "choice",
+            "flattened",
+            choices=("flattened", "per_position"),
+            help="flattened: one cosine distance per image and scale over its whole flattened map (the authors' "
+            "code); per_position: the mean of the per-position distances (the paper's Eq. 3)",
+        ),
+    ]
     capabilities = frozenset({Capability.CHECKPOINTS})
 
     def build_model(self) -> RD4ADModel:
@@ -35,7 +46,13 @@ class RD4AD(TrainedMethod[RD4ADModel]):
 
     def step(self, ctx: StepContext[RD4ADModel], batch: Mapping[str, torch.Tensor]) -> dict[str, float]:
         teacher = {r: batch[r].to(self.device, torch.float32) for r in ROLES}
-        per_scale = {r: d.mean() for r, d in cosine_distance_maps(teacher, ctx.model(teacher)).items()}
+        student = ctx.model(teacher)
+        if self.hparams["loss"] == "flattened":
+            per_scale = {
+                r: (1 - F.cosine_similarity(teacher[r].flatten(1), student[r].flatten(1))).mean() for r in ROLES
+            }
+        else:
+            per_scale = {r: d.mean() for r, d in cosine_distance_maps(teacher, student).items()}
         loss = cast(torch.Tensor, sum(per_scale.values()))  # 0 + tensors (one per role): a tensor
         ctx.update(loss)
         return {"loss": loss.item(), **{f"loss_{r}": v.item() for r, v in per_scale.items()}}

@@ -50,13 +50,16 @@ class Bottleneck(nn.Module):
 
 
 class OneClassBottleneck(nn.Module):
-    """OCBE: multi-scale feature fusion of the three teacher maps, then one stride-2 bottleneck block."""
+    """OCBE: multi-scale feature fusion of the three teacher maps, then a stage of ``blocks`` bottleneck blocks, the
+    first of stride 2 (the one-class embedding: a ResNet's 4th stage, as the reference's ``BN_layer``)."""
 
-    def __init__(self, c1: int, c2: int, c3: int, width: int):
+    def __init__(self, c1: int, c2: int, c3: int, width: int, blocks: int):
         super().__init__()
         self.from_s4 = nn.Sequential(_conv_bn_relu(c1, c2, 2), _conv_bn_relu(c2, c3, 2))
         self.from_s8 = _conv_bn_relu(c2, c3, 2)
-        self.embed = Bottleneck(3 * c3, width, 2 * c3, stride=2)
+        layers = [Bottleneck(3 * c3, width, 2 * c3, stride=2)]
+        layers += [Bottleneck(2 * c3, width, 2 * c3) for _ in range(blocks - 1)]
+        self.embed = nn.Sequential(*layers)
 
     def forward(self, s4: torch.Tensor, s8: torch.Tensor, s16: torch.Tensor) -> torch.Tensor:
         embedding: torch.Tensor = self.embed(torch.cat([self.from_s4(s4), self.from_s8(s8), s16], 1))
@@ -86,10 +89,16 @@ class StudentDecoder(nn.Module):
 
 
 class RD4ADModel(nn.Module):
+    """Bottleneck and decoder. Convolutions start from He-normal weights (fan-out), transposed ones from torch's
+    default, as the reference initialises them."""
+
     def __init__(self, c1: int, c2: int, c3: int, wide: bool):
         super().__init__()
-        self.bottleneck = OneClassBottleneck(c1, c2, c3, width=c3 if wide else 2 * c3)
+        self.bottleneck = OneClassBottleneck(c1, c2, c3, width=c3 if wide else 2 * c3, blocks=3 if wide else 2)
         self.decoder = StudentDecoder(c1, c2, c3, (3, 4, 6) if wide else (2, 2, 2), wide)
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
 
     def forward(self, teacher: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         student: dict[str, torch.Tensor] = self.decoder(self.bottleneck(teacher["s4"], teacher["s8"], teacher["s16"]))
