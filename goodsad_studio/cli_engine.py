@@ -234,7 +234,8 @@ def cmd_methods(args: argparse.Namespace) -> int:
             raise StudioError(f"unknown method {name!r}; available: {', '.join(cards)}")
         print(f"{name}: {card.description}" if not card.problem else f"{name}: cannot be used here: {card.problem}")
         for spec in card.params:
-            default = "auto" if spec.default is None else spec.default
+            unset = "auto" if spec.unset == "auto" else f"auto ({spec.unset})"  # "auto" is what one types
+            default = unset if spec.default is None else spec.default
             print(f"    --param {spec.name}={default}  ({spec.describe()})" + (f"  {spec.help}" if spec.help else ""))
     return 0
 

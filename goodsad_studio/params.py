@@ -36,6 +36,8 @@ class ParamSpec:
     help: str = ""
     optional: bool = False
     keyed_when_set: bool = False
+    unset: str = "auto"
+    """What ``None`` of an optional parameter means, in a word or two (the form's placeholder, the CLI's listing)."""
 
     def __post_init__(self) -> None:
         if self.type == "choice" and not self.choices:

@@ -62,7 +62,7 @@ class ParamForm(QWidget):
             "" if spec.default is None else repr(spec.default) if spec.type == "float" else str(spec.default)
         )
         if spec.optional:
-            line.setPlaceholderText("auto")
+            line.setPlaceholderText(spec.unset)
         return line
 
     def set_values(self, values: dict[str, Any]) -> None:

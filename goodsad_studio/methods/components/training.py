@@ -99,6 +99,7 @@ def training_params(
             max=10**9,
             optional=True,
             help="stop after this many steps (None = epochs x steps per epoch); for short schedules",
+            unset="all epochs",
         ),
         ParamSpec(
             "budget_minutes",
@@ -110,6 +111,7 @@ def training_params(
             keyed_when_set=True,
             help="fit within this many minutes: the steps that fit, timed on a few probe steps, with the "
             "schedule compressed to them (None = the whole schedule); for CPU users",
+            unset="no limit",
         ),
         ParamSpec("seed", "int", 0, min=0, max=2**31 - 1, help="seed of initialisation, batch order and noise"),
         ParamSpec(
