@@ -103,10 +103,15 @@ def _init_weights(module: nn.Module) -> None:
 
 
 def ssim(
-    a: torch.Tensor, b: torch.Tensor, window: int = 11, sigma: float = 1.5, value_range: float = 1.0
+    a: torch.Tensor, b: torch.Tensor, window: int = 11, sigma: float = 1.5, value_range: float | None = None
 ) -> torch.Tensor:
     """Mean structural similarity of two ``B x C x H x W`` batches (Gaussian window, zero padding as the
-    reference code)."""
+    reference code). ``value_range`` None: guessed from ``a`` as the reference code does, ``max - min`` with
+    ``max`` 255 where ``a`` exceeds 128 (else 1) and ``min`` -1 where ``a`` falls below -0.5 (else 0); DRAEM's ``a``
+    is the reconstruction, so the range is 2 while it dips below -0.5 (early in training)."""
+    if value_range is None:
+        top = 255.0 if bool(a.max() > 128) else 1.0
+        value_range = top - (-1.0 if bool(a.min() < -0.5) else 0.0)
     coords = torch.arange(window, dtype=a.dtype, device=a.device) - window // 2
     g = torch.exp(-(coords**2) / (2 * sigma**2))
     g = g / g.sum()
