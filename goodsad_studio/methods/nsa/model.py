@@ -1,4 +1,5 @@
-"""NSA's network: a ResNet-18 encoder and an upsampling decoder, one logit per pixel."""
+"""NSA's network, the reference's ``resnet18_enc_dec`` (pooling on, no pre-activation): a ResNet-18 encoder, a 1x1
+bridge and a decoder of transposed residual blocks, one logit per pixel."""
 
 from __future__ import annotations
 
@@ -25,8 +26,30 @@ class BasicBlock(nn.Module):
         return F.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
 
 
+class UpBlock(nn.Module):
+    """The basic block doubling the resolution: a 3x3 transposed conv (stride 2) then a 3x3 conv, each with batch
+    norm, and a 1x1 transposed-conv shortcut with batch norm."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.conv1 = nn.ConvTranspose2d(cin, cout, 3, 2, 1, output_padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = nn.Sequential(
+            nn.ConvTranspose2d(cin, cout, 1, 2, output_padding=1, bias=False), nn.BatchNorm2d(cout)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.relu(self.bn1(self.conv1(x)))
+        return F.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
+
+
 class ResNet18EncDec(nn.Module):
-    """ResNet-18 encoder (stride 32) and an upsampling decoder back to the input size; one logit per pixel."""
+    """ResNet-18 encoder (stride 32; widths ``w..8w``), a bridge of two 1x1 convs with ReLU (``8w -> 4w -> 2w``),
+    three up-blocks (``w``, ``w/2``, ``w/4``), a x2 bilinear upsampling and a 7x7 transposed conv (stride 2) to one
+    logit per pixel: back at the input size (for a side that is a multiple of 32; else resized to it). ``w`` = 64
+    is the reference network."""
 
     def __init__(self, width: int = 64):
         super().__init__()
@@ -39,23 +62,29 @@ class ResNet18EncDec(nn.Module):
             stages.append(nn.Sequential(BasicBlock(cin, cout, stride), BasicBlock(cout, cout)))
             cin = cout
         self.encoder = nn.Sequential(*stages)
-        ups = []
-        for cout in (4 * w, 2 * w, w, w, max(w // 2, 1)):
-            ups += [
-                nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
-                nn.Conv2d(cin, cout, 3, 1, 1, bias=False),
-                nn.BatchNorm2d(cout),
-                nn.ReLU(inplace=True),
-            ]
+        self.bridge = nn.Sequential(
+            nn.Conv2d(8 * w, 4 * w, 1, bias=False),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(4 * w, 2 * w, 1, bias=False),
+            nn.ReLU(inplace=True),
+        )
+        ups, cin = [], 2 * w
+        for cout in (w, max(w // 2, 1), max(w // 4, 1)):
+            ups.append(UpBlock(cin, cout))
             cin = cout
         self.decoder = nn.Sequential(*ups)
-        self.head = nn.Conv2d(cin, 1, 1)
+        self.upsample = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True)
+        self.head = nn.ConvTranspose2d(cin, 1, 7, 2, 3, output_padding=1, bias=False)
+        for module in self.modules():  # the reference's init; its transposed convs keep torch's default
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        logits: torch.Tensor = self.head(self.decoder(self.encoder(self.stem(x))))
+        features = self.bridge(self.encoder(self.stem(x)))
+        logits: torch.Tensor = self.head(self.upsample(self.decoder(features)))
         if logits.shape[-2:] != x.shape[-2:]:
             logits = F.interpolate(logits, size=x.shape[-2:], mode="bilinear", align_corners=False)
         return logits[:, 0]
 
 
-__all__ = ["BasicBlock", "ResNet18EncDec"]
+__all__ = ["BasicBlock", "ResNet18EncDec", "UpBlock"]

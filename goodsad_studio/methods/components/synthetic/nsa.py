@@ -5,7 +5,8 @@ Up to ``max_patches`` patches (the first always, each further one with probabili
 code's ``patch_ex``): a rectangle is cut from a *source* image (another normal image of the training set; the image
 itself when none is given); its half-width and half-height are drawn as fractions of the image side from
 ``0.03 + Gamma(shape=2, scale=0.05)`` clipped to ``[0.03, 0.4]`` (the reference's ``gamma_params=(2, 0.05, 0.03)``
-and ``width_bounds_pct``), it is rescaled by ``clip(N(1, 0.5), 0.7, 1.3)``, and placed at a random location of the
+and ``width_bounds_pct``), it is rescaled by ``clip(N(1, 0.5), 0.7, 1.3)`` (each rescaled side again within
+``[0.03, 0.4]`` of the target's side, as the reference clips it), and placed at a random location of the
 target where it is blended in with Poisson image editing — OpenCV's :func:`cv2.seamlessClone` (``NORMAL_CLONE``,
 the paper's "NSA" setting; ``MIXED_CLONE`` on request).
 
@@ -53,9 +54,11 @@ def _blend_one(
     sx = int(rng.integers(0, source.shape[1] - patch_w + 1))
     patch = source[sy : sy + patch_h, sx : sx + patch_w]
     factor = float(np.clip(rng.normal(1.0, 0.5), *RESIZE_BOUNDS))
-    # seamlessClone needs the rectangle at least one pixel inside the image on every side
-    new_h = int(np.clip(round(patch_h * factor), 3, height - 2))
-    new_w = int(np.clip(round(patch_w * factor), 3, width - 2))
+    # the rescaled side stays within the same share of the target's side as the cut one (the reference clips it to
+    # width_bounds_pct too), and seamlessClone needs the rectangle one pixel inside the image on every side
+    low, high = HALF_WIDTH_BOUNDS
+    new_h = int(np.clip(round(patch_h * factor), max(3, round(low * height)), min(height - 2, round(high * height))))
+    new_w = int(np.clip(round(patch_w * factor), max(3, round(low * width)), min(width - 2, round(high * width))))
     patch = cv2.resize(patch, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
     y, x = int(rng.integers(1, height - new_h)), int(rng.integers(1, width - new_w))
     canvas = target.copy()
