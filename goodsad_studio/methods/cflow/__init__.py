@@ -22,7 +22,8 @@ from goodsad_studio.methods.components.training import StepContext, TrainedMetho
 from goodsad_studio.params import ParamSpec
 from goodsad_studio.progress import Monitor
 
-ROLES = ("s4", "s8", "s16")
+ROLES = ("s8", "s16", "s32")
+"""The encoder layers the reference hooks: layer2..layer4 of a ResNet (strides 8, 16, 32)."""
 META_EPOCHS = 25
 """The reference's 25 meta-epochs: the learning rate is held within each, the first 2 are the warm-up."""
 _CHUNK = 65536  # feature vectors per flow pass when scoring
