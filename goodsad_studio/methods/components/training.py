@@ -30,6 +30,11 @@ every epoch), at the end, and on cancel. A fit whose ``checkpoint_dir`` holds a 
 configuration and training data resumes from it, giving the same weights as an uninterrupted run. A loss that is
 not finite raises :class:`~goodsad_studio.errors.TrainingDiverged`. On cancel :class:`Cancelled` is raised and the
 method keeps its previously fitted model (if any).
+
+``budget_minutes`` (every trained method has it) fits within that many minutes: probe steps taken across the planned
+schedule give the seconds per step, the model and optimizers are put back, and the steps that fit are trained with
+the schedule compressed to them (the same weights as ``max_steps`` of that count; docs/adr/0011). What a fit ran is
+a :class:`TrainingRun`, saved in ``training_log.run`` and said in :attr:`TrainedMethod.info`.
 """
 
 from __future__ import annotations
