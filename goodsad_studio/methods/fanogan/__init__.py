@@ -35,6 +35,13 @@ class FAnoGan(TrainedMethod[FAnoGanModel]):
         ParamSpec("gp_weight", "float", 10.0, min=0.0, max=1000.0, help="gradient penalty weight (WGAN-GP 10)"),
         ParamSpec("kappa", "float", 1.0, min=0.0, max=1000.0, help="weight of the feature residual (paper 1)"),
         ParamSpec(
+            "critic_norm",
+            "choice",
+            "layer",
+            choices=("layer", "none"),
+            help="layer: layer norm after each critic conv but the first (the authors' critic); none: plain DCGAN",
+        ),
+        ParamSpec(
             "izi_warmup",
             "float",
             0.2,
@@ -57,7 +64,7 @@ class FAnoGan(TrainedMethod[FAnoGanModel]):
 
     def build_model(self) -> FAnoGanModel:
         p = self.hparams
-        return FAnoGanModel(p["latent_dim"], p["width"], p["image_size"])
+        return FAnoGanModel(p["latent_dim"], p["width"], p["image_size"], p["critic_norm"] == "layer")
 
     def build_optimizers(self, model: FAnoGanModel) -> dict[str, torch.optim.Optimizer]:
         lr, betas = self.hparams["lr"], (0.0, 0.9)

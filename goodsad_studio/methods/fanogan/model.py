@@ -38,14 +38,17 @@ class ConvStack(nn.Module):
     """Strided 4x4 convs + LeakyReLU(0.2) down to ``4 x 4``, flattened: the critic's features ``f`` (and the
     encoder's trunk), then a linear output of size ``out``."""
 
-    def __init__(self, width: int, image_size: int, out: int):
+    def __init__(self, width: int, image_size: int, out: int, layer_norm: bool = False):
         super().__init__()
         levels = _levels(image_size)
         channels = [width * min(2**i, 8) for i in range(levels)]
         layers: list[nn.Module] = []
         cin = 3
-        for cout in channels:
-            layers += [nn.Conv2d(cin, cout, 4, 2, 1), nn.LeakyReLU(0.2, inplace=True)]
+        for i, cout in enumerate(channels):
+            layers.append(nn.Conv2d(cin, cout, 4, 2, 1))
+            if layer_norm and i > 0:  # over C x H x W per image, a scale and offset per channel (the reference's)
+                layers.append(nn.GroupNorm(1, cout))
+            layers.append(nn.LeakyReLU(0.2, inplace=True))
             cin = cout
         self.features = nn.Sequential(*layers, nn.Flatten())
         self.out = nn.Linear(cin * 16, out)
@@ -56,10 +59,10 @@ class ConvStack(nn.Module):
 
 
 class FAnoGanModel(nn.Module):
-    def __init__(self, latent: int, width: int, image_size: int):
+    def __init__(self, latent: int, width: int, image_size: int, critic_layer_norm: bool = False):
         super().__init__()
         self.generator = Generator(latent, width, image_size)
-        self.critic = ConvStack(width, image_size, 1)
+        self.critic = ConvStack(width, image_size, 1, layer_norm=critic_layer_norm)
         self.encoder = ConvStack(width, image_size, latent)
 
 
