@@ -140,3 +140,15 @@ def fixed_images(n: int, size: int, seed: int = 0) -> np.ndarray:
     tiled = np.repeat(np.repeat(coarse, 8, axis=1), 8, axis=2)[:, :size, :size]
     noise = rng.normal(0, 12, (n, size, size, 3))
     return np.clip(tiled + noise, 0, 255).astype(np.uint8)
+
+
+def spread_batch_norms(model: torch.nn.Module) -> None:
+    """Batch norms with random affines and running statistics, under the current torch seed: at the initialisation
+    (weight 1, bias 0, mean 0, variance 1) eval mode's batch norm is nearly the identity, a weak test of it."""
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.normal_(0.0, 0.1)
+                module.running_mean.normal_(0.0, 0.2)
+                module.running_var.uniform_(0.5, 2.0)

@@ -19,7 +19,7 @@ from goodsad_studio.methods import create_method
 from goodsad_studio.methods.api import Batch
 from goodsad_studio.methods.components.training import StepContext
 
-from .common import Check, copy_by_name, fixed_images, reference_modules
+from .common import Check, copy_by_name, fixed_images, reference_modules, spread_batch_norms
 
 MARKERS = ("model_unet.py", "loss.py", "train_DRAEM.py")
 SIZE = 64
@@ -68,11 +68,7 @@ def spread(model: torch.nn.Module) -> None:
                 torch.nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
                 if module.bias is not None:
                     module.bias.normal_(0.0, 0.1)
-            elif isinstance(module, torch.nn.BatchNorm2d):
-                module.weight.uniform_(0.5, 1.5)
-                module.bias.normal_(0.0, 0.1)
-                module.running_mean.normal_(0.0, 0.2)
-                module.running_var.uniform_(0.5, 2.0)
+    spread_batch_norms(model)
 
 
 def _chw(images: np.ndarray) -> torch.Tensor:

@@ -19,7 +19,7 @@ from goodsad_studio.methods.api import Batch
 from goodsad_studio.methods.components.training import StepContext
 from goodsad_studio.progress import NO_MONITOR
 
-from .common import Check, copy_by_order, fixed_images, reference_modules
+from .common import Check, copy_by_order, fixed_images, reference_modules, spread_batch_norms
 
 MARKERS = ("self_sup_data/self_sup_tasks.py", "model/resnet.py", "train_mvtec.py")
 SIZE = 64
@@ -29,18 +29,6 @@ WIDTH = 64
 SYNTHESIS_SEED = 0
 IMAGENET = T.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])
 """Their dataset's ``norm_transform`` after ``ToTensor``."""
-
-
-def spread_batch_norms(model: torch.nn.Module) -> None:
-    """Batch norms with random affines and running statistics, under the current torch seed: at the initialisation
-    (weight 1, bias 0, mean 0, variance 1) eval mode's batch norm is nearly the identity, a weak test of it."""
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.BatchNorm2d):
-                module.weight.uniform_(0.5, 1.5)
-                module.bias.normal_(0.0, 0.1)
-                module.running_mean.normal_(0.0, 0.2)
-                module.running_var.uniform_(0.5, 2.0)
 
 
 def _normalised(images: np.ndarray) -> torch.Tensor:
