@@ -10,8 +10,8 @@ import pytest
 
 from goodsad_studio.errors import Cancelled
 from goodsad_studio.methods import load_method
-from goodsad_studio.methods.components import training
-from goodsad_studio.methods.components.training import BUDGET_RESERVE, TrainingRun
+from goodsad_studio.methods.components import budget, training
+from goodsad_studio.methods.components.budget import BUDGET_RESERVE, TrainingRun
 from goodsad_studio.progress import Monitor, Stage
 
 from .conftest import CancelAt, Recorder, assert_same_state, state_of
@@ -40,7 +40,8 @@ class TimedAutoencoder(TinyAutoencoder):
 @pytest.fixture
 def clock(monkeypatch):
     fake = Clock(1.0)
-    monkeypatch.setattr(training, "time", SimpleNamespace(perf_counter=fake.perf_counter))
+    for module in (training, budget):
+        monkeypatch.setattr(module, "time", SimpleNamespace(perf_counter=fake.perf_counter))
     monkeypatch.setattr(TimedAutoencoder, "clock", fake)
     return fake
 

@@ -33,19 +33,18 @@ method keeps its previously fitted model (if any).
 
 ``budget_minutes`` (every trained method has it) fits within that many minutes: probe steps taken across the planned
 schedule give the seconds per step, the model and optimizers are put back, and the steps that fit are trained with
-the schedule compressed to them (the same weights as ``max_steps`` of that count; docs/adr/0011). What a fit ran is
-a :class:`TrainingRun`, saved in ``training_log.run`` and said in :attr:`TrainedMethod.info`.
+the schedule compressed to them (the same weights as ``max_steps`` of that count; :mod:`.budget`, docs/adr/0011).
+What a fit ran is a :class:`~.budget.TrainingRun`, saved in ``training_log.run`` and said in
+:attr:`TrainedMethod.info`.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import hashlib
 import json
 import logging
 import math
-import tempfile
 import time
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Mapping
@@ -59,6 +58,7 @@ from torch import nn
 
 from goodsad_studio.errors import Cancelled, ModelFileError, ParamError, TrainingDiverged
 from goodsad_studio.methods.api import Batch, Capability, GridScores, Method, MethodInfo
+from goodsad_studio.methods.components.budget import Budget, Probe, TrainingRun, steps_that_fit
 from goodsad_studio.methods.components.checkpoint import (
     Checkpoint,
     join_tensors,
@@ -182,56 +182,6 @@ class TrainPlan(Generic[ModelT]):
     finish: Callable[[ModelT, TrainData], None] | None = None
 
 
-BUDGET_PROBE_AT = (0.0, 0.25, 0.5, 0.75, 0.95)
-"""Where in the planned schedule a budget's probe steps are taken (two consecutive steps at each)."""
-BUDGET_PROBE_SHARE = 0.05
-"""The probe stops (after at least three steps) once it has taken this share of the budget."""
-BUDGET_RESERVE = 0.03
-"""The share of the budget left for what follows the steps (``finish``, saving)."""
-
-
-@dataclass(frozen=True)
-class _Budget:
-    steps: int
-    step_seconds: float | None
-
-
-@dataclass(frozen=True)
-class TrainingRun:
-    """What a fit trained, for the user: steps run of the steps planned (``epochs`` x steps per epoch, capped by
-    ``max_steps``), the fit's seconds (from its start: resizing and caching included) and those of the steps, and
-    under a ``budget_minutes`` the probe's seconds per step."""
-
-    steps: int
-    planned_steps: int
-    planned_epochs: int
-    seconds: float
-    train_seconds: float
-    budget_minutes: float | None = None
-    step_seconds: float | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, entry: Mapping[str, Any]) -> TrainingRun | None:
-        """The run a saved ``training_log`` records (None for a log written before runs were recorded)."""
-        try:
-            return cls(**{f.name: entry[f.name] for f in dataclasses.fields(cls) if f.name in entry})
-        except TypeError:
-            return None
-
-    def describe(self, paper: bool) -> str:
-        """E.g. "trained 6.1 min (budget 10 min): 1,240 of the paper's 20,000 steps (200 epochs)"; ``paper``:
-        whether the planned schedule is the method's default one."""
-        whose = "the paper's" if paper else "the configured"
-        schedule = f"{whose} {self.planned_steps:,} steps ({self.planned_epochs} epochs)"
-        budget = "" if self.budget_minutes is None else f" (budget {self.budget_minutes:g} min)"
-        if self.steps >= self.planned_steps:
-            return f"trained {self.seconds / 60:.1f} min{budget}: all of {schedule}"
-        return f"trained {self.seconds / 60:.1f} min{budget}: {self.steps:,} of {schedule}"
-
-
 @dataclass(frozen=True)
 class TrainResult(Generic[ModelT]):
     model: ModelT
@@ -275,6 +225,8 @@ class Trainer:
         self.keep = keep
         self.checkpoint_dir: Path | None = monitor.checkpoint_dir
         self.step_seconds: float | None = None
+        self._n = 0
+        self._order: tuple[int, np.ndarray] | None = None
         """Under a budget, the probe's seconds per step (recorded in checkpoints, so a resumed run keeps its count)."""
 
     def steps(self, n: int) -> tuple[int, int, int]:
@@ -293,17 +245,19 @@ class Trainer:
         p, monitor = self.hparams, self.monitor
         started = time.perf_counter() if started is None else started
         batch_size, steps_per_epoch, planned = self.steps(n)
+        self._n, self._order = n, None
         devices = [self.device.index or 0] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(p["seed"])
             model = plan.build_model().to(self.device)
             ctx = StepContext(model, plan.build_optimizers(model), planned, steps_per_epoch)
             data = plan.data()
+            checkpoint = self._matching_checkpoint()
             if p.get("budget_minutes") is not None:
-                budget = self._budget(plan, ctx, data, n, batch_size, started)
+                budget = self._budget(plan, ctx, data, batch_size, started, checkpoint)
                 ctx.total_steps, self.step_seconds = budget.steps, budget.step_seconds
             total = ctx.total_steps
-            resumed = self._resume(ctx)
+            resumed = self._resume(ctx, checkpoint)
             last_saved = ctx.step if resumed is not None else -1
             monitor.stage(Stage.TRAIN, total)
             if resumed:
@@ -316,7 +270,7 @@ class Trainer:
                     if self.checkpoint_dir is not None and ctx.step != last_saved:
                         self._write_checkpoint(ctx)
                     raise Cancelled(f"training {self.method} cancelled at step {ctx.step} of {total}") from exc
-                losses = self._one_step(plan, ctx, data, n, batch_size)
+                losses = self._one_step(plan, ctx, data, batch_size)
                 ctx.losses.append(losses)
                 ctx.step += 1
                 epoch = (ctx.step - 1) // steps_per_epoch + 1
@@ -343,13 +297,19 @@ class Trainer:
         )
         return TrainResult(model, ctx.losses, steps_per_epoch, resumed, run)
 
+    def _epoch_order(self, epoch: int, n: int) -> np.ndarray:
+        """The order of the ``n`` training images in ``epoch``, drawn from (seed, epoch); the last one is kept."""
+        if self._order is None or self._order[0] != epoch:
+            self._order = (epoch, np.random.default_rng([self.hparams["seed"], epoch]).permutation(n))
+        return self._order[1]
+
     def _one_step(
-        self, plan: TrainPlan[ModelT], ctx: StepContext[ModelT], data: TrainData, n: int, batch_size: int
+        self, plan: TrainPlan[ModelT], ctx: StepContext[ModelT], data: TrainData, batch_size: int
     ) -> dict[str, float]:
-        """Step ``ctx.step`` of ``ctx.total_steps``: its batch (the epoch's order, drawn from (seed, epoch)), its
-        generators (from (seed, step)) and learning rate; the losses, checked to be finite."""
+        """Step ``ctx.step`` of ``ctx.total_steps``: its batch (the epoch's order), its generators (from (seed,
+        step)) and learning rate; the losses, checked to be finite."""
         p = self.hparams
-        order = np.random.default_rng([p["seed"], ctx.epoch]).permutation(n)
+        order = self._epoch_order(ctx.epoch, self._n)
         position = ctx.step % ctx.steps_per_epoch
         index = order[position * batch_size : (position + 1) * batch_size]
         ctx.rng = np.random.default_rng([p["seed"], ctx.step, 1])
@@ -373,56 +333,32 @@ class Trainer:
         plan: TrainPlan[ModelT],
         ctx: StepContext[ModelT],
         data: TrainData,
-        n: int,
         batch_size: int,
         started: float,
-    ) -> _Budget:
-        """How many steps fit ``budget_minutes`` (counted from ``started``): a resumable checkpoint's own count,
-        else the time of a few probe steps taken across the planned schedule (so every phase of a method whose step
-        depends on where it is, e.g. f-AnoGAN's GAN then encoder, is timed), after which the model and optimizers
-        are put back as they were: the budgeted run is the planned schedule compressed to that many steps, the same
-        on every run with that count."""
+        checkpoint: Checkpoint | None,
+    ) -> Budget:
+        """The steps of the planned ``ctx.total_steps`` that fit ``budget_minutes``: a resumable checkpoint's own
+        count, else :func:`~.budget.steps_that_fit` of this run's own steps (the model and optimizers put back
+        afterwards: the budgeted run is the planned schedule compressed to that count, the same on every run)."""
         planned = ctx.total_steps
-        checkpoint = self._matching_checkpoint()
         if checkpoint is not None and 0 < int(checkpoint.meta.get("total_steps", 0)) <= planned:
-            return _Budget(int(checkpoint.meta["total_steps"]), checkpoint.meta.get("step_seconds"))
-        budget_s = 60.0 * float(self.hparams["budget_minutes"])
-        model_state = copy.deepcopy(ctx.model.state_dict())
-        optimizer_states = {k: copy.deepcopy(o.state_dict()) for k, o in ctx.optimizers.items()}
-        positions = sorted({min(round(f * planned) + d, planned - 1) for f in BUDGET_PROBE_AT for d in (0, 1)})
-        self.monitor.stage(Stage.TRAIN, len(positions), "timing training steps for the budget")
-        times: list[float] = []
-        probe_started = time.perf_counter()
-        for position in positions:
-            self.monitor.check(f"training {self.method}")
+            return Budget(int(checkpoint.meta["total_steps"]), checkpoint.meta.get("step_seconds"))
+
+        def step_at(position: int) -> None:
             ctx.step = position
-            began = time.perf_counter()
-            self._one_step(plan, ctx, data, n, batch_size)
-            times.append(time.perf_counter() - began)
-            self.monitor.advance(len(times))
-            if len(times) >= 3 and time.perf_counter() - probe_started > BUDGET_PROBE_SHARE * budget_s:
-                break
-        step_seconds = float(np.mean(times[1:] if len(times) > 1 else times))
-        if self.checkpoint_dir is not None:  # the checkpoints the run will write count too: one timed in scratch
-            with tempfile.TemporaryDirectory(prefix="budget-probe-") as scratch:
-                began = time.perf_counter()
-                self._write_checkpoint(ctx, Path(scratch))
-                step_seconds += (time.perf_counter() - began) / (self.every or ctx.steps_per_epoch)
-        ctx.model.load_state_dict(model_state)
-        for name, optimizer in ctx.optimizers.items():
-            optimizer.load_state_dict(optimizer_states[name])
-        ctx.step, ctx.lr = 0, None
-        left = budget_s * (1 - BUDGET_RESERVE) - (time.perf_counter() - started)
-        steps = int(min(planned, max(1, left // max(step_seconds, 1e-9))))
-        log.info(
-            "%s: %.2f s a step, %d of %d planned steps fit %.1f min",
-            self.method,
-            step_seconds,
-            steps,
+            self._one_step(plan, ctx, data, batch_size)
+
+        probe = Probe(
+            ctx.model,
+            ctx.optimizers,
             planned,
-            budget_s / 60,
+            step_at,
+            None if self.checkpoint_dir is None else (lambda folder: self._write_checkpoint(ctx, folder)),
+            self.every or ctx.steps_per_epoch,
         )
-        return _Budget(steps, step_seconds)
+        budget = steps_that_fit(probe, self.hparams["budget_minutes"], started, self.monitor, f"training {self.method}")
+        ctx.step, ctx.lr = 0, None
+        return budget
 
     # -- checkpoints -------------------------------------------------------------------------------------------
     def _write_checkpoint(self, ctx: StepContext[ModelT], directory: Path | None = None) -> None:
@@ -465,8 +401,8 @@ class Trainer:
             return None
         return checkpoint
 
-    def _resume(self, ctx: StepContext[ModelT]) -> int | None:
-        checkpoint = self._matching_checkpoint()
+    def _resume(self, ctx: StepContext[ModelT], checkpoint: Checkpoint | None) -> int | None:
+        """Load ``checkpoint`` (a matching one, or None) into ``ctx`` when it is within the run's steps."""
         if checkpoint is None or checkpoint.step > ctx.total_steps:
             return None
         model_state = join_tensors(checkpoint.meta["model"], checkpoint.tensors, checkpoint.path)
