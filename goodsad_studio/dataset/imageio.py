@@ -7,6 +7,8 @@ Every failure raises an error that names the file and says what is wrong with it
 
 from __future__ import annotations
 
+import io
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,39 @@ from goodsad_studio.errors import ImageReadError, MaskError
 from goodsad_studio.fsutil import atomic_write_bytes
 
 _JPEG_SUFFIXES = (".jpg", ".jpeg")
+
+MAX_MEGAPIXELS_VARIABLE = "GOODSAD_STUDIO_MAX_MEGAPIXELS"
+DEFAULT_MAX_MEGAPIXELS = 150.0
+"""The largest image or mask the studio decodes, by its header (a GoodsAD photo is 9 megapixels). A file whose
+header declares more is refused before a byte is decoded: a 69-byte PNG may declare 60000 x 60000 pixels."""
+
+_COUNT_CHUNK = 1 << 20  # pixels counted per step: value counts never widen a whole mask to 64-bit
+
+
+def max_pixels() -> int:
+    """The decode limit in pixels: ``GOODSAD_STUDIO_MAX_MEGAPIXELS`` megapixels (default 150)."""
+    text = os.environ.get(MAX_MEGAPIXELS_VARIABLE, "")
+    try:
+        megapixels = float(text) if text.strip() else DEFAULT_MAX_MEGAPIXELS
+    except ValueError:
+        megapixels = DEFAULT_MAX_MEGAPIXELS
+    if not megapixels > 0:  # also NaN
+        megapixels = DEFAULT_MAX_MEGAPIXELS
+    return int(megapixels * 1_000_000)
+
+
+def _check_declared_size(info: ImageInfo, path: Path, error: type[Exception]) -> None:
+    """Refuse a header that declares no pixels or more than :func:`max_pixels`, before anything is decoded."""
+    if info.width <= 0 or info.height <= 0:
+        raise error(f"the header declares an image of {info.width}x{info.height} pixels (nothing to decode)", path)
+    limit = max_pixels()
+    if info.width * info.height > limit:
+        raise error(
+            f"the header declares {info.width}x{info.height} pixels ({info.width * info.height / 1e6:,.0f} "
+            f"megapixels), over the limit of {limit / 1e6:g} megapixels; refused without decoding "
+            f"(raise {MAX_MEGAPIXELS_VARIABLE} to open it)",
+            path,
+        )
 
 
 def _read_bytes(path: Path, error: type[Exception]) -> bytes:
@@ -56,14 +91,92 @@ def check_complete(path: Path, data: bytes) -> str | None:
     return "not a PNG, JPEG, BMP or TIFF file (unknown header)"
 
 
-def _decode(path: Path, data: bytes, flags: int, error: type[Exception]) -> np.ndarray:
+def file_problem(path: str | Path) -> str | None:
+    """Why an image or mask file cannot be used, from its header and its last bytes only (no pixels decoded):
+    unreadable, empty, truncated, of an unknown kind, or declaring more than :func:`max_pixels`; None when it
+    looks usable. A file this passes may still hold damaged pixel data, which decoding reports."""
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+            handle.seek(0, 2)
+            size = handle.tell()
+            handle.seek(max(0, size - 4096))
+            tail = handle.read()
+    except OSError as exc:
+        return f"cannot read the file: {exc.strerror}"
+    if size == 0:
+        return "the file is empty (0 bytes)"
+    problem = check_complete(path, head + tail if size > 16 else head)
+    if problem:
+        return problem
+    try:
+        probe_image(path)
+    except ImageReadError as exc:
+        return exc.problem
+    return None
+
+
+def _header_of(data: bytes) -> ImageInfo | None:
+    """The size a file's bytes declare (PNG, JPEG, BMP), or None when the header cannot be parsed (TIFF)."""
+    try:
+        return _parse_header(data[:65536], io.BytesIO(data[65536:]))
+    except (struct.error, ValueError, IndexError):
+        return None
+
+
+def _decode(
+    path: Path, data: bytes, flags: int, error: type[Exception], *, shape: tuple[int, int] | None = None
+) -> np.ndarray:
+    """Decode ``data`` once its header has been checked: whole (end markers), within :func:`max_pixels`, and of
+    ``shape`` (height, width) when given. OpenCV's own refusals become ``error`` naming the file."""
     problem = check_complete(path, data)
     if problem:
         raise error(problem, path)
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    info = _header_of(data)
+    if info is not None:
+        _check_declared_size(info, path, error)
+        if shape is not None and (info.height, info.width) != tuple(shape):
+            raise error(
+                f"{_kind(error)} is {info.width}x{info.height} but its image is {shape[1]}x{shape[0]} (width x height)",
+                path,
+            )
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    except cv2.error as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unknown reason"
+        raise error(f"OpenCV refused to decode it ({reason})", path) from None
     if image is None or image.size == 0:
         raise error("corrupt or unsupported image data (OpenCV could not decode it)", path)
     return image
+
+
+def _kind(error: type[Exception]) -> str:
+    return "mask" if error is MaskError else "image"
+
+
+def verify_image(path: str | Path) -> None:
+    """Decode an image strictly, for validation: raises :class:`ImageReadError` naming the file for any damage.
+
+    OpenCV's libjpeg only warns (on stderr) about a JPEG whose scan data ends early, and grey-fills the rest: a
+    JPEG cut in half with its end marker re-appended decodes "fine". A second decode by libjpeg-turbo through
+    ``simplejpeg`` in strict mode turns every such warning into an error. Only validation (``info --deep``) pays
+    for it; the display and model paths decode once, with OpenCV.
+    """
+    path = Path(path)
+    data = _read_bytes(path, ImageReadError)
+    flags = cv2.IMREAD_REDUCED_GRAYSCALE_8 if data[:2] == b"\xff\xd8" else cv2.IMREAD_UNCHANGED
+    _decode(path, data, flags, ImageReadError)
+    if data[:2] != b"\xff\xd8":
+        return
+    import simplejpeg
+
+    try:
+        simplejpeg.decode_jpeg(data, colorspace="GRAY", strict=True)
+    except ValueError as exc:
+        if "color conversion" in str(exc).lower():  # CMYK/YCCK: OpenCV read it above; libjpeg-turbo cannot
+            return
+        raise ImageReadError(f"damaged JPEG data ({exc})", path) from None
 
 
 def _to_uint8(image: np.ndarray) -> np.ndarray:
@@ -183,6 +296,7 @@ def probe_image(path: str | Path) -> ImageInfo:
         if not head:
             raise ImageReadError("the file is empty (0 bytes)", path)
         raise ImageReadError("not a readable PNG, JPEG, BMP or TIFF header", path)
+    _check_declared_size(info, path, ImageReadError)
     return info
 
 
@@ -249,9 +363,9 @@ class MaskStats:
     foreground_pixels: int
 
 
-def _read_mask_raw(path: Path) -> np.ndarray:
+def _read_mask_raw(path: Path, shape: tuple[int, int] | None = None) -> np.ndarray:
     data = _read_bytes(path, MaskError)
-    raw = _decode(path, data, cv2.IMREAD_UNCHANGED, MaskError)
+    raw = _decode(path, data, cv2.IMREAD_UNCHANGED, MaskError, shape=shape)
     if raw.ndim == 3:
         channels = raw[:, :, :3]
         if not (
@@ -265,11 +379,22 @@ def _read_mask_raw(path: Path) -> np.ndarray:
     return raw
 
 
-def mask_stats(path: str | Path) -> MaskStats:
-    """Decode a mask file and describe it (see :class:`MaskStats`); raises :class:`MaskError` when unreadable."""
+def _value_counts(raw: np.ndarray) -> np.ndarray:
+    """How many pixels hold each value 0..255 of a uint8 mask, counted a million pixels at a time (a whole-mask
+    ``bincount`` would first widen every pixel to 64 bits: 8 GB for a 32000 x 32000 mask)."""
+    flat = raw.reshape(-1)
+    counts = np.zeros(256, np.int64)
+    for start in range(0, flat.size, _COUNT_CHUNK):
+        counts += np.bincount(flat[start : start + _COUNT_CHUNK], minlength=256)
+    return counts
+
+
+def mask_stats(path: str | Path, *, shape: tuple[int, int] | None = None) -> MaskStats:
+    """Decode a mask file and describe it (see :class:`MaskStats`); raises :class:`MaskError` when unreadable,
+    or — from its header, before decoding — when it is not ``shape`` (height, width)."""
     path = Path(path)
-    raw = _read_mask_raw(path)
-    counts = np.bincount(raw.ravel(), minlength=256)
+    raw = _read_mask_raw(path, shape)
+    counts = _value_counts(raw)
     values = tuple(int(v) for v in np.flatnonzero(counts)[:16])
     nonbinary = int(raw.size - counts[0] - counts[255])
     return MaskStats(raw.shape[1], raw.shape[0], nonbinary, values, int(raw.size - counts[0]))
@@ -284,15 +409,16 @@ def read_mask(
     given: then pixels above ``threshold`` are foreground. ``shape`` (height, width) is checked when given.
     """
     path = Path(path)
-    raw = _read_mask_raw(path)
-    if shape is not None and raw.shape[:2] != tuple(shape):
+    raw = _read_mask_raw(path, shape)
+    if shape is not None and raw.shape[:2] != tuple(shape):  # a TIFF, whose size only decoding tells
         raise MaskError(
             f"mask is {raw.shape[1]}x{raw.shape[0]} but its image is {shape[1]}x{shape[0]} (width x height)", path
         )
     if not binarize:
-        nonbinary = int(np.count_nonzero((raw != 0) & (raw != 255)))
+        counts = _value_counts(raw)
+        nonbinary = int(raw.size - counts[0] - counts[255])
         if nonbinary:
-            values = np.unique(raw)
+            values = np.flatnonzero(counts)
             shown = ", ".join(str(int(v)) for v in values[:8]) + (", ..." if len(values) > 8 else "")
             raise MaskError(
                 f"mask is not binary: {nonbinary} pixels are neither 0 nor 255 (values: {shown}); "

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from goodsad_studio.dataset.imageio import check_complete, mask_stats, probe_image, read_image
+from goodsad_studio.dataset.imageio import file_problem, mask_stats, probe_image, verify_image
 from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
 from goodsad_studio.dataset.names import GOOD
 from goodsad_studio.errors import StudioError
@@ -62,21 +62,6 @@ class ValidationReport:
         return [finding for finding in self.findings if finding.path == path]
 
 
-def _check_file(path: Path) -> str | None:
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(16)
-            handle.seek(0, 2)
-            size = handle.tell()
-            handle.seek(max(0, size - 4096))
-            tail = handle.read()
-    except OSError as exc:
-        return f"cannot read the file: {exc.strerror}"
-    if size == 0:
-        return "the file is empty (0 bytes)"
-    return check_complete(path, head + tail if size > 16 else head)
-
-
 def validate(
     index: DatasetIndex, *, deep: bool = False, progress: Callable[[int, int], None] | None = None
 ) -> ValidationReport:
@@ -117,7 +102,7 @@ def _image_level_only(index: DatasetIndex) -> set[str]:
 
 def _validate_record(record: ImageRecord, report: ValidationReport, deep: bool, *, masks_expected: bool) -> None:
     image_size = None
-    problem = _check_file(record.image_path)
+    problem = file_problem(record.image_path)
     if problem:
         report.add(ERROR, "unreadable-image", record.image_path, problem)
     else:
@@ -125,7 +110,7 @@ def _validate_record(record: ImageRecord, report: ValidationReport, deep: bool, 
             info = probe_image(record.image_path)
             image_size = (info.width, info.height)
             if deep:
-                read_image(record.image_path)
+                verify_image(record.image_path)
         except StudioError as exc:
             report.add(ERROR, "unreadable-image", record.image_path, exc.problem)
     if record.split == "train" and record.defect != GOOD:
@@ -140,18 +125,20 @@ def _validate_record(record: ImageRecord, report: ValidationReport, deep: bool, 
     if record.mask_path is None:
         return
     try:
+        declared = probe_image(record.mask_path)
+        if image_size is not None and (declared.width, declared.height) != image_size:
+            report.add(  # from the header: a wrong-size mask is never decoded (it may be a decompression bomb)
+                ERROR,
+                "mask-size",
+                record.mask_path,
+                f"mask is {declared.width}x{declared.height} but its image {record.image_path.name} is "
+                f"{image_size[0]}x{image_size[1]}",
+            )
+            return
         stats = mask_stats(record.mask_path)
     except StudioError as exc:
         report.add(ERROR, "unreadable-mask", record.mask_path, exc.problem)
         return
-    if image_size is not None and (stats.width, stats.height) != image_size:
-        report.add(
-            ERROR,
-            "mask-size",
-            record.mask_path,
-            f"mask is {stats.width}x{stats.height} but its image {record.image_path.name} is "
-            f"{image_size[0]}x{image_size[1]}",
-        )
     if stats.nonbinary_pixels:
         shown = ", ".join(str(v) for v in stats.values[:8])
         report.add(
