@@ -150,7 +150,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except StudioError as exc:
-        print(f"goodsad-studio: error: {exc}", file=sys.stderr)
+        print(f"goodsad-studio: error: {_one_line(str(exc))}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file the core did not expect to fail (its own writes raise StudioErrors)
+        if not exc.filename:
+            return _internal_error(exc, argv, args)
+        print(f"goodsad-studio: error: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
@@ -158,3 +163,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("goodsad-studio: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line and a log, never a traceback
+        return _internal_error(exc, argv, args)
+
+
+def _internal_error(exc: BaseException, argv: Sequence[str], args: argparse.Namespace) -> int:
+    """Print one line naming the log that holds the traceback (written to the studio's state folder)."""
+    from goodsad_studio.crash_log import write_crash_log
+
+    log = write_crash_log(argv, getattr(args, "root", None))
+    print(
+        f"goodsad-studio: internal error ({type(exc).__name__}: {_one_line(str(exc))[:200]}); the details are in {log}",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

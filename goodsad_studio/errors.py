@@ -70,10 +70,30 @@ class MaskError(StudioError):
     code = "mask"
 
 
-class ReadOnlyError(StudioError):
-    """A save to a place the user cannot write."""
+class WriteError(StudioError):
+    """A file that cannot be written: the disk is full, the path is a folder, or the system refused the write."""
+
+    code = "write"
+
+
+class ReadOnlyError(WriteError):
+    """A save to a place the user cannot write (read-only disk, no permission, an immutable file)."""
 
     code = "read_only"
+
+
+class DiskFullError(WriteError):
+    """A save that ran out of disk space (or quota); the old file, if any, is left as it was."""
+
+    code = "disk_full"
+
+
+class MaskChangedError(StudioError):
+    """A save of a mask whose file changed on disk since it was opened (another editor saved it): saving would
+    lose that edit. Save again with ``on_conflict="overwrite"`` or ``"keep_both"`` (the other version goes to the
+    trash)."""
+
+    code = "mask_changed"
 
 
 class AnnotationFileError(StudioError):

@@ -22,7 +22,7 @@ from goodsad_studio.engine.cache import file_signature, model_key
 from goodsad_studio.engine.contract import GoodsMatch, Identified, MethodSpec
 from goodsad_studio.engine.worker.images import LazyImages
 from goodsad_studio.engine.worker.workspace import Workspace, create_method
-from goodsad_studio.errors import ParamError, StudioError
+from goodsad_studio.errors import ParamError, StudioError, WriteError
 from goodsad_studio.goods.retrieval import Gallery
 from goodsad_studio.methods.api import Capability
 from goodsad_studio.methods.components.embeddings import GOODS_DESCRIPTOR
@@ -104,7 +104,7 @@ def training_gallery(workspace: Workspace, method: Method, category: str, monito
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_safetensors(path, {"descriptors": descriptors}, {"format": "goods-gallery"})
-    except OSError:
+    except (OSError, WriteError):
         pass  # a read-only state folder: the gallery is computed again next time
     return gallery
 
