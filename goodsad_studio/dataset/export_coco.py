@@ -225,6 +225,29 @@ def _annotation(
     return annotation
 
 
+_LAYOUT_FOLDERS = ("train", "test", "ground_truth")
+
+
+def _refuse_dataset_file(index: DatasetIndex, dest: Path) -> None:
+    """Refuse writing the export over an image or mask of the dataset, or into its image and mask folders
+    (where it would be a stray file of the layout), ``--overwrite`` or not."""
+    target = dest.resolve()
+    dataset_files = {record.image_path.resolve() for record in index.records}
+    dataset_files |= {record.mask_path.resolve() for record in index.records if record.mask_path is not None}
+    dataset_files |= {orphan.path.resolve() for orphan in index.orphan_masks}
+    if target in dataset_files:
+        raise DatasetError("the COCO export destination is a file of the dataset: choose another name", dest)
+    for folder in index.category_dirs.values():
+        for name in _LAYOUT_FOLDERS:
+            layout = (folder / name).resolve()
+            if layout in target.parents:
+                raise DatasetError(
+                    f"the COCO export destination is inside the dataset's {name}/ folder ({layout}): choose a "
+                    "place outside the image and mask folders",
+                    dest,
+                )
+
+
 def export_coco(
     index: DatasetIndex,
     dest: str | Path,
@@ -241,6 +264,7 @@ def export_coco(
     dest = Path(dest)
     if dest.is_dir():
         raise DatasetError("the COCO export destination is a folder: give a .json file name", dest)
+    _refuse_dataset_file(index, dest)
     if dest.exists() and not overwrite:
         raise DatasetError("the COCO export file already exists (choose another name, or overwrite)", dest)
     coco, cancelled = build_coco(index, selection, polygons=polygons, monitor=monitor)

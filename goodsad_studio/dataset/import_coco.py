@@ -34,15 +34,23 @@ from goodsad_studio.dataset.import_common import (
     check_size,
     clean_geometry,
     decode_rle,
+    is_count,
+    is_number,
     load_json,
     plan_target,
     preview_plan,
+    rle_string_counts,
     unmatched_error,
 )
 from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
 from goodsad_studio.errors import AnnotationFileError
 
 __all__ = ["AnnotationFileError", "ImportReport", "import_coco", "plan_coco_import", "apply_plan"]
+
+
+def _scalar(value: Any) -> Any:
+    """``value`` when it can name something (a number or text), else None: a list or an object names nothing."""
+    return value if isinstance(value, (int, float, str)) else None
 
 
 def _require_list(data: dict[str, Any], key: str, path: Path) -> list[Any]:
@@ -69,13 +77,22 @@ def _rle_part(segmentation: dict[str, Any], label: str, shape: tuple[int, int], 
     height, width = shape
     size = segmentation.get("size")
     counts = segmentation.get("counts")
-    if not (isinstance(size, list) and len(size) == 2 and all(isinstance(v, int) for v in size)) or not isinstance(
+    if not (isinstance(size, list) and len(size) == 2 and all(is_count(v) for v in size)) or not isinstance(
         counts, (str, list)
     ):
         raise AnnotationFileError(f"{label}: an RLE segmentation needs 'size' [h, w] and 'counts'", path)
     if size != [height, width]:
         raise AnnotationFileError(
             f"{label}: RLE size {size[1]}x{size[0]} differs from {image} ({width}x{height}, width x height)", path
+        )
+    runs = rle_string_counts(counts) if isinstance(counts, str) else counts
+    if runs is None or not all(is_count(run) for run in runs):
+        raise AnnotationFileError(f"{label}: corrupt RLE counts (not whole numbers >= 0)", path)
+    if sum(runs) != height * width:
+        raise AnnotationFileError(
+            f"{label}: the RLE counts cover {sum(runs)} pixels but the image has {height * width} "
+            f"({width}x{height}); refused rather than decoded",
+            path,
         )
     try:
         rle = (
@@ -98,8 +115,10 @@ def _polygon_part(
 ) -> Part | None:
     polygons = []
     for number, ring in enumerate(rings):
-        if not isinstance(ring, list) or len(ring) % 2 or not all(isinstance(v, (int, float)) for v in ring):
-            raise AnnotationFileError(f"{label}: polygon {number} is not a flat list of x, y numbers", path)
+        if not isinstance(ring, list) or len(ring) % 2 or not all(is_number(v) for v in ring):
+            raise AnnotationFileError(
+                f"{label}: polygon {number} is not a flat list of x, y numbers (finite, not true/false)", path
+            )
         if len(ring) < 6:
             report.notes.append(f"{path}: {label}: polygon {number} has fewer than 3 points, ignored")
             continue
@@ -111,7 +130,12 @@ def _polygon_part(
 def _annotation_part(
     annotation: dict[str, Any], shape: tuple[int, int], image: Path, report: ImportReport, path: Path
 ) -> Part | None:
-    label = f"annotation {annotation.get('id', '?')}"
+    label = f"annotation {_scalar(annotation.get('id', '?'))}"
+    bbox = annotation.get("bbox")
+    if bbox is not None and not (isinstance(bbox, list) and len(bbox) == 4 and all(map(is_number, bbox))):
+        raise AnnotationFileError(
+            f"{label}: 'bbox' is not [x, y, width, height] numbers (finite, not true/false)", path
+        )
     segmentation = annotation.get("segmentation")
     if isinstance(segmentation, dict):
         return _rle_part(segmentation, label, shape, image, path)
@@ -131,7 +155,12 @@ def plan_coco_import(index: DatasetIndex, json_path: str | Path) -> ImportReport
         raise AnnotationFileError("not a COCO instances file: the top level is not an object", path)
     images = _image_entries(_require_list(data, "images", path), path)
     annotations = _require_list(data, "annotations", path)
-    category_names = {c.get("id"): c.get("name") for c in data.get("categories") or [] if isinstance(c, dict)}
+    categories = data.get("categories")
+    category_names = {
+        _scalar(c.get("id")): c.get("name")
+        for c in (categories if isinstance(categories, list) else [])
+        if isinstance(c, dict) and isinstance(c.get("name"), str)
+    }
     report = ImportReport(path)
     matcher = ImageMatcher(index)
     matched: dict[Any, ImageRecord] = {}
@@ -173,7 +202,7 @@ def plan_coco_import(index: DatasetIndex, json_path: str | Path) -> ImportReport
             for annotation in items
             if (part := _annotation_part(annotation, shapes[image_id], record.image_path, report, path))
         ]
-        names = {category_names.get(annotation.get("category_id")) for annotation in items} - {None}
+        names = {category_names.get(_scalar(annotation.get("category_id"))) for annotation in items} - {None}
         if names and names != {record.defect}:
             report.notes.append(
                 f"{path}: {record.image_path}: categories {', '.join(sorted(map(str, names)))} "

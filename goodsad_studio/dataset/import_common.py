@@ -10,6 +10,7 @@ import holds no full-size masks in memory; :meth:`PlannedMask.render` makes the 
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -27,8 +28,8 @@ from goodsad_studio.dataset.edits import backup_to_trash, new_trash_stamp
 from goodsad_studio.dataset.imageio import ImageInfo, probe_image, read_mask, write_mask
 from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
 from goodsad_studio.dataset.names import GOOD
-from goodsad_studio.errors import AnnotationFileError, MaskError, ReadOnlyError
-from goodsad_studio.fsutil import is_writable_dir
+from goodsad_studio.errors import AnnotationFileError, MaskError, ReadOnlyError, StudioError
+from goodsad_studio.fsutil import atomic_write_bytes, is_writable_dir
 from goodsad_studio.geometry import rasterize
 
 
@@ -97,20 +98,96 @@ class ImportReport:
         )
 
 
+MAX_JSON_DEPTH = 32
+"""How deeply an annotation file may nest (COCO and labelme files nest 5 deep)."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"the non-finite number {name} (JSON has no NaN or Infinity)")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is too large to be finite")
+    return value
+
+
+def _depth_exceeds(data: Any, limit: int) -> bool:
+    """True when ``data`` nests lists/objects more than ``limit`` deep (checked without recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (list, dict)):
+            if depth > limit:
+                return True
+            stack.extend((item, depth + 1) for item in (value.values() if isinstance(value, dict) else value))
+    return False
+
+
 def load_json(path: Path) -> Any:
-    """Parse a JSON file; an unreadable or invalid file raises :class:`AnnotationFileError` naming it."""
+    """Parse an annotation file strictly; raises :class:`AnnotationFileError` naming it when it is unreadable,
+    invalid JSON, holds NaN/Infinity (or numbers too large to be finite), or nests deeper than
+    :data:`MAX_JSON_DEPTH`."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise AnnotationFileError("file not found", path) from None
+    except IsADirectoryError:
+        raise AnnotationFileError("is a folder, not a JSON file", path) from None
     except UnicodeDecodeError:
         raise AnnotationFileError("not a UTF-8 text file (expected JSON)", path) from None
     except OSError as exc:
         raise AnnotationFileError(f"cannot read the file: {exc.strerror}", path) from None
     try:
-        return json.loads(text)
+        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise AnnotationFileError(f"invalid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", path) from None
+    except ValueError as exc:  # raised by the hooks above
+        raise AnnotationFileError(f"refused: it holds {exc}", path) from None
+    except RecursionError:
+        raise AnnotationFileError(
+            f"refused: it nests lists or objects far deeper than {MAX_JSON_DEPTH}", path
+        ) from None
+    if _depth_exceeds(data, MAX_JSON_DEPTH):
+        raise AnnotationFileError(f"refused: it nests lists or objects deeper than {MAX_JSON_DEPTH}", path)
+    return data
+
+
+def is_number(value: Any) -> bool:
+    """A JSON number: an int or a finite float, and not a boolean (``true`` is an int to Python)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def is_count(value: Any) -> bool:
+    """A JSON whole number >= 0 (not a boolean, not a float)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def rle_string_counts(counts: str) -> list[int] | None:
+    """The run lengths of a compressed COCO RLE string (pycocotools' ``rleFrString`` format: 5 bits per
+    character, offset by 48, runs after the second stored as differences), or None when the string is not of
+    that format. pycocotools decodes without checking that the runs cover the image, so they are checked first."""
+    runs: list[int] = []
+    position = 0
+    while position < len(counts):
+        value, shift, more = 0, 0, True
+        while more:
+            if position >= len(counts):
+                return None
+            code = ord(counts[position]) - 48
+            if not 0 <= code < 64:
+                return None
+            value |= (code & 0x1F) << shift
+            more = bool(code & 0x20)
+            position += 1
+            shift += 5
+            if not more and code & 0x10:
+                value |= -1 << shift
+        if len(runs) > 2:
+            value += runs[-2]
+        runs.append(value)
+    return runs
 
 
 def _tail(parts: Iterable[str]) -> tuple[str, ...]:
@@ -179,6 +256,10 @@ def check_size(width: Any, height: Any, info: ImageInfo, image: Path, path: Path
     """Refuse an annotation file whose width/height for ``image`` differ from the image file's."""
     if width is None and height is None:
         return
+    if not (is_count(width) and is_count(height)):
+        raise AnnotationFileError(
+            f"the width and height it gives for {image} are not whole numbers ({width!r}, {height!r})", path
+        )
     if width != info.width or height != info.height:
         raise AnnotationFileError(
             f"says {image} is {width}x{height} but the file is {info.width}x{info.height} "
@@ -308,16 +389,43 @@ def apply_plan(index: DatasetIndex, report: ImportReport, *, merge_existing: boo
     """
     stamp = new_trash_stamp()
     _check_targets(report)
+    done: list[tuple[Path, Path | None]] = []  # (mask written, the trash copy of the mask it replaced)
+    try:
+        for item in report.planned:
+            mask, old = _outcome(item, merge_existing)
+            backup = None
+            if old is not None:
+                if np.array_equal(old, mask):
+                    report.unchanged.append(item.mask_path)
+                    continue
+                backup = backup_to_trash(index, item.mask_path, stamp)
+                report.backups.append(backup)
+            write_mask(item.mask_path, mask)
+            done.append((item.mask_path, backup))
+            report.written.append(item.mask_path)
+    except StudioError as exc:
+        raise _rolled_back(exc, done) from exc
     for item in report.planned:
-        mask, old = _outcome(item, merge_existing)
-        if old is not None:
-            if np.array_equal(old, mask):
-                report.unchanged.append(item.mask_path)
-                continue
-            report.backups.append(backup_to_trash(index, item.mask_path, stamp))
-        write_mask(item.mask_path, mask)
-        report.written.append(item.mask_path)
         current = index.get(item.record.key)
-        if current is not None and current.mask_path != item.mask_path:
+        if item.mask_path in report.written and current is not None and current.mask_path != item.mask_path:
             index.with_mask(current, item.mask_path)
     return report
+
+
+def _rolled_back(exc: StudioError, done: list[tuple[Path, Path | None]]) -> StudioError:
+    """Put back every mask an import wrote before ``exc`` stopped it (an import changes all or nothing); the
+    error to raise, saying so (or naming what could not be put back)."""
+    failed = []
+    for path, backup in reversed(done):
+        try:
+            if backup is None:
+                path.unlink(missing_ok=True)
+            else:
+                atomic_write_bytes(path, backup.read_bytes())
+        except (OSError, StudioError):
+            failed.append(path)
+    if failed:
+        note = f"; {len(failed)} masks written before it could not be put back: {', '.join(map(str, failed[:3]))}"
+    else:
+        note = "; nothing was imported" + (f" (the {len(done)} masks written before it were put back)" if done else "")
+    return type(exc)(exc.problem + note, exc.path)

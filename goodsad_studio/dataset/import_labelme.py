@@ -34,6 +34,7 @@ from goodsad_studio.dataset.import_common import (
     apply_plan,
     check_size,
     clean_geometry,
+    is_number,
     load_json,
     plan_target,
     preview_plan,
@@ -67,13 +68,14 @@ def labelme_files(paths: str | Path | Iterable[str | Path]) -> list[Path]:
 
 def _points(shape: dict[str, Any], label: str, path: Path) -> np.ndarray:
     points = shape.get("points")
-    try:
-        array = np.asarray(points, dtype=float)
-    except (TypeError, ValueError):
-        array = None
-    if array is None or array.ndim != 2 or array.shape[1] != 2 or not np.isfinite(array).all():
-        raise AnnotationFileError(f"{label}: 'points' is not a list of [x, y] number pairs", path)
-    return array
+    if not (
+        isinstance(points, list)
+        and all(isinstance(point, list) and len(point) == 2 and all(map(is_number, point)) for point in points)
+    ):
+        raise AnnotationFileError(
+            f"{label}: 'points' is not a list of [x, y] number pairs (finite numbers, not true/false)", path
+        )
+    return np.asarray(points, dtype=float).reshape(-1, 2)
 
 
 def _shape_polygon(shape: dict[str, Any], label: str, report: ImportReport, path: Path) -> Polygon | None:
@@ -153,6 +155,8 @@ def plan_labelme_import(
             if not isinstance(shape, dict):
                 raise AnnotationFileError(f"shapes[{number}] is not an object", path)
             name = shape.get("label")
+            if name is not None and not isinstance(name, str):
+                raise AnnotationFileError(f"shapes[{number}]: 'label' is not text ({type(name).__name__})", path)
             if wanted is not None and name not in wanted:
                 continue
             polygon = _shape_polygon(shape, f"shape {number} ({name!r})", report, path)
