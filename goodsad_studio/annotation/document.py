@@ -56,6 +56,11 @@ class MaskDocument:
         self._changes = 0
         #: (size, mtime ns) of the mask file when it was opened or last saved; None when there is no file
         self.disk_signature: tuple[int, int] | None = None
+        #: whether the mask file's content when opened or last saved is known (``disk_digest``): only then can a
+        #: save tell that another editor changed the file since (documents made from arrays are not tracked)
+        self.disk_tracked = False
+        #: SHA-256 of the mask file when opened or last saved; None when there was no file
+        self.disk_digest: str | None = None
 
     @classmethod
     def blank(cls, shape: tuple[int, int], path: str | Path | None = None) -> MaskDocument:

@@ -5,18 +5,43 @@ dataset already uses (``DatasetIndex.mask_path_for``: ``ground_truth/<defect>/<s
 same stem). Every save is atomic (``goodsad_studio.fsutil``). A document that was not changed is not written at
 all, so opening and saving gives back the very same file. Bad input (wrong size, non-binary values without an
 explicit ``binarize``) raises :class:`MaskError` naming the file, and nothing on disk changes.
+
+Edits are never lost to a second editor: a document remembers the content of its file when it was opened (and
+after each of its saves). Saving over a file that changed since — another window or program saved it, or removed
+it — raises :class:`MaskChangedError` unless the caller chose ``on_conflict="keep_both"`` (the other version is
+copied to the dataset's trash first, as imports do) or ``"overwrite"``.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 from goodsad_studio.annotation.document import MaskDocument
 from goodsad_studio.annotation.recovery import RecoveryJournal, file_signature
+from goodsad_studio.dataset.edits import backup_to_trash
 from goodsad_studio.dataset.imageio import mask_stats, probe_image, read_mask, write_mask
 from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
 from goodsad_studio.dataset.names import GOOD
-from goodsad_studio.errors import MaskError, ReadOnlyError
+from goodsad_studio.errors import MaskChangedError, MaskError, ReadOnlyError
+
+OnConflict = Literal["refuse", "keep_both", "overwrite"]
+
+
+def file_digest(path: Path) -> str | None:
+    """SHA-256 of a file's bytes, or None when there is no file to read."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _track(document: MaskDocument, path: Path) -> None:
+    document.disk_signature = file_signature(path)
+    document.disk_digest = file_digest(path)
+    document.disk_tracked = True
 
 
 def open_mask(
@@ -37,6 +62,7 @@ def open_mask(
         stats = None
         mask = read_mask(path, shape=shape)
     document = MaskDocument(mask, path)
+    _track(document, path)
     document.disk_signature = signature
     if stats is not None and stats.nonbinary_pixels:
         shown = ", ".join(str(v) for v in stats.values[:8])
@@ -47,12 +73,24 @@ def open_mask(
     return document
 
 
-def save_mask(document: MaskDocument, path: str | Path | None = None, *, force: bool = False) -> bool:
+def save_mask(
+    document: MaskDocument,
+    path: str | Path | None = None,
+    *,
+    force: bool = False,
+    on_conflict: OnConflict = "refuse",
+    keep_other: Callable[[Path], Path] | None = None,
+) -> bool:
     """Write the document's mask atomically to ``path`` (default: the file it came from).
 
     Returns False without touching the disk when the document is unchanged and its file exists (so an opened
     and saved mask stays byte-for-byte the same), True when the file was written. A folder that cannot be
     written raises :class:`ReadOnlyError` naming the mask file; the old file stays as it was.
+
+    When the file changed on disk since the document read it (see the module docstring), ``on_conflict`` says
+    what to do: ``"refuse"`` raises :class:`MaskChangedError` and writes nothing; ``"keep_both"`` first hands the
+    other version to ``keep_other`` (which returns where it kept it, e.g. :func:`backup_to_trash`; see
+    :func:`save_record`), then writes; ``"overwrite"`` writes over it.
     """
     target = Path(path) if path is not None else document.path
     if target is None:
@@ -60,13 +98,35 @@ def save_mask(document: MaskDocument, path: str | Path | None = None, *, force: 
     same_file = document.path is not None and target == Path(document.path)
     if not force and same_file and not document.modified and target.exists():
         return False
+    if same_file and document.disk_tracked and on_conflict != "overwrite":
+        _settle_conflict(document, target, on_conflict, keep_other)
     try:
         write_mask(target, document.mask)
     except ReadOnlyError as exc:
         raise ReadOnlyError(f"cannot save the mask ({exc.problem}: {exc.path})", target) from exc
     document.mark_saved(target)
-    document.disk_signature = file_signature(target)
+    _track(document, target)
     return True
+
+
+def _settle_conflict(
+    document: MaskDocument, target: Path, on_conflict: OnConflict, keep_other: Callable[[Path], Path] | None
+) -> None:
+    current = file_digest(target)
+    if current == document.disk_digest:
+        return
+    if on_conflict == "refuse":
+        what = "was removed" if current is None else "was changed (saved by another editor or program)"
+        raise MaskChangedError(
+            f"the mask {what} on disk since it was opened; saving now would lose that version. Save again "
+            "keeping both (the other version goes to the trash) or overwriting it",
+            target,
+        )
+    if current is not None:
+        if keep_other is None:
+            raise ValueError("on_conflict='keep_both' needs keep_other (where the other version goes)")
+        kept = keep_other(target)
+        document.notes.append(f"{target}: the version saved by another editor is kept in the trash at {kept}")
 
 
 def image_shape(record: ImageRecord) -> tuple[int, int]:
@@ -95,6 +155,7 @@ def open_record(
         document = open_mask(path, shape, binarize=binarize)
     else:
         document = MaskDocument.blank(shape, path)
+        document.disk_tracked = True  # there was no file: one appearing before the save is another editor's
     if journal is not None:
         recover(document, journal)
     return document
@@ -128,10 +189,12 @@ def save_record(
     *,
     journal: RecoveryJournal | None = None,
     force: bool = False,
+    on_conflict: OnConflict = "refuse",
 ) -> ImageRecord:
     """Save a record's mask, enter a new mask file in the index, and drop the journal entry.
 
-    Returns the record as the index now holds it.
+    ``on_conflict`` as in :func:`save_mask`; with ``"keep_both"`` the other version goes to the dataset's trash
+    (``<root>/.goodsad-studio/trash/<time>/<its path>``). Returns the record as the index now holds it.
     """
     if document.path is None:
         document.path = index.mask_path_for(record)
@@ -146,7 +209,7 @@ def save_record(
             f"the document is {document.shape[1]}x{document.shape[0]} but the image is {shape[1]}x{shape[0]}",
             document.path,
         )
-    save_mask(document, force=force)
+    save_mask(document, force=force, on_conflict=on_conflict, keep_other=lambda path: backup_to_trash(index, path))
     if journal is not None:
         journal.discard(document.path)
     current = index.get(record.key) or record
