@@ -226,6 +226,15 @@ def _dataset(root: Path):
     return index, DatasetRef.of(index.root, dataset_state_dir(index.root))
 
 
+def report_skipped(skipped: dict[str, str]) -> None:
+    """Name each image a job left out, and why, after its results (``N images skipped: PATH — reason``)."""
+    if not skipped:
+        return
+    count = f"{len(skipped)} image{'s' if len(skipped) != 1 else ''} skipped"
+    lines = [f"{path} — {reason}" for path, reason in skipped.items()]
+    print(f"{count}: {lines[0]}" if len(lines) == 1 else "\n  ".join([f"{count}:", *lines]))
+
+
 def cmd_methods(args: argparse.Namespace) -> int:
     cards = _cards(_client())
     for name in args.names or list(cards):
@@ -247,15 +256,19 @@ def cmd_fit(args: argparse.Namespace) -> int:
     index, dataset = _dataset(args.root)
     spec = _spec(args.method, args, client)
     bar = _progress()
+    skipped: dict[str, str] = {}
     for category in args.category or index.categories:
         groups = [None] if args.scope == "category" else index.goods_ids(category)
         for group in groups:
-            model = client.fit(Fit(dataset, spec, category, goods_id=group, reuse=not args.refit), bar).model
+            fitted = client.fit(Fit(dataset, spec, category, goods_id=group, reuse=not args.refit), bar)
+            skipped.update(fitted.skipped)
+            model = fitted.model
             how = "reused the saved model" if model.reused else f"fitted in {model.fit_seconds:.1f} s"
             print(
                 f"{category}{'/' + group if group else ''}: {model.label}: {how} on {model.train_images} images "
                 f"-> {model.directory}"
             )
+    report_skipped(skipped)
     return 0
 
 
@@ -270,8 +283,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     spec = _spec(args.method, args, client)
     records = index.filter(category=args.category, split=args.split, goods_id=args.goods)
     request = Predict(dataset, spec, args.category, tuple(record.key for record in records))
-    model = client.predict(request, _progress()).model
+    predicted = client.predict(request, _progress())
+    model = predicted.model
     results = cached_results(result_set_for(model, StateLayout(Path(dataset.state_dir)).cache_dir), records)
+    records = [record for record in records if record.key in results]
     print(f"{model.label}: {len(results)} images of {args.category}/{args.split}")
     if args.out is not None:
         written = write_predictions(records, results, args.out)
@@ -279,6 +294,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     else:
         for record in records:
             print(f"{results[record.key].score:12.5f}  {record.key}")
+    report_skipped(dict(predicted.skipped))
     return 0
 
 
@@ -297,12 +313,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             f"unknown categories {', '.join(unknown)}; this dataset has {', '.join(index.categories)}", index.root
         )
     bar = _progress()
-    outcomes = [
-        client.evaluate(Evaluate(dataset, spec, category, args.protocol, Scope(args.scope)), bar).outcome
-        for spec in specs
-        for category in names
-    ]
-    write_report([row for outcome in outcomes for row in outcome.rows], args.out)
+    skipped: dict[str, str] = {}
+    outcomes = []
+    for spec in specs:
+        for category in names:
+            evaluated = client.evaluate(Evaluate(dataset, spec, category, args.protocol, Scope(args.scope)), bar)
+            outcomes.append(evaluated.outcome)
+            skipped.update(evaluated.skipped)
+    write_report([row for outcome in outcomes for row in outcome.rows], args.out, skipped=skipped)
     print((args.out / "report.md").read_text())
     print(write_timings(outcomes, args.out))
     return 0

@@ -258,21 +258,28 @@ class MethodDescription:
     capabilities: frozenset[str] = frozenset()
 
 
+Skipped = tuple[tuple[str, str], ...]
+"""Images a job left out, as (path, reason): unreadable, refused by their header, or with an unusable mask."""
+
+
 @dataclass(frozen=True)
 class Fitted(Result):
     model: ModelSummary
+    skipped: Skipped = ()
 
 
 @dataclass(frozen=True)
 class Predicted(Result):
     model: ModelSummary
     keys: tuple[str, ...]
+    skipped: Skipped = ()
 
 
 @dataclass(frozen=True)
 class Evaluated(Result):
     outcome: CategoryOutcome
     model: ModelSummary  # the model the evaluation used (with Scope.GOODS: the last goods id's)
+    skipped: Skipped = ()
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import csv
 import io
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -401,15 +401,24 @@ def write_report(
     stem: str = "report",
     title: str = "Anomaly detection results",
     decimals: int = 1,
+    skipped: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Write ``stem.md``, ``stem.json`` and ``stem_<table>.csv`` per table into ``directory`` (atomic saves);
-    return the paths written."""
+    return the paths written. ``skipped`` (path -> reason) lists images the evaluation left out: the markdown
+    ends with them and the JSON has them under ``"skipped"``, so a figure never hides that it is partial."""
     directory = Path(directory)
     written = []
-    outputs = {
-        f"{stem}.md": render_markdown(rows, title=title, decimals=decimals),
-        f"{stem}.json": render_json(rows, title=title),
-    }
+    skipped = dict(skipped or {})
+    markdown = render_markdown(rows, title=title, decimals=decimals)
+    if skipped:
+        markdown += f"\n## {len(skipped)} image{'s' if len(skipped) != 1 else ''} skipped\n\n"
+        markdown += "".join(f"- {path} — {reason}\n" for path, reason in skipped.items())
+    report_json = render_json(rows, title=title)
+    if skipped:
+        data = json.loads(report_json)
+        data["skipped"] = [{"path": path, "reason": reason} for path, reason in skipped.items()]
+        report_json = json.dumps(data, indent=2) + "\n"
+    outputs = {f"{stem}.md": markdown, f"{stem}.json": report_json}
     for name in table_names(rows):
         outputs[f"{stem}_{name}.csv"] = render_csv(rows, name, decimals=decimals)
     for filename, text in outputs.items():

@@ -73,7 +73,7 @@ def _fit(request: Fit, ctx: JobContext) -> Fitted:
     model = workspace.fit(
         request.spec, request.category, goods_id=request.goods_id, reuse=request.reuse, monitor=ctx.monitor
     )
-    return Fitted(model.summary)
+    return Fitted(model.summary, workspace.skipped_report())
 
 
 @handle.register
@@ -82,7 +82,7 @@ def _predict(request: Predict, ctx: JobContext) -> Predicted:
     records = [workspace.record(key) for key in request.keys]
     model = workspace.fit(request.spec, request.category, goods_id=request.goods_id, monitor=ctx.monitor)
     workspace.predict(model, records, monitor=ctx.monitor)
-    return Predicted(model.summary, request.keys)
+    return Predicted(model.summary, request.keys, workspace.skipped_report())
 
 
 @handle.register
@@ -93,7 +93,7 @@ def _evaluate(request: Evaluate, ctx: JobContext) -> Evaluated:
     )
     if request.scope == Scope.CATEGORY:
         save_outcome(workspace.state_dir, outcome)  # reopening the dataset shows the tables at once
-    return Evaluated(outcome, models[-1].summary)
+    return Evaluated(outcome, models[-1].summary, workspace.skipped_report())
 
 
 @handle.register

@@ -20,7 +20,7 @@ from goodsad_studio.dataset.imageio import read_mask
 from goodsad_studio.dataset.index import ImageRecord
 from goodsad_studio.engine.contract import CategoryOutcome, MethodSpec, Scope
 from goodsad_studio.engine.worker.workspace import FittedModel, Workspace
-from goodsad_studio.errors import StudioError
+from goodsad_studio.errors import MaskError, StudioError
 from goodsad_studio.metrics.evaluate import CategoryEvaluator
 from goodsad_studio.metrics.report import ReportRow
 from goodsad_studio.progress import NO_MONITOR, Monitor, Stage
@@ -59,6 +59,7 @@ def evaluate_category(
     train_images = 0
     label = ""
     models: list[FittedModel] = []
+    evaluated = 0
     for group in _groups(workspace, category, scope):
         monitor.check()
         model = workspace.fit(spec, category, goods_id=group, monitor=monitor)
@@ -70,11 +71,17 @@ def evaluate_category(
         started = time.perf_counter()
         results = workspace.predict(model, records, batch_size=batch_size, monitor=monitor)
         predict_seconds += time.perf_counter() - started
+        records = [record for record in records if record.key in results]  # skipped images have none
         monitor.stage(Stage.EVALUATE, len(records), f"{spec.method} on {category}")
         for position, record in enumerate(records):
             monitor.check()
             result = results[record.key]
-            mask = None if image_only else _mask_of(record, result.native_shape)
+            try:
+                mask = None if image_only else _mask_of(record, result.native_shape)
+            except MaskError as exc:
+                workspace.skip(exc.path or record.image_path, f"its mask cannot be used: {exc.problem}")
+                continue
+            evaluated += 1
             anomaly_map = None if image_only else result.native_map() if protocol == "native" else result.anomaly_map
             evaluators = [whole]
             if len(goods_ids) > 1:
@@ -90,6 +97,12 @@ def evaluate_category(
                 )
             if position % 16 == 0 or position == len(records) - 1:
                 monitor.advance(position + 1)
+    if not evaluated:
+        raise StudioError(
+            f"nothing of category {category!r} could be evaluated: all {len(test)} test images were skipped "
+            f"({'; '.join(f'{p} — {r}' for p, r in list(workspace.skipped.items())[:3])})",
+            workspace.index.category_dirs.get(category),
+        )
     method_name = spec.method if scope == Scope.CATEGORY else f"{spec.method}/goods"
     rows = [ReportRow(category, method_name, whole.result(), label)]
     rows += [
@@ -97,7 +110,7 @@ def evaluate_category(
         for goods_id, evaluator in sorted(per_goods.items())
     ]
     outcome = CategoryOutcome(
-        category, method_name, rows, fit_seconds, 1000 * predict_seconds / len(test), train_images, len(test), label
+        category, method_name, rows, fit_seconds, 1000 * predict_seconds / evaluated, train_images, evaluated, label
     )
     return outcome, models
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from goodsad_studio.dataset.imageio import read_reduced
 from goodsad_studio.dataset.index import ImageRecord
+from goodsad_studio.errors import StudioError
 
 READ_AHEAD = 8
 
@@ -45,6 +46,14 @@ class LazyImages(Sequence[np.ndarray]):
         return load_for_model(self.records[position], self.image_size)
 
     def __iter__(self) -> Iterator[np.ndarray]:
+        for outcome in self.outcomes():
+            if isinstance(outcome, StudioError):
+                raise outcome
+            yield outcome
+
+    def outcomes(self) -> Iterator[np.ndarray | StudioError]:
+        """Each record's image in order, or the error that decoding it raised (naming the file) in its place, so
+        a caller can skip a damaged image and go on (a generator ends at the first exception it raises)."""
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="decode") as pool:
             pending: list[Future[np.ndarray] | None] = [
                 pool.submit(load_for_model, record, self.image_size) for record in self.records[:READ_AHEAD]
@@ -52,7 +61,11 @@ class LazyImages(Sequence[np.ndarray]):
             for position in range(len(self.records)):
                 future = pending[position]
                 assert future is not None  # only positions already handed out are cleared
-                image = future.result()
+                image: np.ndarray | StudioError
+                try:
+                    image = future.result()
+                except StudioError as exc:
+                    image = exc
                 ahead = position + READ_AHEAD
                 if ahead < len(self.records):
                     pending.append(pool.submit(load_for_model, self.records[ahead], self.image_size))

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from goodsad_studio.dataset.imageio import ImageInfo, probe_image
-from goodsad_studio.dataset.index import ImageRecord
+from goodsad_studio.dataset.imageio import ImageInfo, file_problem, probe_image
+from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
 from goodsad_studio.engine.cache import (
     MAX_STORED_SIDE,
     NATIVE_STORED_SIDE,
@@ -29,7 +29,7 @@ from goodsad_studio.engine.contract import MethodSpec, ModelSummary
 from goodsad_studio.engine.records import OpenDataset
 from goodsad_studio.engine.worker.images import LazyImages
 from goodsad_studio.engine.worker.views import ViewedMethod
-from goodsad_studio.errors import StudioError
+from goodsad_studio.errors import ImageReadError, StudioError
 from goodsad_studio.methods.persistence import CONFIG_FILE
 from goodsad_studio.native.crop import scale_box
 from goodsad_studio.native.spec import AUTO, ViewRequest, ViewSpec, resolve
@@ -80,8 +80,40 @@ class FittedModel:
         )
 
 
+MAX_FIT_RETRIES = 8
+"""How many training images that turn out undecodable one fit drops (refitting without each) before it gives up."""
+
+
 class Workspace(OpenDataset):
-    """The engine's working view of one dataset: fits and predicts over its records, into its state folder."""
+    """The engine's working view of one dataset: fits and predicts over its records, into its state folder.
+
+    An image that cannot be used — refused by its header or end markers (:func:`file_problem`) before any work,
+    or failing to decode during it — is skipped, and ``skipped`` (path -> reason) says which and why; a job
+    fails only when no image is left to work on.
+    """
+
+    def __init__(self, index: DatasetIndex, state_dir: str | Path | None = None):
+        super().__init__(index, state_dir)
+        self.skipped: dict[Path, str] = {}
+
+    def skip(self, path: Path, reason: str) -> None:
+        self.skipped.setdefault(path, reason)
+
+    def usable(self, records: Sequence[ImageRecord]) -> list[ImageRecord]:
+        """The records whose image files look usable; the others are added to ``skipped``."""
+        kept = []
+        for record in records:
+            if record.image_path in self.skipped:
+                continue
+            problem = file_problem(record.image_path)
+            if problem:
+                self.skip(record.image_path, problem)
+            else:
+                kept.append(record)
+        return kept
+
+    def skipped_report(self) -> tuple[tuple[str, str], ...]:
+        return tuple((str(path), reason) for path, reason in self.skipped.items())
 
     def _identity(
         self, method: ViewedMethod, category: str, goods_id: str | None, records: Sequence[ImageRecord]
@@ -102,6 +134,32 @@ class Workspace(OpenDataset):
         with the same key is loaded instead when ``reuse``."""
         self.require_category(category)
         records = self.training_records(category, goods_id)
+        for _attempt in range(MAX_FIT_RETRIES + 1):
+            records = self.usable(records)
+            if not records:
+                where = f"{category}" + (f"/{goods_id}" if goods_id else "")
+                raise StudioError(
+                    f"no usable training image left for {where}: {len(self.skipped)} skipped "
+                    f"({'; '.join(f'{p} — {r}' for p, r in list(self.skipped.items())[:3])})",
+                    self.index.category_dirs.get(category),
+                )
+            try:
+                return self._fit_records(spec, category, goods_id, records, reuse, monitor)
+            except ImageReadError as exc:  # damaged pixel data the header check could not see
+                if exc.path is None or exc.path not in {record.image_path for record in records}:
+                    raise
+                self.skip(exc.path, exc.problem)
+        raise StudioError(f"more than {MAX_FIT_RETRIES} training images of {category} failed to decode; fix them")
+
+    def _fit_records(
+        self,
+        spec: MethodSpec,
+        category: str,
+        goods_id: str | None,
+        records: list[ImageRecord],
+        reuse: bool,
+        monitor: Monitor,
+    ) -> FittedModel:
         bare = create_method(spec)
         method = ViewedMethod(bare, self.view_for(spec, bare, records), spec.goods)
         key = model_key(self._identity(method, category, goods_id, records))
@@ -168,21 +226,28 @@ class Workspace(OpenDataset):
         cache = self.cache_for(model)
         results: dict[str, CachedResult] = {}
         todo: list[ImageRecord] = []
-        for record in records:
+        for record in self.usable(records):
             cached = cache.get(record) if use_cache else None
             if cached is not None:
                 results[record.key] = cached
             else:
                 todo.append(record)
-        monitor.stage(Stage.PREDICT, len(records), f"{len(results)} from the cache")
+        monitor.stage(Stage.PREDICT, len(results) + len(todo), f"{len(results)} from the cache")
         monitor.advance(len(results), f"{len(results)} from the cache")
         viewed = model.method
         max_side = NATIVE_STORED_SIDE if viewed.view.active else MAX_STORED_SIDE
-        images = iter(LazyImages(todo, viewed.decode_side()))
+        images = LazyImages(todo, viewed.decode_side()).outcomes()
         for start in range(0, len(todo), batch_size):
             monitor.check()
-            batch = todo[start : start + batch_size]
-            arrays = [next(images) for _ in batch]
+            batch, arrays = [], []
+            for record, outcome in zip(todo[start : start + batch_size], images, strict=False):
+                if isinstance(outcome, StudioError):
+                    self.skip(record.image_path, outcome.problem)
+                else:
+                    batch.append(record)
+                    arrays.append(outcome)
+            if not batch:
+                continue
             predictions = viewed.predict(arrays, monitor, goods=[record.goods_id for record in batch])
             for record, array, prediction in zip(batch, arrays, predictions, strict=True):
                 info = probe_image(record.image_path)
