@@ -81,6 +81,8 @@ def _points(shape: dict[str, Any], label: str, path: Path) -> np.ndarray:
 def _shape_polygon(shape: dict[str, Any], label: str, report: ImportReport, path: Path) -> Polygon | None:
     """The polygon a labelme shape stands for, or None (reported) for shapes that are skipped."""
     kind = shape.get("shape_type") or "polygon"
+    if not isinstance(kind, str):
+        raise AnnotationFileError(f"{label}: 'shape_type' is not text ({type(kind).__name__})", path)
     if kind in NO_AREA_TYPES:
         report.notes.append(f"{path}: {label} is a {kind}, which has no area; skipped")
         return None
