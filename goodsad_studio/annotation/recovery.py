@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from goodsad_studio import strict_json
 from goodsad_studio.annotation.document import MaskDocument
 from goodsad_studio.fsutil import atomic_write_bytes, atomic_write_text, is_writable_dir
 from goodsad_studio.paths import user_data_dir
@@ -152,7 +153,7 @@ class RecoveryJournal:
         return found
 
     def _load(self, json_path: Path) -> RecoveryEntry:
-        meta = json.loads(json_path.read_text(encoding="utf-8"))
+        meta = strict_json.loads(json_path.read_text(encoding="utf-8"), finite=False)
         if meta.get("format") != FORMAT or meta.get("version") != VERSION:
             raise ValueError("not a goodsad-studio recovery entry of a known version")
         npz_name = str(meta["npz"])

@@ -24,6 +24,7 @@ from pycocotools import mask as mask_utils
 from shapely.geometry import GeometryCollection, box
 from shapely.geometry.base import BaseGeometry
 
+from goodsad_studio import strict_json
 from goodsad_studio.dataset.edits import backup_to_trash, new_trash_stamp
 from goodsad_studio.dataset.imageio import ImageInfo, probe_image, read_mask, write_mask
 from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
@@ -98,37 +99,10 @@ class ImportReport:
         )
 
 
-MAX_JSON_DEPTH = 32
-"""How deeply an annotation file may nest (COCO and labelme files nest 5 deep)."""
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"the non-finite number {name} (JSON has no NaN or Infinity)")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"the number {text[:40]} is too large to be finite")
-    return value
-
-
-def _depth_exceeds(data: Any, limit: int) -> bool:
-    """True when ``data`` nests lists/objects more than ``limit`` deep (checked without recursion)."""
-    stack = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, (list, dict)):
-            if depth > limit:
-                return True
-            stack.extend((item, depth + 1) for item in (value.values() if isinstance(value, dict) else value))
-    return False
-
-
 def load_json(path: Path) -> Any:
     """Parse an annotation file strictly; raises :class:`AnnotationFileError` naming it when it is unreadable,
     invalid JSON, holds NaN/Infinity (or numbers too large to be finite), or nests deeper than
-    :data:`MAX_JSON_DEPTH`."""
+    :data:`goodsad_studio.strict_json.MAX_DEPTH`."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -140,18 +114,11 @@ def load_json(path: Path) -> Any:
     except OSError as exc:
         raise AnnotationFileError(f"cannot read the file: {exc.strerror}", path) from None
     try:
-        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        return strict_json.loads(text)
     except json.JSONDecodeError as exc:
         raise AnnotationFileError(f"invalid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", path) from None
-    except ValueError as exc:  # raised by the hooks above
-        raise AnnotationFileError(f"refused: it holds {exc}", path) from None
-    except RecursionError:
-        raise AnnotationFileError(
-            f"refused: it nests lists or objects far deeper than {MAX_JSON_DEPTH}", path
-        ) from None
-    if _depth_exceeds(data, MAX_JSON_DEPTH):
-        raise AnnotationFileError(f"refused: it nests lists or objects deeper than {MAX_JSON_DEPTH}", path)
-    return data
+    except ValueError as exc:
+        raise AnnotationFileError(f"refused: {exc}", path) from None
 
 
 def is_number(value: Any) -> bool:

@@ -11,6 +11,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from goodsad_studio import strict_json
 from goodsad_studio.engine.contract import CategoryOutcome
 from goodsad_studio.engine.layout import StateLayout
 from goodsad_studio.fsutil import atomic_write_text
@@ -47,7 +48,7 @@ def load_outcomes(state_dir: str | Path) -> list[CategoryOutcome]:
     outcomes = []
     for path in sorted(StateLayout(Path(state_dir)).evaluations_dir.glob("*.json")):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = strict_json.loads(path.read_text(encoding="utf-8"), finite=False)
             if data.get("format") != FORMAT:
                 continue
             rows = [

@@ -7,7 +7,6 @@ script: the views only draw what these functions return.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from goodsad_studio import strict_json
 from goodsad_studio.dataset.imageio import read_mask
 from goodsad_studio.dataset.index import ImageRecord
 from goodsad_studio.engine.cache import CachedResult, ResultsCache
@@ -58,7 +58,7 @@ def saved_result_sets(cache_dir: str | Path) -> list[ResultSet]:
     found = []
     for description in cache_dir.glob("*/model.json"):
         try:
-            data = json.loads(description.read_text(encoding="utf-8"))
+            data = strict_json.loads(description.read_text(encoding="utf-8"), finite=False)
             folder = StateLayout.parse_model_dir(Path(data["model"]))
             method = str(data.get("method") or data.get("config", {}).get("method") or folder.method)
             found.append(

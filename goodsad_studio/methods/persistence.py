@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from goodsad_studio import strict_json
 from goodsad_studio.errors import ModelFileError
 from goodsad_studio.fsutil import atomic_write_text, atomic_writer
 
@@ -109,8 +110,8 @@ def save_folder(directory: str | Path, config: Mapping[str, Any], arrays: Mappin
 def read_json(path: Path, what: str) -> Any:
     """The JSON value in ``path``; :class:`ModelFileError` naming the file (``what`` it is) when it cannot be read."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return strict_json.loads(path.read_text(encoding="utf-8"), finite=False)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ModelFileError(f"{what} is not readable JSON ({exc})", path) from exc
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from goodsad_studio import strict_json
 from goodsad_studio.dataset.demo.categories import CATEGORIES
 from goodsad_studio.dataset.demo.render import render_sample
 from goodsad_studio.dataset.imageio import write_image, write_mask
@@ -145,8 +146,8 @@ def _check_arguments(dest: Path, size: int, seed: int, categories: Sequence[str]
 def _read_marker(dest: Path) -> dict[str, object]:
     marker = dest / MARKER
     try:
-        recorded = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        recorded = strict_json.loads(marker.read_text(encoding="utf-8"), finite=False)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise DatasetError(
             f"cannot read this demo marker ({exc}); delete the folder or choose another one", marker
         ) from None
