@@ -51,6 +51,7 @@ class Analysis(QObject):
     outcome_ready = Signal(object)  # CategoryOutcome
     method_changed = Signal(str)
     job_failed = Signal(object)  # Job
+    images_skipped = Signal(object)  # Job: it finished, and its result names images it left out (Job.skipped)
 
     def __init__(self, parent: QObject | None = None, client: EngineClient | None = None) -> None:
         super().__init__(parent)
@@ -200,6 +201,8 @@ class Analysis(QObject):
             # another dataset opened meanwhile: the results belong to the old one
             if adopt is not None and self.workspace is workspace:
                 adopt(job.result)
+            if job.skipped:  # the job did its work without them: the user hears which and why
+                self.images_skipped.emit(job)
         elif job.error is not None:
             self.job_failed.emit(job)
 

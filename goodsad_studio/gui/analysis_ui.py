@@ -12,10 +12,12 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QVB
 from goodsad_studio.errors import StudioError
 from goodsad_studio.gui.analysis import Analysis
 from goodsad_studio.gui.compare_view import CompareView
+from goodsad_studio.gui.crash_report import error_line, log_unexpected, unexpected_line
 from goodsad_studio.gui.export_dialog import ExportDialog
 from goodsad_studio.gui.heatmap_controls import HeatmapControls
 from goodsad_studio.gui.inspector import ImageMetricsPanel
 from goodsad_studio.gui.job_status import JobStatus
+from goodsad_studio.gui.jobs import Job, skipped_line
 from goodsad_studio.gui.methods_panel import MethodsPanel
 from goodsad_studio.gui.metrics_view import MetricsView
 from goodsad_studio.gui.overlay import Overlay
@@ -66,9 +68,8 @@ class AnalysisUI:
         self.compare = CompareView(window, self.analysis, self.controls, window)
         self.metrics_view = MetricsView(window, self.analysis, window)
         self.methods.run_requested.connect(self.run)
-        self.analysis.job_failed.connect(
-            lambda job: window.status.showMessage(f"{job.title} {job.state}: {job.error}", 15000)
-        )
+        self.analysis.job_failed.connect(self._job_failed)
+        self.analysis.images_skipped.connect(self._images_skipped)
         for view in (self.metrics_view, self.triage, self.compare):
             view.open_image.connect(window.select_image)
 
@@ -98,6 +99,23 @@ class AnalysisUI:
         if record not in records and scope != "image":
             records = records + [record]
         return self.analysis.predict(spec, category, records, what)
+
+    def _job_failed(self, job: Job) -> None:
+        """One line in the status bar: the error's message (a worker's traceback stays behind the job list's
+        Details button); an unexpected error of the studio's own process also gets a crash log, named here."""
+        error = job.error
+        if error is None:
+            return
+        line = error_line(error)
+        if not isinstance(error, StudioError):
+            index = self.window.index
+            line = unexpected_line(error, log_unexpected(error, index.root if index is not None else None))
+        self.window.status.showMessage(f"{job.title} {job.state}: {line}", 15000)
+
+    def _images_skipped(self, job: Job) -> None:
+        """The first image the job left out and why, in the status bar (the job list's row names them all)."""
+        index = self.window.index
+        self.window.status.showMessage(skipped_line(job.skipped, index.root if index is not None else None), 30000)
 
     def look_up_goods(self, record) -> GoodsLookup:
         """Start the engine's look-up of the goods of ``record``'s photo (a job, with the methods panel's

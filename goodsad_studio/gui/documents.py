@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from goodsad_studio.annotation.document import MaskDocument
 from goodsad_studio.annotation.recovery import RecoveryEntry, RecoveryJournal
-from goodsad_studio.annotation.storage import open_record, recover, save_record
+from goodsad_studio.annotation.storage import OnConflict, open_record, recover, save_record
 from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
 
 AUTOSAVE_MS = 3000
@@ -130,13 +130,17 @@ class DocumentStore(QObject):
         self.state_changed.emit(key)
 
     # ------------------------------------------------------------------------------------ saving
-    def save(self, key: str) -> ImageRecord:
-        """Save one document (atomic; raises the core's errors naming the file); returns the updated record."""
+    def save(self, key: str, on_conflict: OnConflict = "refuse") -> ImageRecord:
+        """Save one document (atomic; raises the core's errors naming the file); returns the updated record.
+
+        A mask file that changed on disk since the document read it raises ``MaskChangedError`` unless
+        ``on_conflict`` says otherwise (``"keep_both"``: the other version goes to the trash and a note naming the
+        copy to ``document.notes``; ``"overwrite"``); see ``annotation.storage.save_mask``."""
         record = self.index.get(key)
         document = self._documents.get(key)
         if record is None or document is None:
             raise KeyError(key)
-        record = save_record(document, self.index, record, journal=self.journal)
+        record = save_record(document, self.index, record, journal=self.journal, on_conflict=on_conflict)
         self._autosaved.pop(key, None)
         self.saved_keys.add(key)
         self.state_changed.emit(key)

@@ -1,12 +1,19 @@
-"""The job list: one row per background job with its progress bar, ETA and a cancel button."""
+"""The job list: one row per background job with its progress bar, ETA and a cancel button.
+
+A finished row says how the job ended on one line: done (and how many images it skipped: its tooltip lists
+them), or failed with the error's one-line message. What is too long for a line -- the skipped images, the
+traceback of an unexpected error in the worker process -- is behind the row's Details button, never in its text."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from goodsad_studio.engine.progress_meter import format_eta
-from goodsad_studio.gui.jobs import Job, JobRunner, JobState
+from goodsad_studio.gui.crash_report import error_details, error_line
+from goodsad_studio.gui.jobs import Job, JobRunner, JobState, skipped_list
+
+TOOLTIP_SKIPPED = 40  # skipped images named in a row's tooltip; Details lists them all
 
 
 class JobRow(QWidget):
@@ -21,10 +28,16 @@ class JobRow(QWidget):
         self.eta = QLabel()
         self.cancel = QPushButton("Cancel")
         self.cancel.clicked.connect(self._cancel)
+        self.details = QPushButton("Details")
+        self.details.setToolTip("The skipped images, or the traceback of the error, in a window")
+        self.details.clicked.connect(self.show_details)
+        self.details.hide()
+        self.summary, self.details_text = "", ""  # what Details shows, once the job has ended
         line = QHBoxLayout()
         line.addWidget(self.bar, 1)
         line.addWidget(self.eta)
         line.addWidget(self.cancel)
+        line.addWidget(self.details)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.title)
@@ -70,11 +83,28 @@ class JobRow(QWidget):
         self.eta.setText(f"{job.seconds:.1f} s")
         self.cancel.hide()
         if job.state in (JobState.FAILED, JobState.CANCELLED):
-            reason = str(job.error) if job.error is not None else job.state
-            self.title.setText(f"{job.title} — {job.state}: {reason}")
+            reason = error_line(job.error) if job.error is not None else str(job.state)
+            self.summary = f"{job.title} — {job.state}: {reason}"
+            self.details_text = error_details(job.error) if job.error is not None else ""
+            self.title.setText(self.summary)
             self.title.setStyleSheet("color: #c62828;" if job.state == JobState.FAILED else "color: #8d6e63;")
+            self.setToolTip(reason)
+        elif job.skipped:
+            count = len(job.skipped)
+            self.summary = f"{job.title} — done, {count} image{'s' if count != 1 else ''} skipped"
+            self.details_text = skipped_list(job.skipped)
+            self.title.setText(self.summary)
+            self.title.setStyleSheet("color: #e65100;")
+            self.setToolTip(skipped_list(job.skipped, TOOLTIP_SKIPPED))
         else:
             self.title.setText(f"{job.title} — done")
+        self.details.setVisible(bool(self.details_text))
+
+    def show_details(self) -> None:
+        """The row's summary, with the skipped images or the traceback behind the box's own "Show Details..."."""
+        box = QMessageBox(QMessageBox.Icon.Information, "Job details", self.summary, parent=self)
+        box.setDetailedText(self.details_text)
+        box.exec()
 
 
 class JobList(QWidget):

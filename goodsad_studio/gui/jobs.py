@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
@@ -70,6 +71,14 @@ class Job(QObject):
     def running(self) -> bool:
         return self.state in (JobState.QUEUED, JobState.RUNNING)
 
+    @property
+    def skipped(self) -> tuple[tuple[str, str], ...]:
+        """The images a finished engine job left out, as (path, reason) (``Fitted``/``Predicted``/``Evaluated``
+        ``.skipped``: unreadable, refused by their header, damaged, or with an unusable mask); empty otherwise."""
+        if self.state != JobState.DONE:
+            return ()
+        return tuple((str(path), str(reason)) for path, reason in getattr(self.result, "skipped", ()) or ())
+
     def cancel(self) -> None:
         self.cancel_event.set()
 
@@ -116,6 +125,29 @@ class Job(QObject):
             self._ended.emit(self)
         except RuntimeError:  # the window is gone
             pass
+
+
+def skipped_line(skipped: tuple[tuple[str, str], ...], root: Path | None = None) -> str:
+    """``N images skipped: PATH — reason`` of the first one (as the CLI says it), and how many more there are;
+    a path inside ``root`` (the open dataset) is shown relative to it, so that the reason fits a status line."""
+    if not skipped:
+        return ""
+    count = len(skipped)
+    path, reason = skipped[0]
+    if root is not None and Path(path).is_relative_to(root):
+        path = str(Path(path).relative_to(root))
+    more = f" (and {count - 1} more: see the job list)" if count > 1 else ""
+    return f"{count} image{'s' if count != 1 else ''} skipped: {path} — {reason}{more}"
+
+
+def skipped_list(skipped: tuple[tuple[str, str], ...], limit: int | None = None) -> str:
+    """Every skipped image on its own line ``PATH — reason`` (the first ``limit`` ones, and how many are left)."""
+    shown = skipped if limit is None else skipped[:limit]
+    lines = [f"{path} — {reason}" for path, reason in shown]
+    if len(shown) < len(skipped):
+        lines.append(f"… and {len(skipped) - len(shown)} more (Details lists them all)")
+    count = len(skipped)
+    return "\n".join([f"{count} image{'s' if count != 1 else ''} skipped:", *lines])
 
 
 class _Runnable(QRunnable):

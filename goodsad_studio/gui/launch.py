@@ -1,6 +1,7 @@
 """Start the studio: pick a Qt platform, give the application its name, desktop id and icon, open a dataset (the last
 one used, else the demo set), optionally render the window to a PNG and exit (``--screenshot``: for docs, tests and
-install checks).
+install checks). While it runs, an error nobody caught in a Qt slot reaches the user as one line naming a crash log
+(:mod:`goodsad_studio.gui.crash_report`), never as a traceback.
 
 The icon comes from ``resources/icons`` of a source or editable checkout, or of a frozen build (PyInstaller's
 ``sys._MEIPASS``), else from the desktop's icon theme where ``packaging/linux/install.sh`` put it; with none of
@@ -111,6 +112,7 @@ def launch(root: Path | None, *, select: str | None = None, screenshot: Path | N
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from goodsad_studio.gui.crash_report import CrashReporter
     from goodsad_studio.gui.main_window import MainWindow
     from goodsad_studio.gui.settings import StudioSettings
 
@@ -121,16 +123,21 @@ def launch(root: Path | None, *, select: str | None = None, screenshot: Path | N
     if root is None:
         root = default_root(settings.recent_datasets())
     window = MainWindow(settings, interactive=screenshot is None)
-    window.remember_recent = screenshot is None
-    if screenshot is not None or settings.window_layout()[0] is None:
-        window.resize(1500, 940)
-    if not window.open_dataset(root, select=select or None) and screenshot is not None:
-        return 2
-    window.show()
-    if screenshot is not None:
-        code = window.save_screenshot(screenshot)
-        window.close()
-        return code
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl+C quits even while Qt's loop runs
-    QTimer.singleShot(0, window.raise_)
-    return app.exec()
+    # for the studio's lifetime an error nobody caught in a slot is one line (and a crash log), not a traceback
+    reporter = CrashReporter(window).install()
+    try:
+        window.remember_recent = screenshot is None
+        if screenshot is not None or settings.window_layout()[0] is None:
+            window.resize(1500, 940)
+        if not window.open_dataset(root, select=select or None) and screenshot is not None:
+            return 2
+        window.show()
+        if screenshot is not None:
+            code = window.save_screenshot(screenshot)
+            window.close()
+            return code
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl+C quits even while Qt's loop runs
+        QTimer.singleShot(0, window.raise_)
+        return app.exec()
+    finally:
+        reporter.uninstall()

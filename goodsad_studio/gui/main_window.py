@@ -15,8 +15,9 @@ from PySide6.QtCore import QElapsedTimer, Qt, QThread, QTimer
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow, QWidget
 
 from goodsad_studio.annotation.recovery import RecoveryJournal
+from goodsad_studio.dataset.edits import trash_root
 from goodsad_studio.dataset.index import DatasetIndex, ImageRecord, scan_dataset
-from goodsad_studio.errors import StudioError
+from goodsad_studio.errors import MaskChangedError, StudioError
 from goodsad_studio.gui import record_actions
 from goodsad_studio.gui.analysis_ui import AnalysisUI
 from goodsad_studio.gui.canvas import Canvas
@@ -27,7 +28,7 @@ from goodsad_studio.gui.documents import DocumentStore
 from goodsad_studio.gui.gui_thread_gc import collect_on_gui_thread
 from goodsad_studio.gui.help_dialog import ShortcutsDialog
 from goodsad_studio.gui.image_loader import ImageLoader
-from goodsad_studio.gui.prompts import DISCARD, KEEP, SAVE, Prompts, SilentPrompts
+from goodsad_studio.gui.prompts import CANCEL, DISCARD, KEEP, KEEP_BOTH, OVERWRITE, SAVE, Prompts, SilentPrompts
 from goodsad_studio.gui.rename_history import Moved, Rename, RenameHistory
 from goodsad_studio.gui.settings import StudioSettings
 from goodsad_studio.gui.status_bar import StudioStatusBar
@@ -35,6 +36,9 @@ from goodsad_studio.gui.thumbnail_strip import ThumbnailStrip
 from goodsad_studio.gui.tree_filter import RecordFlags
 from goodsad_studio.gui.window_chrome import ToolControls, build_menus, fill_recent
 from goodsad_studio.gui.workers import Relay, WorkerPool
+
+SAVED, FAILED = "saved", "failed"  # what one save did (or CANCEL: the user kept the file on disk as it was)
+KEPT_AT = " kept in the trash at "  # annotation.storage's note after a keep_both save names the copy after this
 
 
 class MainWindow(QMainWindow):
@@ -353,24 +357,67 @@ class MainWindow(QMainWindow):
         return self.current is not None and self._save(self.current.key)
 
     def save_all(self) -> bool:
-        return self.store is not None and all([self._save(key) for key in self.store.modified_keys()])
+        """Save every document with edits; False when a save failed (reported; the others are still saved) or the
+        user cancelled a conflict prompt (then the documents after it are left unsaved too)."""
+        if self.store is None:
+            return False
+        saved = True
+        for key in self.store.modified_keys():
+            outcome = self._save_one(key)
+            if outcome == CANCEL:
+                return False
+            saved = saved and outcome == SAVED
+        return saved
 
     def _save(self, key: str) -> bool:
+        return self._save_one(key) == SAVED
+
+    def _save_one(self, key: str) -> str:
+        """Save ``key``'s document: ``SAVED``, ``FAILED`` (reported) or ``CANCEL`` (its file changed on disk since
+        it was opened and the user chose not to write over it: the edits stay unsaved)."""
         # callers check that an image is shown or that edits exist: both need an open dataset
         assert self.store is not None and self.index is not None
+        document = self.store.get(key)
+        notes = len(document.notes) if document is not None else 0
         try:
-            record = self.store.save(key)
+            try:
+                record = self.store.save(key)
+            except MaskChangedError as exc:  # another window or program saved (or removed) the file meanwhile
+                path = exc.path if exc.path is not None else Path(key)  # the core's error names the mask file
+                answer = self.prompts.ask_conflict(path, trash_root(self.index))
+                if answer not in (KEEP_BOTH, OVERWRITE):
+                    self.status.showMessage(
+                        f"Not saved: {path} changed on disk since it was opened; your edits are still unsaved", 20000
+                    )
+                    return CANCEL
+                record = self.store.save(key, "keep_both" if answer == KEEP_BOTH else "overwrite")
         except StudioError as exc:
             self.report(exc)
-            return False
+            return FAILED
         self.loader.forget_documents()
         if self.current is not None and self.current.key == key:
             self.current = record
         self.findings.update({p: [] for p in _paths(record)})
         self.findings.update(record_actions.check_records(self.index, [record]))
         self.tree.refresh_record(key)
-        self.status.showMessage(f"Saved {record.mask_path or key}", 8000)
-        return True
+        kept = document.notes[notes:] if document is not None else []  # keep_both names the other version's copy
+        if kept:
+            self.status.showMessage(self._kept_message(kept, record.mask_path or Path(key)), 30000)
+        else:
+            self.status.showMessage(f"Saved {record.mask_path or key}", 8000)
+        return SAVED
+
+    def _kept_message(self, notes: list[str], saved: Path) -> str:
+        """The status line after a save that kept the other editor's version: where the copy is first (a status
+        line is cut at the window's edge), relative to the dataset root shown in the title."""
+        note = "; ".join(notes)
+        copy = note.rpartition(KEPT_AT)[2] if KEPT_AT in note else ""
+        if not copy or self.index is None:
+            return f"Saved {note}"
+        shown = Path(copy)
+        if shown.is_relative_to(self.index.root):
+            shown = shown.relative_to(self.index.root)
+        return f"The other editor's version is kept in the trash at {shown}; saved {saved.name}"
 
     def mark_good(self) -> None:
         self._mark(record_actions.mark_record_good)

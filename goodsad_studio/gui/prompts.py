@@ -7,6 +7,8 @@ for the user (recovered edits are left for later, nothing is discarded). Tests p
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
 from goodsad_studio.annotation.recovery import RecoveryEntry
@@ -14,6 +16,7 @@ from goodsad_studio.dataset.index import ImageRecord
 from goodsad_studio.gui.rename_dialog import GoodsLookup, RenameDialog, StemFor
 
 SAVE, DISCARD, CANCEL, KEEP = "save", "discard", "cancel", "keep"  # KEEP: close, edits stay in the journal
+KEEP_BOTH, OVERWRITE = "keep_both", "overwrite"  # a save over a mask that changed on disk (annotation.storage)
 
 
 class Prompts:
@@ -56,6 +59,40 @@ class Prompts:
         )
         return {QMessageBox.StandardButton.Save: SAVE, QMessageBox.StandardButton.Discard: DISCARD}.get(answer, CANCEL)
 
+    def ask_conflict(self, path: Path, trash: Path | None = None) -> str:
+        """The mask file ``path`` changed on disk since it was opened (another window or program saved or removed
+        it): :data:`KEEP_BOTH` (the other version goes to ``trash``, ours is written), :data:`OVERWRITE` or
+        :data:`CANCEL` (nothing is written, the edits stay unsaved)."""
+        path = Path(path)
+        where = f"the dataset's trash folder ({trash})" if trash is not None else "the dataset's trash folder"
+        if path.exists():
+            happened = "was changed on disk since you opened it (another studio window or program saved it)"
+            keep = (
+                f"Keep both: the other version is first copied into {where}, in a time-stamped folder, "
+                "then your mask is saved: nothing is lost."
+            )
+        else:
+            happened = "was removed from disk since you opened it (by another studio window or program)"
+            keep = "Keep both: your mask is saved again (there is no other version to keep)."
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Mask changed on disk",
+            f"{path}\n{happened}.\n\n{keep}\nOverwrite: your mask replaces it, the other version is lost.\n"
+            "Cancel: nothing is written; your edits stay unsaved.",
+            parent=self.parent,
+        )
+        keep_both = box.addButton("Keep both", QMessageBox.ButtonRole.AcceptRole)
+        overwrite = box.addButton("Overwrite", QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep_both)
+        box.setEscapeButton(cancel)
+        box.exec()
+        if box.clickedButton() is keep_both:
+            return KEEP_BOTH
+        if box.clickedButton() is overwrite:
+            return OVERWRITE
+        return CANCEL
+
     def ask_defect(self, record: ImageRecord, defects: list[str]) -> str | None:
         """A defect type for ``record``: one of ``defects`` or a new name typed in."""
         current = defects.index(record.defect) if record.defect in defects else 0
@@ -92,6 +129,9 @@ class SilentPrompts(Prompts):
 
     def ask_unsaved(self, keys: list[str]) -> str:
         return KEEP
+
+    def ask_conflict(self, path: Path, trash: Path | None = None) -> str:
+        return CANCEL  # neither version is given up: the edits stay unsaved (and in the journal)
 
     def ask_defect(self, record: ImageRecord, defects: list[str]) -> str | None:
         return None

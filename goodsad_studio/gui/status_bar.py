@@ -1,4 +1,5 @@
-"""The status bar's permanent fields: the pixel under the cursor, the zoom, the tool and the save state."""
+"""The status bar's permanent fields: the pixel under the cursor, the zoom, the tool and the save state; its
+tooltip is the message shown now, in full."""
 
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ class StudioStatusBar(QStatusBar):
         self.state.setMargin(2)
         for label in (self.pixel, self.zoom, self.tool, self.state):
             self.addPermanentWidget(label)
+        # a long message (a path, then a reason) is cut where the permanent fields begin: hovering shows it all
+        self.messageChanged.connect(self.setToolTip)
 
     def show_pixel(self, info: PixelInfo | None) -> None:
         self.pixel.setText(pixel_text(info))

@@ -11,7 +11,7 @@ from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from goodsad_studio.gui.main_window import MainWindow
-from goodsad_studio.gui.prompts import DISCARD, Prompts
+from goodsad_studio.gui.prompts import CANCEL, DISCARD, Prompts
 
 # How long a test waits for the condition it checks (qtbot.waitUntil, never a fixed time). A wait ends as soon as its
 # condition holds, so a long limit costs nothing on a quick machine; on a loaded one a worker process takes 5-15 s
@@ -37,6 +37,8 @@ class ScriptedPrompts(Prompts):
         self.goods_id: str | None = None
         self.lookups: list = []  # the GoodsLookup of each rename asked about
         self.confirmed = True
+        self.conflict = CANCEL  # the answer to a save over a mask that changed on disk
+        self.conflicts: list[Path] = []  # the mask file of each such question
 
     def warn(self, text: str) -> None:
         self.warnings.append(text)
@@ -47,6 +49,10 @@ class ScriptedPrompts(Prompts):
 
     def ask_unsaved(self, keys):
         return self.unsaved
+
+    def ask_conflict(self, path, trash=None):
+        self.conflicts.append(Path(path))
+        return self.conflict
 
     def ask_defect(self, record, defects):
         return self.defect
