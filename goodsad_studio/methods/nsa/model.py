@@ -80,6 +80,10 @@ class ResNet18EncDec(nn.Module):
                 nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # torch 2.14's oneDNN backward of a strided 1x1 transposed conv on a channels-last input of few channels
+        # corrupts the heap on some CPUs (AMD EPYC: "double free or corruption"). A batch made from HWC images is
+        # channels-last, and convolutions keep the layout they are given: a plain one avoids that kernel
+        x = x.contiguous()
         features = self.bridge(self.encoder(self.stem(x)))
         logits: torch.Tensor = self.head(self.upsample(self.decoder(features)))
         if logits.shape[-2:] != x.shape[-2:]:
