@@ -37,6 +37,18 @@ TRAINED_RTOL = 2e-2
 """Outputs after training steps: the same kernel differences, carried through hundreds of optimiser steps, move
 them by up to ~0.4 % relative (measured 0.35 % on another CPU); a real change of behaviour moves them far more."""
 TRAINED = frozenset(METHODS) - {"patchcore", "padim", "spade", "gde"}
+AMPLIFIED = frozenset({"cutpaste"})
+"""Methods whose input pixels themselves differ between CPUs, amplified by training: CutPaste's colour jitter runs
+through OpenCV's HSV conversions, whose SIMD paths round a few pixels to another grey level on some CPUs. Its first
+step's loss (before any update) then differs by 0.1 % (AMD EPYC against the recording machine), and one SGD step
+at lr 0.03 on the whole backbone carries that to 3.4 % in the loss, 17 % in one Mahalanobis score (its Gaussian is
+fitted on 8 photos, so out-of-span directions weigh 1/shrinkage) and up to 1.8x in a GradCAM map's level, while
+the maps' shapes still correlate at 0.96-0.99. For these the first step's loss is held at :data:`TRAINED_RTOL`;
+after it: the scores' order and values within :data:`AMPLIFIED_RTOL`, the training log within
+:data:`AMPLIFIED_LOG_RTOL`, and each map's shape (Pearson correlation at least :data:`AMPLIFIED_MAP_CORRELATION`)."""
+AMPLIFIED_RTOL = 0.25
+AMPLIFIED_LOG_RTOL = 0.1
+AMPLIFIED_MAP_CORRELATION = 0.9
 ADDED_STATE = {"patchcore": {"bank_owner", "bank_photos", "bank_place", "bank_grid"}}
 """State arrays added since the goldens were recorded, on purpose: PatchCore's bank records which training photo
 each row came from (for goods-aware scoring). Folders saved without them still load (the second test)."""
@@ -52,6 +64,19 @@ def assert_same_outputs(scores, maps, golden, what: str, rtol: float = PREDICT_R
     for i, m in enumerate(maps):
         assert m.shape == golden[f"map_{i}"].shape, (what, i)
         assert_close(m, golden[f"map_{i}"], f"{what}: map {i}", rtol)
+
+
+def assert_similar_outputs(scores, maps, golden, what: str) -> None:
+    """For :data:`AMPLIFIED` methods: the same order of scores, each within :data:`AMPLIFIED_RTOL`, and maps of the
+    same shape (correlation), whatever their level."""
+    old_scores = golden["scores"]
+    assert np.argsort(scores).tolist() == np.argsort(old_scores).tolist(), f"{what}: scores {scores} vs {old_scores}"
+    np.testing.assert_allclose(scores, old_scores, rtol=AMPLIFIED_RTOL, err_msg=f"{what}: scores")
+    for i, anomaly_map in enumerate(maps):
+        old = golden[f"map_{i}"]
+        assert anomaly_map.shape == old.shape, f"{what}: map {i} is {anomaly_map.shape}, was {old.shape}"
+        correlation = float(np.corrcoef(anomaly_map.ravel(), old.ravel())[0, 1])
+        assert correlation >= AMPLIFIED_MAP_CORRELATION, f"{what}: map {i} correlates at {correlation:.3f}"
 
 
 def split_log(config_text: str) -> tuple[dict, dict]:
@@ -78,9 +103,16 @@ def test_a_fit_gives_the_recorded_outputs_config_and_state_layout(name, one_thre
     method.fit(fit_images())
     scores, maps = outputs(method, probe_images())
     rtol = TRAINED_RTOL if name in TRAINED else PREDICT_RTOL
-    assert_same_outputs(scores, maps, golden, name, rtol)
+    if name in AMPLIFIED:
+        assert_similar_outputs(scores, maps, golden, name)
+    else:
+        assert_same_outputs(scores, maps, golden, name, rtol)
     config, log = split_log(config_json(method.config()))
     old_config, old_log = split_log(str(golden["config"]))
+    if name in AMPLIFIED:  # the loss of the first step, before any update, is not amplified
+        first, old_first = log["epoch_mean_loss"][0], old_log["epoch_mean_loss"][0]
+        assert_close(np.asarray([first]), np.asarray([old_first]), "first step's loss", TRAINED_RTOL)
+        rtol = AMPLIFIED_LOG_RTOL
     assert config == old_config  # the model key hashes it: a change would orphan every saved model and cache entry
     run = log.pop("run", None)  # what the run took (its minutes): not reproducible, so never compared
     old_log.pop("run", None)
