@@ -102,6 +102,13 @@ def test_export_coco_on_a_full_disk_leaves_no_file(dataset, tmp_path, capsys, di
     assert not dest.exists() and leftover_temp_files(tmp_path) == []
 
 
+def test_a_demo_that_runs_out_of_disk_leaves_no_half_dataset(tmp_path, capsys, disk_full):
+    dest = tmp_path / "new" / "demo"
+    disk_full.start()
+    assert run_cli(["demo", dest, "--size", "64", "--goods", "1", "--categories", "drink_can"], capsys)[0] == 2
+    assert not dest.exists(), sorted(dest.rglob("*"))
+
+
 @pytest.mark.parametrize(
     "write",
     [

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import numbers
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from goodsad_studio.dataset.demo.categories import CATEGORIES
 from goodsad_studio.dataset.demo.render import render_sample
 from goodsad_studio.dataset.imageio import write_image, write_mask
 from goodsad_studio.dataset.names import GOOD, GROUND_TRUTH, MASK_STEM_SUFFIX
-from goodsad_studio.errors import DatasetError
+from goodsad_studio.errors import DatasetError, StudioError
 from goodsad_studio.fsutil import atomic_write_text
 
 DEMO_CATEGORIES: tuple[str, ...] = tuple(CATEGORIES)
@@ -237,19 +238,25 @@ def generate_demo(
         if progress is not None:
             progress(len(plan), len(plan))
         return dest
-    dest.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(dest / MARKER, json.dumps({**settings, "complete": False}, indent=2) + "\n")
-    if progress is not None:
-        progress(0, len(plan))
-    for done, item in enumerate(plan, start=1):
-        defect = None if item.defect == GOOD else item.defect
-        sample = render_sample(
-            item.category, item.goods, item.serial, defect, size=size, seed=seed, small=defect_size == "small"
-        )
-        write_image(item.image_path(dest), sample.image)
-        if sample.mask is not None:
-            write_mask(item.mask_path(dest), sample.mask)
+    created = not dest.exists()
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(dest / MARKER, json.dumps({**settings, "complete": False}, indent=2) + "\n")
         if progress is not None:
-            progress(done, len(plan))
-    atomic_write_text(dest / MARKER, json.dumps({**settings, "complete": True}, indent=2) + "\n")
+            progress(0, len(plan))
+        for done, item in enumerate(plan, start=1):
+            defect = None if item.defect == GOOD else item.defect
+            sample = render_sample(
+                item.category, item.goods, item.serial, defect, size=size, seed=seed, small=defect_size == "small"
+            )
+            write_image(item.image_path(dest), sample.image)
+            if sample.mask is not None:
+                write_mask(item.mask_path(dest), sample.mask)
+            if progress is not None:
+                progress(done, len(plan))
+        atomic_write_text(dest / MARKER, json.dumps({**settings, "complete": True}, indent=2) + "\n")
+    except (StudioError, OSError):
+        if created:  # a folder this call made (a full disk half way): gone again, as it was
+            shutil.rmtree(dest, ignore_errors=True)
+        raise
     return dest
