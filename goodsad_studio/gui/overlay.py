@@ -17,6 +17,7 @@ from goodsad_studio.engine.inspect import (
     propose_mask,
     threshold_contours,
 )
+from goodsad_studio.errors import StudioError
 from goodsad_studio.gui.canvas.heatmap_layer import HeatmapLayer
 from goodsad_studio.gui.canvas.view_layer import ViewLayer
 from goodsad_studio.gui.workers import Relay, WorkerPool
@@ -150,6 +151,15 @@ class Overlay(QObject):
             self.window.status.showMessage("No heatmap to propose a mask from: predict this image first", 8000)
             return
         mask = propose_mask(self.result, self.controls.threshold())
+        if not mask.any():  # replacing the mask by nothing would erase it without a word
+            self.window.report(
+                StudioError(
+                    f"no pixel of the heatmap reaches the threshold {self.controls.threshold():.4g} (its highest "
+                    f"value is {float(self.result.anomaly_map.max()):.4g}): lower the threshold to propose a mask; "
+                    "the mask was left as it was"
+                )
+            )
+            return
         report = canvas.document.replace_mask(mask, "Propose mask from heatmap")
         canvas.edit_done(report)
         self.window.status.showMessage(

@@ -137,6 +137,14 @@ def test_predict_in_background_shows_heatmap_and_engine_metrics(qtbot, make_wind
     assert np.array_equal(document.mask, propose_mask(result, ui.controls.threshold()))
     window.canvas.undo()
     assert np.array_equal(document.mask, before)
+    # ... and with a threshold no pixel reaches, it refuses and leaves the mask alone (it used to empty it)
+    highest = float(result.native_map().max())  # calibrated scores may be negative
+    ui.controls.set_threshold(highest + abs(highest) + 1)
+    ui.overlay.propose()
+    assert np.array_equal(document.mask, before)
+    assert "no pixel of the heatmap reaches the threshold" in window.status.currentMessage()
+    ui.controls.set_threshold(float(np.quantile(result.native_map(), 0.95)))
+    _settle(qtbot, ui)
 
     # evaluate: the metrics view shows the evaluation's numbers
     ui.methods.buttons["evaluate"].click()
