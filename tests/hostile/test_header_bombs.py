@@ -4,6 +4,7 @@ before a byte is decoded, as an image and as a mask; dataset commands skip it an
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -192,3 +193,26 @@ def test_fit_exits_2_when_every_training_image_is_refused(dataset, capsys):
     assert any(str(bomb) in line for bomb in bombs) or "skipped" in line, line
     assert_no_traceback(out, err)
     assert checksums(dataset) == before
+
+
+@pytest.mark.parametrize("command", ["fit", "predict"])
+def test_an_image_that_fails_only_when_decoded_is_skipped_and_the_job_goes_on(dataset, capsys, monkeypatch, command):
+    """Damaged pixel data that the header and end markers cannot show: the fit is run again without the image, a
+    prediction goes on with the next image; both name it and exit 0."""
+    from goodsad_studio.dataset import imageio
+    from goodsad_studio.errors import ImageReadError
+
+    split = "train/good" if command == "fit" else "test/good"
+    victim = sorted((dataset / "drink_can" / split).glob("*"))[0]
+    real = imageio.read_reduced
+
+    def damaged(path, min_side):
+        if Path(path) == victim:
+            raise ImageReadError("corrupt or unsupported image data (OpenCV could not decode it)", path)
+        return real(path, min_side)
+
+    monkeypatch.setattr("goodsad_studio.engine.worker.images.read_reduced", damaged)
+    status, out, err = run_cli(engine_argv(command, dataset), capsys)
+    assert status == 0, out + err
+    _says_skipped(out + err, victim)
+    assert_no_traceback(out, err)
