@@ -33,15 +33,15 @@ def _folders(root: object) -> list[Path]:
     return folders
 
 
-def write_crash_log(argv: Sequence[str], root: object = None) -> Path | str:
-    """Write the traceback of the exception being handled, with the command and versions; returns the log's
-    path (or a note saying no log could be written)."""
+def write_crash_log(argv: Sequence[str], root: object = None, error: BaseException | None = None) -> Path | str:
+    """Write the traceback of ``error`` (default: the exception being handled), with the command and versions;
+    returns the log's path (or a note saying no log could be written)."""
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     text = (
         f"goodsad-studio {__version__}, Python {platform.python_version()}, {platform.platform()}\n"
         f"command: goodsad-studio {' '.join(argv)}\n"
         f"time: {datetime.datetime.now().isoformat(timespec='seconds')}\n\n"
-        f"{traceback.format_exc()}"
+        f"{traceback.format_exc() if error is None else ''.join(traceback.format_exception(error))}"
     )
     for folder in _folders(root):
         path = folder / f"error-{stamp}-{os.getpid()}.log"

@@ -59,10 +59,7 @@ def error_details(error: BaseException) -> str:
 
 def log_unexpected(error: BaseException, root: Path | None, argv: Sequence[str] | None = None) -> Path | str:
     """Write a crash log of ``error`` (its traceback); returns the log's path, or a note saying none was written."""
-    try:
-        raise error  # write_crash_log logs the exception being handled
-    except BaseException:  # noqa: BLE001 - it is the error being logged
-        return write_crash_log(list(sys.argv[1:] if argv is None else argv), root)
+    return write_crash_log(list(sys.argv[1:] if argv is None else argv), root, error)
 
 
 def unexpected_line(error: BaseException, log: Path | str) -> str:
