@@ -124,12 +124,12 @@ def test_budget_fits_a_trained_method_within_its_minutes_and_says_so(tmp_path, c
 
     root = generate_demo(tmp_path / "demo", size=64, categories=["drink_can"], goods_per_category=1)
     tiny = ["--param", "image_size=32", "--param", "width=4", "--param", "batch_size=4", "--param", "latent_dim=8"]
-    assert main(["fit", str(root), "--method", "fanogan", "--budget", "0.05", *tiny]) == 0
+    assert main(["fit", str(root), "--method", "fanogan", "--budget", "0.1", *tiny]) == 0
     out = capsys.readouterr().out
-    assert "(budget 0.05 min)" in out and "of the configured" in out, out
+    assert "(budget 0.1 min)" in out and "of the configured" in out, out
     saved = json.loads(next((root / ".goodsad-studio" / "models").rglob("method.json")).read_text())
-    assert saved["params"]["budget_minutes"] == 0.05
-    assert saved["training_log"]["run"]["seconds"] < 0.05 * 60 * 1.5
+    assert saved["params"]["budget_minutes"] == 0.1
+    assert saved["training_log"]["run"]["seconds"] < 0.1 * 60 * 1.5
     # a method that does not train has no budget: the option leaves it as it was
     untrained = ["--weights", "random", "--backbone", "resnet18"]
     assert main(["fit", str(root), "--method", "padim", "--budget", "1", *untrained]) == 0
