@@ -5,6 +5,7 @@ PatchCore configuration slow enough to cancel."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 from typing import ClassVar
 
@@ -15,7 +16,7 @@ from goodsad_studio.errors import ModelFileError, WorkerError, by_code
 from goodsad_studio.methods.api import Batch, GridScores, Method
 from goodsad_studio.methods.components.features import FEATURE_PARAMS, FeatureExtractor
 from goodsad_studio.params import ParamSpec
-from goodsad_studio.progress import NO_MONITOR, Monitor
+from goodsad_studio.progress import NO_MONITOR, Monitor, Stage
 
 CATEGORY = "drink_can"
 SLOW = MethodSpec("patchcore", {"coreset_ratio": 0.5, "coreset_dim": 2048})  # a long coreset after the features
@@ -98,5 +99,18 @@ class Failing(MeanImageDistance):
         raise cls("raised on purpose", "/data/broken.png")
 
 
+class Stuck(MeanImageDistance):
+    """A plug-in whose fit reports its first image, then runs one step that never returns and never looks at the
+    cancel flag: what one huge torch operation looks like to the engine."""
+
+    name: ClassVar[str] = "test-stuck"
+
+    def fit(self, images, monitor: Monitor = NO_MONITOR) -> None:
+        monitor.stage(Stage.FEATURES, 2)
+        monitor.advance(1)
+        time.sleep(3600)
+
+
 PLUGIN = "engine_helpers:MeanImageDistance"
 FAILING = "engine_helpers:Failing"
+STUCK = "engine_helpers:Stuck"

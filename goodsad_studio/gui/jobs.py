@@ -11,7 +11,9 @@ new values: every listener, and every widget it updates, sees the same job in th
 The engine's jobs (fit, predict, evaluate, export) do not compute on that thread: their callable waits there for
 the studio's worker process (:mod:`goodsad_studio.engine.transports.process`), which does the torch work;
 torch in a thread of this process would hold the interpreter lock and stall the event loop. The pool thread only
-relays progress and forwards a cancel, so everything above holds for them unchanged.
+relays progress and forwards a cancel, so everything above holds for them unchanged; a cancelled engine job
+whose step does not return within a few seconds is ended with its worker (``transports.process``), so Cancel
+always ends a job promptly and the next queued one starts.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import threading
 import time
 
 import pytest
-from engine_helpers import CATEGORY, FAILING, PLUGIN, SLOW, small_demo
+from engine_helpers import CATEGORY, FAILING, PLUGIN, SLOW, STUCK, small_demo
 
 from goodsad_studio import errors
 from goodsad_studio.dataset.index import scan_dataset
@@ -149,6 +149,25 @@ def test_cancel_stops_a_running_fit_promptly_and_keeps_the_worker(engine, worksp
     assert not list(models.glob("patchcore-*.checkpoints"))
     assert len(list(models.glob("patchcore-*"))) <= 1  # only the 0.1 model
     assert engine.pid == pid and _about(engine).pid == pid  # not killed: the next job reuses it
+
+
+def test_cancel_ends_the_worker_when_a_step_does_not_return_within_the_grace(engine, workspace):
+    pid = _pid(engine)
+    cancel = threading.Event()
+    cancelled_at = []
+
+    def progress(p):
+        if p.done > 0 and not cancel.is_set():  # inside the step that never returns
+            cancelled_at.append(time.monotonic())
+            cancel.set()
+
+    with pytest.raises(Cancelled, match=r"did not return within 2.5 s of the cancel, so the worker process was ended"):
+        engine.run(Fit(workspace.ref(), MethodSpec(STUCK), CATEGORY), progress, cancel)
+    took = time.monotonic() - cancelled_at[0]
+    print(f"\ncancel of a stuck step took {took:.2f} s (grace {engine.cancel_grace} s)")
+    assert took >= engine.cancel_grace  # a cooperative stop was waited for first
+    assert engine.pid is None and not _ours(pid)
+    assert _about(engine).pid not in (pid, None)  # the next request starts a new worker
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")

@@ -8,10 +8,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import time
 
 import numpy as np
 import pytest
-from engine_helpers import CATEGORY, PLUGIN, SLOW, small_demo
+from engine_helpers import CATEGORY, PLUGIN, SLOW, STUCK, small_demo
 from stall import StallMeter
 
 from goodsad_studio.dataset.index import scan_dataset
@@ -94,6 +95,30 @@ def test_cancel_in_the_job_list_stops_the_workers_fit(qtbot, studio, engine):
     assert "cancelled" in jobs.rows[-1].title.text()
     assert engine.pid == pid  # the worker was not killed for it
     assert sorted(models.glob("*")) == before  # no model saved, no checkpoints left
+
+
+def test_cancel_ends_a_step_that_does_not_return_and_the_queued_job_then_runs(qtbot, studio, engine):
+    """A cancelled job whose step never returns (nor looks at the cancel flag) is cancelled by ending the worker,
+    within a few seconds, and says so; the job queued behind it then runs in a new worker."""
+    analysis, jobs = studio
+    pid = _pid(engine)
+    stuck = analysis.fit(MethodSpec(STUCK), CATEGORY)
+    queued = analysis.fit(MethodSpec(PLUGIN), CATEGORY)
+    qtbot.waitUntil(lambda: stuck.done > 0 or not stuck.running, timeout=JOB_WAIT_MS)  # inside the stuck step
+    assert stuck.running and queued.state == JobState.QUEUED
+    row = next(row for row in jobs.rows if row.job is stuck)
+    clicked = time.monotonic()
+    row.cancel.click()
+    assert row.cancel.text() == "Cancelling..."
+    qtbot.waitUntil(lambda: not stuck.running, timeout=JOB_WAIT_MS)
+    took = time.monotonic() - clicked
+    print(f"\ncancel of a step that does not return: {took:.1f} s to the job's end (grace {engine.cancel_grace} s)")
+    assert stuck.state == JobState.CANCELLED and isinstance(stuck.error, Cancelled)
+    assert "the worker process was ended" in row.title.text(), row.title.text()
+    assert not _ours(pid)
+    _wait(qtbot, queued)
+    assert queued.state == JobState.DONE, queued.error
+    assert engine.last_job_pid not in (pid, os.getpid(), None)
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")

@@ -9,7 +9,11 @@ therefore runs in one long-lived child process:
   a time. :meth:`ProcessTransport.run` sends the request in an
   :class:`~goodsad_studio.engine.contract.Envelope` and waits on the reply pipe (the wait releases the GIL),
   handing each event to a callback, and returns the job's result or raises its error as itself.
-* Cancelling sets a ``multiprocessing.Event`` that the job's monitor reads.
+* Cancelling sets a ``multiprocessing.Event`` that the job's monitor reads between steps. A step that does not
+  return (one huge torch operation, a stuck read) would keep a cancelled job, and every job queued behind it,
+  waiting: when no answer has come :data:`CANCEL_GRACE_SECONDS` after the cancel, the worker is ended (terminated,
+  then killed) and the job raises :class:`~goodsad_studio.errors.Cancelled` saying so; the next job starts a new
+  worker. Every file the engine writes is written atomically, so ending it mid-step leaves nothing half written.
 * When the child dies (killed for memory, crashed), its end of the reply pipe closes: the job fails with
   :class:`~goodsad_studio.errors.WorkerStopped` saying so, and the next job starts a new child.
   :meth:`ProcessTransport.stop` ends it, which ends any job.
@@ -29,6 +33,7 @@ import multiprocessing
 import queue
 import signal
 import threading
+import time
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnContext
 from multiprocessing.synchronize import Event as ProcessEvent
@@ -40,6 +45,8 @@ from goodsad_studio.progress import CancelFlag, Progress, TrainingStatus
 
 POLL_SECONDS = 0.05  # how often a waiting job looks at its cancel event
 STOP_SECONDS = 1.0  # how long stop() lets an idle child leave on its own before terminating it
+CANCEL_GRACE_SECONDS = 2.5  # how long a cancelled job may take to stop between steps before its worker is ended
+END_SECONDS = 1.0  # how long an ended worker gets to die after SIGTERM, then after SIGKILL
 WORKER_MAIN = "goodsad_studio.engine.worker.main"
 
 
@@ -74,7 +81,8 @@ class _Worker:
         # only the child holds these ends now, so its death closes the reply pipe (EOF) for the studio
         request_reader.close()
         reply_writer.close()
-        self.stopping = False
+        self.stopping = False  # stop() ends it (the studio closes)
+        self.ended_for_cancel = False  # a cancelled job's step did not return in time
         self.ended = False
         self._lock = threading.Lock()
         self._waiting: dict[int, queue.SimpleQueue[object]] = {}
@@ -127,6 +135,13 @@ class _Worker:
         with self._lock:
             self.requests.send(Envelope(0, None))
 
+    def end(self) -> None:
+        """Terminate the child, then kill it if it is still there (each given :data:`END_SECONDS` to go)."""
+        for end in (self.process.terminate, self.process.kill):
+            if self.process.is_alive():
+                end()
+                self.process.join(END_SECONDS)
+
     def close_pipes(self) -> None:
         """Close the studio's ends, once the child has ended: the reader sees the end of the reply pipe first, so
         it never reads a closed (or reused) descriptor."""
@@ -156,8 +171,9 @@ class ProcessTransport:
     contract's :data:`~goodsad_studio.engine.contract.QUERIES`: a description, the method list) is answered
     beside a running job, so the methods panel never waits for a fit."""
 
-    def __init__(self) -> None:
+    def __init__(self, cancel_grace: float = CANCEL_GRACE_SECONDS) -> None:
         self._context = multiprocessing.get_context("spawn")
+        self.cancel_grace = cancel_grace  # seconds a cancelled job has to stop before its worker is ended
         self._job_lock = threading.Lock()
         self._lock = threading.Lock()
         self._worker: _Worker | None = None
@@ -205,10 +221,15 @@ class ProcessTransport:
             replies = worker.send(job_id, request)
         except OSError:
             raise self._lost(worker) from None
+        cancelled_at: float | None = None
         try:
             while True:
                 if cancel is not None and cancel.is_set():
-                    worker.cancel.set()
+                    if cancelled_at is None:
+                        cancelled_at = time.monotonic()
+                        worker.cancel.set()
+                    elif time.monotonic() - cancelled_at > self.cancel_grace:
+                        raise self._end_for_cancel(worker)
                 try:
                     body = replies.get(timeout=POLL_SECONDS)
                 except queue.Empty:
@@ -226,6 +247,20 @@ class ProcessTransport:
         finally:
             worker.forget(job_id)
 
+    def _end_for_cancel(self, worker: _Worker) -> Cancelled:
+        """A cancelled job's step has not returned within the grace: end its worker (the next job starts
+        another) and say so."""
+        with self._lock:
+            if self._worker is worker:
+                self._worker = None
+        worker.ended_for_cancel = True
+        worker.end()
+        worker.close_pipes()
+        return Cancelled(
+            f"a step did not return within {self.cancel_grace:g} s of the cancel, so the worker process was ended "
+            "(the next job starts a new one)"
+        )
+
     def _lost(self, worker: _Worker) -> WorkerStopped:
         """The worker died: forget it (the next job starts another) and say why."""
         with self._lock:
@@ -235,6 +270,8 @@ class ProcessTransport:
         worker.close_pipes()
         if worker.stopping:
             return WorkerStopped("the worker process was stopped (the studio is closing)")
+        if worker.ended_for_cancel:  # a query waiting beside the job
+            return WorkerStopped("the worker process was ended to cancel a job; ask again")
         return WorkerStopped(
             f"the worker process stopped unexpectedly ({exit_words(worker.process.exitcode)}); "
             "the next job starts a new one"
@@ -263,13 +300,9 @@ class ProcessTransport:
                 worker.send_stop()
             except OSError:
                 pass
-            process = worker.process
             if idle:
-                process.join(timeout)
-            for end in (process.terminate, process.kill):
-                if process.is_alive():
-                    end()
-                    process.join(1.0)
+                worker.process.join(timeout)
+            worker.end()
             if idle:  # no job is waiting on the pipes (a waiting job closes them when it sees the end)
                 worker.close_pipes()
         finally:
