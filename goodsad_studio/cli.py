@@ -43,6 +43,16 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=_cmd_demo)
 
 
+def _add_system_libs(sub: argparse._SubParsersAction) -> None:
+    from goodsad_studio import system_libs
+
+    parser = sub.add_parser(
+        "system-libs", help="check the system libraries Qt needs; print the apt-get line for the missing ones"
+    )
+    system_libs.add_arguments(parser)
+    parser.set_defaults(handler=system_libs.run)
+
+
 def _add_gui(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("gui", help="open the studio (the default when no subcommand is given)")
     add_gui_arguments(parser)
@@ -81,6 +91,7 @@ def build_parser() -> _StudioParser:
     _add_gui(sub)
     _add_info(sub)
     _add_demo(sub)
+    _add_system_libs(sub)
     add_engine_commands(sub)
     add_dataset_commands(sub)
     parser.commands = frozenset(sub.choices)

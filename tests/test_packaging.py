@@ -271,3 +271,34 @@ def test_install_script_refuses_a_target_without_the_studio_and_installs_nothing
     assert result.returncode != 0
     assert str(tmp_path / "empty") in result.stderr and "bin/goodsad-studio" in result.stderr
     assert not data.exists()
+
+
+def _fake_tools(root: Path, packages: str) -> tuple[Path, Path]:
+    """A studio whose ``system-libs --packages`` names ``packages``, and an apt-get (and sudo) that note their
+    arguments instead of installing anything."""
+    exe = root / "venv" / "bin" / "goodsad-studio"
+    exe.parent.mkdir(parents=True)
+    exe.write_text(f'#!/bin/sh\n[ "$1 $2" = "system-libs --packages" ] && echo "{packages}"\nexit 0\n')
+    exe.chmod(0o755)
+    tools, noted = root / "tools", root / "apt-get.args"
+    tools.mkdir()
+    for tool in ("apt-get", "sudo"):
+        script = tools / tool
+        body = f'echo "$@" >> "{noted}"' if tool == "apt-get" else 'exec "$@"'
+        script.write_text(f"#!/bin/sh\n{body}\n")
+        script.chmod(0o755)
+    return exe.parent.parent, noted
+
+
+@pytest.mark.parametrize("packages", ["libxcb-icccm4 libxcb-keysyms1", ""])
+def test_install_script_apt_gets_the_system_libraries_the_studio_names(tmp_path, packages):
+    venv, noted = _fake_tools(tmp_path, packages)
+    env = {**os.environ, "PATH": f"{tmp_path / 'tools'}:{os.environ['PATH']}"}
+    result = subprocess.run(
+        ["bash", str(INSTALL), "--system-libs", str(venv)], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    if packages:
+        assert noted.read_text().split() == ["install", "-y", *packages.split()]
+    else:
+        assert not noted.exists() and "every system library Qt needs is installed" in result.stdout

@@ -1,7 +1,9 @@
 """Start the studio: pick a Qt platform, give the application its name, desktop id and icon, open a dataset (the last
 one used, else the demo set), optionally render the window to a PNG and exit (``--screenshot``: for docs, tests and
-install checks). While it runs, an error nobody caught in a Qt slot reaches the user as one line naming a crash log
-(:mod:`goodsad_studio.gui.crash_report`), never as a traceback.
+install checks). A window that Qt's xcb plugin cannot open for a missing system library is refused up front with
+the ``apt-get install`` line that adds it (:mod:`goodsad_studio.system_libs`). While it runs, an error nobody
+caught in a Qt slot reaches the user as one line naming a crash log (:mod:`goodsad_studio.gui.crash_report`), never
+as a traceback.
 
 The icon comes from ``resources/icons`` of a source or editable checkout, or of a frozen build (PyInstaller's
 ``sys._MEIPASS``), else from the desktop's icon theme where ``packaging/linux/install.sh`` put it; with none of
@@ -109,6 +111,12 @@ def default_root(recent: list[Path]) -> Path:
 
 def launch(root: Path | None, *, select: str | None = None, screenshot: Path | None = None) -> int:
     choose_platform(screenshot is not None)
+    from goodsad_studio import system_libs
+
+    problem = system_libs.window_problem()  # what to install, where Qt would abort blaming the wrong library
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 1
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 

@@ -4,6 +4,9 @@
 #
 #   packaging/linux/install.sh [TARGET]          install, launching TARGET
 #   packaging/linux/install.sh --uninstall       remove what install put there
+#   packaging/linux/install.sh --system-libs [TARGET]
+#                                                install the system libraries Qt needs for a window and that this
+#                                                machine lacks (apt-get, through sudo unless run as root)
 #
 # TARGET is a virtual environment with goodsad-studio installed in it (its bin/goodsad-studio is used), a frozen
 # build's folder (its goodsad-studio executable), or the executable itself. Default: the frozen build this script
@@ -131,11 +134,32 @@ install() {
     refresh_caches
     installed_files | sed 's/^/installed /'
     echo "goodsad-studio: in the application menu as 'goodsad-studio', launching $exe"
+    # the studio's own check: the apt-get line for any library its window lacks (it refuses to start without them)
+    "$exe" system-libs --window || echo "goodsad-studio: run $0 --system-libs to install them" >&2
+}
+
+# apt-get the Debian packages that the studio's window lacks on this machine (it names them itself)
+system_libs() {
+    local exe packages
+    exe=$(find_executable "${1:-}")
+    packages=$("$exe" system-libs --packages)
+    if [ -z "$packages" ]; then
+        echo "goodsad-studio: every system library Qt needs is installed"
+        return
+    fi
+    command -v apt-get >/dev/null || die "no apt-get here: install the packages $packages with this system's tool"
+    echo "goodsad-studio: installing $packages"
+    if [ "$(id -u)" = 0 ]; then
+        apt-get install -y $packages
+    else
+        sudo apt-get install -y $packages
+    fi
 }
 
 case ${1:-} in
     -h|--help) usage ;;
     --uninstall) [ $# -eq 1 ] || die "--uninstall takes no other argument"; uninstall ;;
+    --system-libs) [ $# -le 2 ] || die "--system-libs takes at most one TARGET"; system_libs "${2:-}" ;;
     -*) die "unknown option $1 (see --help)" ;;
     *) [ $# -le 1 ] || die "give at most one TARGET (see --help)"; install "${1:-}" ;;
 esac
