@@ -28,6 +28,37 @@ def _add_method_options(parser: argparse.ArgumentParser) -> None:
         "the paper's whole schedule",
     )
     _add_view_options(parser)
+    _add_executor_options(parser)
+
+
+def _add_executor_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="local (the default): in this process; ray: sharded into Ray tasks, a fit per model then predictions "
+        "of a few images each, on the cluster at --ray-address or on a one-machine Ray (pip install "
+        "'goodsad-studio[ray]'; docs/ray.md)",
+    )
+    parser.add_argument("--ray-address", default=None, help="the Ray cluster (e.g. ray://head:10001 or auto)")
+    parser.add_argument(
+        "--ray-cpus", type=int, default=None, help="CPUs of the one-machine Ray started without an address (all)"
+    )
+    parser.add_argument(
+        "--images-per-task", type=int, default=0, help="images per Ray predict task (0: one share per CPU, >= 8)"
+    )
+
+
+def _executor(args: argparse.Namespace):
+    from goodsad_studio.engine.contract import LOCAL, Executor, ExecutorKind
+
+    if args.executor == "local":
+        if args.ray_address or args.ray_cpus:
+            raise StudioError("--ray-address and --ray-cpus need --executor ray")
+        return LOCAL
+    if args.images_per_task < 0 or (args.ray_cpus is not None and args.ray_cpus < 1):
+        raise StudioError("--images-per-task must be 0 or more and --ray-cpus at least 1")
+    return Executor(ExecutorKind.RAY, args.ray_address, args.ray_cpus, args.images_per_task)
 
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -250,24 +281,33 @@ def cmd_methods(args: argparse.Namespace) -> int:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
-    from goodsad_studio.engine.contract import Fit
+    from goodsad_studio.engine.contract import Batch, Fit, Fitted
 
     client = _client()
     index, dataset = _dataset(args.root)
     spec = _spec(args.method, args, client)
+    executor = _executor(args)
+    fits = [
+        Fit(dataset, spec, category, goods_id=group, reuse=not args.refit)
+        for category in args.category or index.categories
+        for group in ([None] if args.scope == "category" else index.goods_ids(category))
+    ]
     bar = _progress()
+    if executor.kind == "local":
+        results = [client.fit(fit, bar) for fit in fits]
+    else:  # every model side by side
+        results = [
+            result for result in client.batch(Batch(tuple(fits), executor), bar).results if isinstance(result, Fitted)
+        ]
     skipped: dict[str, str] = {}
-    for category in args.category or index.categories:
-        groups = [None] if args.scope == "category" else index.goods_ids(category)
-        for group in groups:
-            fitted = client.fit(Fit(dataset, spec, category, goods_id=group, reuse=not args.refit), bar)
-            skipped.update(fitted.skipped)
-            model = fitted.model
-            how = "reused the saved model" if model.reused else f"fitted in {model.fit_seconds:.1f} s"
-            print(
-                f"{category}{'/' + group if group else ''}: {model.label}: {how} on {model.train_images} images "
-                f"-> {model.directory}"
-            )
+    for fit, fitted in zip(fits, results, strict=True):
+        skipped.update(fitted.skipped)
+        model = fitted.model
+        how = "reused the saved model" if model.reused else f"fitted in {model.fit_seconds:.1f} s"
+        print(
+            f"{fit.category}{'/' + fit.goods_id if fit.goods_id else ''}: {model.label}: {how} on "
+            f"{model.train_images} images -> {model.directory}"
+        )
     report_skipped(skipped)
     return 0
 
@@ -282,7 +322,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     index, dataset = _dataset(args.root)
     spec = _spec(args.method, args, client)
     records = index.filter(category=args.category, split=args.split, goods_id=args.goods)
-    request = Predict(dataset, spec, args.category, tuple(record.key for record in records))
+    request = Predict(dataset, spec, args.category, tuple(record.key for record in records), executor=_executor(args))
     predicted = client.predict(request, _progress())
     model = predicted.model
     results = cached_results(result_set_for(model, StateLayout(Path(dataset.state_dir)).cache_dir), records)
@@ -299,7 +339,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from goodsad_studio.engine.contract import Evaluate, Scope
+    from goodsad_studio.engine.contract import Batch, Evaluate, Evaluated, Scope
     from goodsad_studio.engine.timings import write_timings
     from goodsad_studio.metrics.report import write_report
 
@@ -312,14 +352,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise StudioError(
             f"unknown categories {', '.join(unknown)}; this dataset has {', '.join(index.categories)}", index.root
         )
+    executor = _executor(args)
+    requests = [
+        Evaluate(dataset, spec, category, args.protocol, Scope(args.scope)) for spec in specs for category in names
+    ]
     bar = _progress()
+    if executor.kind == "local":
+        results = [client.evaluate(request, bar) for request in requests]
+    else:  # every fit side by side, then every prediction
+        done = client.batch(Batch(tuple(requests), executor), bar).results
+        results = [result for result in done if isinstance(result, Evaluated)]
     skipped: dict[str, str] = {}
     outcomes = []
-    for spec in specs:
-        for category in names:
-            evaluated = client.evaluate(Evaluate(dataset, spec, category, args.protocol, Scope(args.scope)), bar)
-            outcomes.append(evaluated.outcome)
-            skipped.update(evaluated.skipped)
+    for evaluated in results:
+        outcomes.append(evaluated.outcome)
+        skipped.update(evaluated.skipped)
     write_report([row for outcome in outcomes for row in outcome.rows], args.out, skipped=skipped)
     print((args.out / "report.md").read_text())
     print(write_timings(outcomes, args.out))

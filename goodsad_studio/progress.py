@@ -113,6 +113,10 @@ class Monitor:
     def status(self, status: TrainingStatus) -> None:
         self._emit(status)
 
+    def forward(self, event: Event) -> None:
+        """Pass on an event made elsewhere (the summed events of a sharding executor's tasks) as it is."""
+        self._emit(event)
+
     def _emit(self, event: Event) -> None:
         if self._on_event is not None:
             self._on_event(event)

@@ -111,6 +111,25 @@ class Stuck(MeanImageDistance):
         time.sleep(3600)
 
 
+class FailsOnce(MeanImageDistance):
+    """A plug-in whose first fit fails (leaving the file its ``marker`` param names) and whose next one works: what
+    a node that fails a task now and then looks like."""
+
+    name: ClassVar[str] = "test-fails-once"
+    params: ClassVar[list[ParamSpec]] = [
+        *MeanImageDistance.params,
+        ParamSpec("marker", "str", "", help="a file: absent, the fit creates it and fails"),
+    ]
+
+    def fit(self, images, monitor: Monitor = NO_MONITOR) -> None:
+        marker = Path(self.hparams["marker"])
+        if not marker.exists():
+            marker.write_text("failed once")
+            raise RuntimeError("failed on purpose, once")
+        super().fit(images, monitor)
+
+
 PLUGIN = "engine_helpers:MeanImageDistance"
+FAILS_ONCE = "engine_helpers:FailsOnce"
 FAILING = "engine_helpers:Failing"
 STUCK = "engine_helpers:Stuck"

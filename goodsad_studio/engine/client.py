@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import TypeVar
 
 from goodsad_studio.engine.contract import (
+    Batch,
+    BatchDone,
     Describe,
     Described,
     Evaluate,
@@ -49,6 +51,9 @@ class EngineClient:
         self, request: Evaluate, on_event: OnEvent | None = None, cancel: CancelFlag | None = None
     ) -> Evaluated:
         return _typed(self.run(request, on_event, cancel), Evaluated)
+
+    def batch(self, request: Batch, on_event: OnEvent | None = None, cancel: CancelFlag | None = None) -> BatchDone:
+        return _typed(self.run(request, on_event, cancel), BatchDone)
 
     def export(self, request: Export, on_event: OnEvent | None = None, cancel: CancelFlag | None = None) -> Exported:
         return _typed(self.run(request, on_event, cancel), Exported)

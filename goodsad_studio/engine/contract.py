@@ -62,6 +62,28 @@ class MethodSpec:
     from the training photos' size."""
 
 
+class ExecutorKind(StrEnum):
+    LOCAL = "local"
+    RAY = "ray"
+
+
+@dataclass(frozen=True)
+class Executor:
+    """Where a fit, predict or evaluate runs: in the engine's own process (``local``), or sharded into Ray tasks
+    (``ray``: one per model to fit, then one per ``images_per_task`` images to predict) on the cluster at
+    ``address`` (None: a one-machine Ray started with ``cpus`` CPUs, default all). Ray's nodes must see the dataset
+    and its state folder at the request's paths (docs/ray.md)."""
+
+    kind: ExecutorKind = ExecutorKind.LOCAL
+    address: str | None = None
+    cpus: int | None = None
+    images_per_task: int = 0  # 0: as many shards as the cluster has CPUs, at least 8 images each
+
+
+LOCAL = Executor()
+"""The executor of every request unless one is named: this process (or the studio's worker process)."""
+
+
 class Scope(StrEnum):
     """One model per category (the GoodsAD paper's protocol) or one per goods id."""
 
@@ -130,6 +152,7 @@ class Fit(Request):
     category: str
     goods_id: str | None = None
     reuse: bool = True
+    executor: Executor = LOCAL
 
 
 @dataclass(frozen=True)
@@ -141,6 +164,7 @@ class Predict(Request):
     category: str
     keys: tuple[str, ...]
     goods_id: str | None = None
+    executor: Executor = LOCAL
 
 
 @dataclass(frozen=True)
@@ -153,6 +177,16 @@ class Evaluate(Request):
     category: str
     protocol: str = "native"
     scope: Scope = Scope.CATEGORY
+    executor: Executor = LOCAL
+
+
+@dataclass(frozen=True)
+class Batch(Request):
+    """Several fits, predictions or evaluations (methods x categories x goods ids) as one job, so that a sharding
+    executor runs all their fits, then all their predictions, side by side; one result each, in the same order."""
+
+    requests: tuple[Fit | Predict | Evaluate, ...]
+    executor: Executor = LOCAL
 
 
 @dataclass(frozen=True)
@@ -283,6 +317,11 @@ class Evaluated(Result):
 
 
 @dataclass(frozen=True)
+class BatchDone(Result):
+    results: tuple[Fitted | Predicted | Evaluated, ...]
+
+
+@dataclass(frozen=True)
 class Exported(Result):
     dest: Path
     files: int
@@ -335,6 +374,7 @@ RESULT_OF: dict[type[Request], type[Result]] = {
     Fit: Fitted,
     Predict: Predicted,
     Evaluate: Evaluated,
+    Batch: BatchDone,
     Export: Exported,
     Identify: Identified,
     Describe: Described,
@@ -392,9 +432,12 @@ class Envelope:
 __all__ = [
     "ENVIRONMENT",
     "EXPORT_KINDS",
+    "LOCAL",
     "QUERIES",
     "RESULT_OF",
     "About",
+    "Batch",
+    "BatchDone",
     "CategoryOutcome",
     "DatasetRef",
     "Describe",
@@ -404,6 +447,8 @@ __all__ = [
     "Evaluate",
     "Evaluated",
     "Event",
+    "Executor",
+    "ExecutorKind",
     "Export",
     "ExportInfo",
     "ExportKind",

@@ -1,7 +1,9 @@
 """The one dispatch: :func:`handle` runs a request and returns its result, one handler per request type.
 
 Whoever runs a job — the worker process, or the CLI and the tests in their own process — calls ``handle`` with a
-:class:`~goodsad_studio.progress.Monitor` (events, cancel). A job gives back a summary of the model rather than the
+:class:`~goodsad_studio.progress.Monitor` (events, cancel). A fit, predict or evaluate that names the Ray executor
+is sharded into Ray tasks (:mod:`~goodsad_studio.engine.worker.ray_executor`), each of which calls ``handle`` with
+the local executor. A job gives back a summary of the model rather than the
 fitted method: the studio shows results from the results cache on disk, and loading a torch model in the studio's
 own process would hold its interpreter lock for tens of milliseconds at a time.
 """
@@ -16,11 +18,14 @@ from dataclasses import dataclass
 from goodsad_studio.dataset.index import scan_dataset
 from goodsad_studio.engine.contract import (
     About,
+    Batch,
+    BatchDone,
     DatasetRef,
     Describe,
     Described,
     Evaluate,
     Evaluated,
+    ExecutorKind,
     Export,
     Exported,
     Fit,
@@ -67,8 +72,19 @@ def handle(request: Request, ctx: JobContext) -> Result:
     raise TypeError(f"the engine has no handler for {type(request).__name__}")
 
 
+def _on_ray(request: Fit | Predict | Evaluate | Batch, ctx: JobContext) -> Result:
+    from goodsad_studio.engine.worker.ray_executor import run_sharded
+
+    def evaluate_here(part: Evaluate) -> Evaluated:
+        return _evaluate(part, ctx)
+
+    return run_sharded(request, ctx.monitor, evaluate_here, lambda part: ctx.workspace(part.dataset))
+
+
 @handle.register
-def _fit(request: Fit, ctx: JobContext) -> Fitted:
+def _fit(request: Fit, ctx: JobContext) -> Fitted | Result:
+    if request.executor.kind == ExecutorKind.RAY:
+        return _on_ray(request, ctx)
     workspace = ctx.workspace(request.dataset)
     model = workspace.fit(
         request.spec, request.category, goods_id=request.goods_id, reuse=request.reuse, monitor=ctx.monitor
@@ -77,7 +93,9 @@ def _fit(request: Fit, ctx: JobContext) -> Fitted:
 
 
 @handle.register
-def _predict(request: Predict, ctx: JobContext) -> Predicted:
+def _predict(request: Predict, ctx: JobContext) -> Predicted | Result:
+    if request.executor.kind == ExecutorKind.RAY:
+        return _on_ray(request, ctx)
     workspace = ctx.workspace(request.dataset)
     records = [workspace.record(key) for key in request.keys]
     model = workspace.fit(request.spec, request.category, goods_id=request.goods_id, monitor=ctx.monitor)
@@ -87,6 +105,10 @@ def _predict(request: Predict, ctx: JobContext) -> Predicted:
 
 @handle.register
 def _evaluate(request: Evaluate, ctx: JobContext) -> Evaluated:
+    if request.executor.kind == ExecutorKind.RAY:
+        result = _on_ray(request, ctx)
+        assert isinstance(result, Evaluated)
+        return result
     workspace = ctx.workspace(request.dataset)
     outcome, models = evaluate_category(
         workspace, request.spec, request.category, protocol=request.protocol, scope=request.scope, monitor=ctx.monitor
@@ -94,6 +116,18 @@ def _evaluate(request: Evaluate, ctx: JobContext) -> Evaluated:
     if request.scope == Scope.CATEGORY:
         save_outcome(workspace.state_dir, outcome)  # reopening the dataset shows the tables at once
     return Evaluated(outcome, models[-1].summary, workspace.skipped_report())
+
+
+@handle.register
+def _batch(request: Batch, ctx: JobContext) -> BatchDone | Result:
+    if request.executor.kind == ExecutorKind.RAY:
+        return _on_ray(request, ctx)
+    results = []
+    for part in request.requests:
+        result = handle(part, ctx)
+        assert isinstance(result, Fitted | Predicted | Evaluated)
+        results.append(result)
+    return BatchDone(tuple(results))
 
 
 @handle.register
