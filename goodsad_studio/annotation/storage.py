@@ -166,20 +166,7 @@ def recover(document: MaskDocument, journal: RecoveryJournal) -> bool:
     if document.path is None:
         return False
     entry = journal.find(document.path)
-    if entry is None:
-        return False
-    if entry.mask.shape != document.shape:
-        document.notes.append(
-            f"{entry.json_path}: recovered edits are {entry.mask.shape[1]}x{entry.mask.shape[0]} "
-            f"but the image is {document.shape[1]}x{document.shape[0]}; not applied"
-        )
-        return False
-    document.replace_mask(entry.mask, "Recover unsaved edits")
-    note = f"{document.path}: recovered unsaved edits autosaved at {entry.saved_at}"
-    if entry.base_signature is not None and tuple(entry.base_signature) != document.disk_signature:
-        note += " (the file changed on disk since; saving will replace it with the recovered mask)"
-    document.notes.append(note)
-    return True
+    return entry is not None and entry.apply_to(document)
 
 
 def save_record(

@@ -223,14 +223,18 @@ def _check_test_record(index: DatasetIndex, record: ImageRecord) -> None:
 
 
 def mark_defective(index: DatasetIndex, record: ImageRecord, defect: str) -> ImageRecord:
-    """Move a test image into ``test/<defect>/`` (and its mask, if any, into ``ground_truth/<defect>/``).
+    """Move a test image into ``test/<defect>/`` (and its mask, if any, into ``ground_truth/<defect>/``); a
+    training image found defective moves out of the training set the same way (it has no mask yet; the models
+    fitted on it are refitted by their next job, as their training set changed).
 
     The defect type must exist (see :func:`create_defect_type`). Returns the new record, already in the index.
     Marking an image with the defect it has returns it unchanged.
     """
-    _check_test_record(index, record)
-    validate_defect_name(defect)
-    if defect == record.defect:
+    _check_indexed(index, record)
+    if record.split not in ("test", "train"):
+        raise DatasetError(f"an image of split {record.split!r} cannot be marked defective", record.image_path)
+    validate_defect_name(defect)  # "good" is not a defect type
+    if defect == record.defect and record.split == "test":
         return record
     category_dir = _category_dir(index, record.category)
     if defect not in index.defects(record.category) and not (category_dir / "test" / defect).is_dir():
@@ -247,7 +251,7 @@ def mark_defective(index: DatasetIndex, record: ImageRecord, defect: str) -> Ima
         moves.append((record.mask_path, mask_target))
     _check_moves(record, image_target, category_dir / GROUND_TRUTH / defect, mask_target)
     _do_moves(moves)
-    new = replace(record, defect=defect, image_path=image_target, mask_path=mask_target)
+    new = replace(record, split="test", defect=defect, image_path=image_target, mask_path=mask_target)
     index.replace_record(record, new)
     return new
 

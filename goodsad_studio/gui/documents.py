@@ -5,6 +5,10 @@ their undo history) while the user looks at other images; a few unmodified ones 
 keeps their history. Autosave journals every modified document; the state shown to the user is one of
 ``saved`` (the file holds what is shown), ``unsaved`` (edits since the last save or autosave) or ``autosaved``
 (edits not saved, but safe in the recovery journal).
+
+Only edits that can be saved are ever made or offered: the journal is keyed by the image's full dataset key, so an
+autosave is offered back only for the image it was made on, and a good image (which has no mask to save; see
+``gui.record_actions.mask_lock``) is never offered recovered edits.
 """
 
 from __future__ import annotations
@@ -13,14 +17,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from enum import Enum
-from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from goodsad_studio.annotation.document import MaskDocument
 from goodsad_studio.annotation.recovery import RecoveryEntry, RecoveryJournal
-from goodsad_studio.annotation.storage import OnConflict, open_record, recover, save_record
+from goodsad_studio.annotation.storage import OnConflict, open_record, save_record
 from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
+from goodsad_studio.dataset.names import GOOD
 
 AUTOSAVE_MS = 3000
 KEEP_UNMODIFIED = 6
@@ -58,7 +62,11 @@ class DocumentStore(QObject):
         self._autosaved: dict[str, int] = {}
         self.autosaved_at: dict[str, str] = {}
         self.saved_keys: set[str] = set()
-        self._recoverable = {str(entry.mask_path) for entry in journal.entries()}
+        #: what settling the older journal version's entries did (re-keyed or dropped), for a message once
+        self.legacy_notes = journal.settle_legacy(
+            lambda: {index.mask_path_for(r).resolve(): r.key for r in index.records if r.defect != GOOD}
+        )
+        self._recoverable = journal.keys()
         self._timer = QTimer(self)
         self._timer.setInterval(autosave_ms)
         self._timer.timeout.connect(self.autosave)
@@ -81,17 +89,18 @@ class DocumentStore(QObject):
         return document
 
     def _offer_recovery(self, record: ImageRecord, document: MaskDocument) -> None:
-        if document.path is None:
+        """Ask about the journal's edits of exactly this image (by its key); a good image has none to offer."""
+        self._recoverable.discard(record.key)
+        if document.path is None or record.defect == GOOD:
             return
-        entry = self.journal.find(document.path)
+        entry = self.journal.find_image(record.key)
         if entry is None:
             return
         answer = self.ask_recovery(record, entry)
         if answer is True:
-            recover(document, self.journal)
+            entry.apply_to(document)
         elif answer is False:
-            self.journal.discard(document.path)
-        self._recoverable.discard(str(Path(document.path).resolve()))
+            self.journal.discard_image(record.key)
 
     def _evict(self, keep: str) -> None:
         unmodified = [key for key, doc in self._documents.items() if key != keep and not doc.modified]
@@ -100,10 +109,7 @@ class DocumentStore(QObject):
 
     def has_recoverable(self, record: ImageRecord) -> bool:
         """True when the journal holds edits of this record that were not offered yet."""
-        if not self._recoverable:
-            return False
-        path = self.index.mask_path_for(record)
-        return str(path.resolve()) in self._recoverable
+        return record.key in self._recoverable
 
     # ------------------------------------------------------------------------------------ state
     def state(self, key: str) -> SaveState:
@@ -140,7 +146,8 @@ class DocumentStore(QObject):
         document = self._documents.get(key)
         if record is None or document is None:
             raise KeyError(key)
-        record = save_record(document, self.index, record, journal=self.journal, on_conflict=on_conflict)
+        record = save_record(document, self.index, record, on_conflict=on_conflict)
+        self.journal.discard_image(key)
         self._autosaved.pop(key, None)
         self.saved_keys.add(key)
         self.state_changed.emit(key)
@@ -151,7 +158,7 @@ class DocumentStore(QObject):
         written = []
         for key, document in list(self._documents.items()):
             before = self.state(key)
-            if self.journal.autosave(document):
+            if self.journal.autosave(document, key):
                 self._autosaved[key] = document.change_count
                 self.autosaved_at[key] = time.strftime("%H:%M:%S")
                 written.append(key)
@@ -161,10 +168,9 @@ class DocumentStore(QObject):
 
     def discard(self, key: str) -> None:
         """Forget a document and its journal entry (the user chose not to keep its edits)."""
-        document = self._documents.pop(key, None)
+        self._documents.pop(key, None)
         self._autosaved.pop(key, None)
-        if document is not None and document.path is not None:
-            self.journal.discard(document.path)
+        self.journal.discard_image(key)
         self.state_changed.emit(key)
 
     def rekey(self, old: str, new: ImageRecord) -> None:
@@ -176,8 +182,7 @@ class DocumentStore(QObject):
             self.saved_keys.add(new.key)
         if document is None:
             return
-        if document.path is not None:
-            self.journal.discard(document.path)
+        self.journal.discard_image(old)  # the next autosave journals the edits under the new key
         document.path = self.index.mask_path_for(new)
         self._documents[new.key] = document
 

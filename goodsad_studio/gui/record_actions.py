@@ -7,6 +7,7 @@ the questions (through :class:`~goodsad_studio.gui.prompts.Prompts`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from goodsad_studio.dataset.edits import (
@@ -26,6 +27,31 @@ from goodsad_studio.gui.prompts import Prompts
 from goodsad_studio.gui.rename_dialog import GoodsLookup
 
 Findings = dict[Path, list[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class MaskLock:
+    """Why the mask of an image cannot be edited (one line for the canvas), and whether marking it defective is the
+    way out (then the canvas offers it with one click)."""
+
+    reason: str
+    offer_mark_defective: bool
+
+
+def mask_lock(record: ImageRecord) -> MaskLock | None:
+    """The lock on the mask tools for ``record``, or None when its mask can be edited (and saved).
+
+    A good image has no ground-truth mask: an edit there could never be saved, so none may be made. It can be
+    marked defective: it moves to test/<type>, where a mask belongs (a training image leaves the training set)."""
+    if record.defect != GOOD:
+        return None
+    if record.split == "test":
+        return MaskLock("Good image: no mask, so the mask tools are off. To draw one:", True)
+    return MaskLock(
+        "Training image: all training images are good and have no mask, so the mask tools are off. A defective "
+        "one leaves the training set:",
+        True,
+    )
 
 
 def mark_record_good(
@@ -49,7 +75,8 @@ def mark_record_good(
 def mark_record_defective(
     index: DatasetIndex, store: DocumentStore, loader: ImageLoader, prompts: Prompts, record: ImageRecord
 ) -> ImageRecord | None:
-    """Move a test image to test/<defect> (asked for; a new name creates the defect type); None when declined."""
+    """Move an image to test/<defect> (asked for; a new name creates the defect type), a training one out of the
+    training set; None when declined."""
     defects = [name for name in index.defects(record.category) if name != GOOD]
     name = prompts.ask_defect(record, defects)
     if name is None or name == record.defect:

@@ -29,8 +29,8 @@ def test_unsaved_edits_are_autosaved_beside_the_dataset_and_recovered_on_open(da
     doc = open_record(index, record, journal=journal)
     doc.paint([(20, 15), (28, 18)], 2)
     doc.add_polygon([(1, 14), (6, 14), (6, 22), (1, 22)])
-    assert journal.autosave(doc)
-    assert not journal.autosave(doc)  # nothing new since
+    assert journal.autosave(doc, record.key)
+    assert not journal.autosave(doc, record.key)  # nothing new since
     assert sorted(p.suffix for p in journal.folder.iterdir()) == [".json", ".npz"]
     edited = doc.mask.copy()
     del doc  # the session ends without saving
@@ -51,12 +51,13 @@ def test_unsaved_edits_are_autosaved_beside_the_dataset_and_recovered_on_open(da
 def test_undoing_back_to_the_file_drops_the_entry_and_keeps_the_history(dataset):
     root, index = dataset
     journal = RecoveryJournal.for_dataset(root)
-    doc = open_record(index, _record(index), journal=journal)
+    record = _record(index)
+    doc = open_record(index, record, journal=journal)
     doc.paint([(3, 3)], 1)
-    journal.autosave(doc)
+    journal.autosave(doc, record.key)
     assert journal.find(doc.path) is not None
     doc.undo()
-    journal.autosave(doc)
+    journal.autosave(doc, record.key)
     assert journal.find(doc.path) is None
     assert doc.history.redo_count == 1  # autosave never touched the undo history
 
@@ -72,7 +73,7 @@ def test_read_only_dataset_journals_in_the_user_data_folder(dataset, make_read_o
     doc.paint([(10, 10)], 4)
     with pytest.raises(ReadOnlyError):
         save_record(doc, index, record, journal=journal)
-    assert journal.autosave(doc)
+    assert journal.autosave(doc, record.key)
     recovered = open_record(index, record, journal=RecoveryJournal.for_dataset(root))
     assert np.array_equal(recovered.mask, doc.mask)
 
@@ -83,7 +84,7 @@ def test_damaged_or_pickled_entries_are_ignored_with_a_note(dataset):
     journal = RecoveryJournal.for_dataset(root)
     doc = open_record(index, record, journal=journal)
     doc.paint([(3, 3)], 1)
-    json_path = journal.write(doc)
+    json_path = journal.write(doc, record.key)
     meta = json.loads(json_path.read_text())
     npz_path = journal.folder / meta["npz"]
     # an entry whose arrays need pickle to load must never be unpickled
@@ -107,7 +108,7 @@ def test_entry_of_another_size_is_not_applied(dataset):
 
     stray = MaskDocument.blank((5, 5), record.mask_path)
     stray.paint([(2, 2)], 1)
-    journal.write(stray)
+    journal.write(stray, record.key)
     doc = open_record(index, record, journal=journal)
     assert not doc.modified and any("not applied" in note for note in doc.notes)
 
@@ -115,7 +116,8 @@ def test_entry_of_another_size_is_not_applied(dataset):
 def test_the_index_skips_the_journal_folder(dataset):
     root, index = dataset
     journal = RecoveryJournal.for_dataset(root)
-    doc = open_record(index, _record(index), journal=journal)
+    record = _record(index)
+    doc = open_record(index, record, journal=journal)
     doc.paint([(3, 3)], 1)
-    journal.autosave(doc)
+    journal.autosave(doc, record.key)
     assert len(scan_dataset(root)) == len(index)

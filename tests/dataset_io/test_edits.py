@@ -111,13 +111,24 @@ def test_a_failure_half_way_rolls_the_image_back(dataset, monkeypatch):
     assert _files(root) == before and index.get(record.key) == record
 
 
-def test_unknown_defect_and_train_images_are_refused(dataset):
+def test_an_unknown_defect_or_good_is_refused(dataset):
     root, _ = dataset
     index = scan_dataset(root)
     with pytest.raises(DatasetError, match="no defect type 'crack'.*create it first"):
         mark_defective(index, index.get("drink_can/test/good/001002"), "crack")
-    with pytest.raises(DatasetError, match="only test images"):
-        mark_defective(index, index.get("drink_can/train/good/001000"), "dent")
+    with pytest.raises(DatasetError, match="'good' is reserved by the MVTec layout"):
+        mark_defective(index, index.get("drink_can/train/good/001000"), "good")
+
+
+def test_a_training_image_marked_defective_leaves_the_training_set(dataset):
+    root, _ = dataset
+    index = scan_dataset(root)
+    record = index.get("drink_can/train/good/001000")
+    new = mark_defective(index, record, "dent")
+    assert new.key == "drink_can/test/dent/001000" and new.split == "test" and new.mask_path is None
+    assert not record.image_path.exists() and new.image_path == root / "drink_can" / "test" / "dent" / "001000.png"
+    assert new.image_path.is_file() and scan_dataset(root).get(new.key) is not None
+    assert index.get(record.key) is None and index.get(new.key) == new
 
 
 def test_create_defect_type_makes_both_folders_and_validates_the_name(dataset):

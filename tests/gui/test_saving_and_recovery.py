@@ -146,14 +146,15 @@ def test_a_mask_on_a_good_image_needs_a_defect_type_first(qtbot, make_window, go
     window.canvas.set_brush_radius(1)
     zoom_on(window, 16.0, 20, 15)
     drag(window, [(30.5, 10.5), (33.5, 10.5)])
-    painted = window.canvas.document.mask.copy()
-    key(qtbot, window, "Ctrl+S")
-    assert "move the image to a defect folder first" in prompts.warnings[-1]
+    assert not window.canvas.document.modified  # the mask tools are off: no edit that could not be saved
     prompts.defect = "dent"  # Ctrl+D: mark defective, type dent
     key(qtbot, window, "Ctrl+D")
     assert window.current.key == "drink_can/test/dent/001002"
     assert (goods_root / "drink_can" / "test" / "dent" / "001002.png").is_file()
-    assert np.array_equal(window.canvas.document.mask, painted)  # the unsaved edits came along
+    key(qtbot, window, "B")
+    drag(window, [(30.5, 10.5), (33.5, 10.5)])
+    painted = window.canvas.document.mask.copy()
+    assert painted.any()
     key(qtbot, window, "Ctrl+S")
     assert np.array_equal(read_mask(mask_file(goods_root, "001002", "dent")), painted)
     assert window.tree.item_for("drink_can/test/dent/001002") is not None
@@ -176,7 +177,7 @@ def test_mark_good_and_a_new_defect_type(qtbot, make_window, goods_root):
     window.select_image("drink_can/train/good/001000")
     loaded(window)
     prompts.defect = "dent"
-    window.mark_defective()  # a train image cannot be marked: the core says why, nothing moves
-    assert "only test images" in prompts.warnings[-1]
-    assert window.current.key == "drink_can/train/good/001000"
-    assert (goods_root / "drink_can" / "train" / "good" / "001000.png").is_file()
+    window.mark_defective()  # a training photo found defective leaves the training set for test/dent
+    assert window.current.key == "drink_can/test/dent/001000"
+    assert (goods_root / "drink_can" / "test" / "dent" / "001000.png").is_file()
+    assert not (goods_root / "drink_can" / "train" / "good" / "001000.png").exists()

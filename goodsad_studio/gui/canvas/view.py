@@ -5,6 +5,10 @@ to top: the photo (:class:`ImageLayer`), the mask fill (:class:`MaskLayer`), the
 (:class:`ShapeLayer`) and the tool's feedback (:class:`ToolLayer`). The canvas owns no annotation logic: tools
 call the :class:`MaskDocument`, then the canvas redraws what changed and emits :attr:`document_changed`.
 
+Mask editing can be locked (:meth:`Canvas.set_locked`: a good image has no mask that could be saved): then no tool,
+undo, redo or delete reaches the document, a banner across the top says why, and where marking the image
+defective is the way out it offers that with one click (:attr:`Canvas.mark_defective_requested`).
+
 Navigation: the wheel zooms around the cursor (Shift/Ctrl+wheel changes the brush radius); the middle button, or
 the left button with Space held, pans; :meth:`fit` and :meth:`actual_size` reset the zoom.
 """
@@ -21,6 +25,7 @@ from shapely.geometry import Polygon
 from goodsad_studio.annotation.document import EditReport, MaskDocument
 from goodsad_studio.errors import StudioError
 from goodsad_studio.gui.canvas.image_layer import ImageLayer
+from goodsad_studio.gui.canvas.lock_banner import LockBanner
 from goodsad_studio.gui.canvas.mask_layer import Box, MaskLayer
 from goodsad_studio.gui.canvas.shape_layer import ShapeLayer
 from goodsad_studio.gui.canvas.tool_layer import ToolLayer
@@ -61,6 +66,8 @@ class Canvas(QGraphicsView):
     tool_changed = Signal(str)
     radius_changed = Signal(float)
     content_changed = Signal()  # another image or another document (the mask read, or a recovery)
+    editable_changed = Signal(bool)  # mask editing was locked (False) or unlocked (True): see set_locked
+    mark_defective_requested = Signal()  # the lock banner's "Mark as defective..." was clicked
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -92,6 +99,40 @@ class Canvas(QGraphicsView):
         self.tool: Tool = self.tools["select"]
         self.tool_layer.painter_fn = self.tool.paint
         self.viewport().setCursor(self.tool.cursor)
+        self.locked: str | None = None  # why the mask cannot be edited now; None: it can
+        self.lock_banner = LockBanner(self)
+        self.lock_banner.mark_defective.connect(self.mark_defective_requested.emit)
+
+    # ------------------------------------------------------------------------------------ locking
+    @property
+    def editable(self) -> bool:
+        """True when the tools may edit the document shown (there is one, and editing is not locked)."""
+        return self.document is not None and self.locked is None
+
+    def set_locked(self, reason: str | None, offer_mark_defective: bool = False) -> None:
+        """Lock mask editing for the image shown (``reason``, one line, shown in the banner) or unlock it (None).
+
+        While locked, pointer and key events reach no tool (zoom, pan and the pixel readout still work) and undo,
+        redo and delete refuse with the reason, so no edit can be made that could not be saved."""
+        was = self.locked
+        self.tool.cancel()
+        self.locked = reason
+        self.lock_banner.show_lock(reason, offer_mark_defective)
+        self._run(self.tool.hover, None)  # no brush circle left behind
+        self.viewport().setCursor(self._rest_cursor())
+        self.tool_layer.update()
+        if (was is None) != (reason is None):
+            self.editable_changed.emit(reason is None)
+
+    def _rest_cursor(self) -> Qt.CursorShape:
+        return self.tool.cursor if self.locked is None else Qt.CursorShape.ArrowCursor
+
+    def _refuse_locked(self) -> bool:
+        """True (with the reason as a message) when editing is locked."""
+        if self.locked is None:
+            return False
+        self.message.emit(self.locked)
+        return True
 
     # ------------------------------------------------------------------------------------ content
     def set_content(self, display: DisplayImage, document: MaskDocument | None) -> None:
@@ -131,6 +172,7 @@ class Canvas(QGraphicsView):
             self.image_layer.set_display(display)
 
     def clear(self, message: str = "") -> None:
+        self.set_locked(None)
         self.tool.cancel()
         self.document = None
         self._size = None
@@ -196,6 +238,7 @@ class Canvas(QGraphicsView):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
+        self.lock_banner.place()
         if self._fit_mode:
             self.fit()
 
@@ -207,7 +250,7 @@ class Canvas(QGraphicsView):
         self.tool = self.tools[name]
         self.tool_layer.painter_fn = self.tool.paint
         self.tool.activate()
-        self.viewport().setCursor(self.tool.cursor)
+        self.viewport().setCursor(self._rest_cursor())
         self.tool_layer.update()
         self.tool_changed.emit(name)
 
@@ -281,7 +324,7 @@ class Canvas(QGraphicsView):
         return self._history_step(redo=True)
 
     def _history_step(self, redo: bool) -> str | None:
-        if self.document is None:
+        if self.document is None or self._refuse_locked():
             return None
         self.tool.cancel()
         label = self.document.redo() if redo else self.document.undo()
@@ -298,7 +341,7 @@ class Canvas(QGraphicsView):
     def delete_selection(self) -> None:
         """Delete the chosen vertex (select tool) or the selected shape."""
         document = self.document
-        if document is None:
+        if document is None or self._refuse_locked():
             return
 
         def delete() -> None:
@@ -316,7 +359,7 @@ class Canvas(QGraphicsView):
             self._pan_from = event.position()
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             return
-        if self.document is not None:
+        if self.editable:
             self._run(self.tool.press, self._pointer(event))
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
@@ -328,7 +371,7 @@ class Canvas(QGraphicsView):
             return
         pointer = self._pointer(event)
         self._emit_hover(pointer)
-        if self.document is None:
+        if not self.editable:
             return
         if event.buttons() & (Qt.MouseButton.LeftButton | Qt.MouseButton.RightButton):
             self._run(self.tool.move, pointer)
@@ -338,13 +381,13 @@ class Canvas(QGraphicsView):
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
         if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
             self._pan_from = None
-            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor if self._space else self.tool.cursor)
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor if self._space else self._rest_cursor())
             return
-        if self.document is not None:
+        if self.editable:
             self._run(self.tool.release, self._pointer(event))
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
-        if self.document is not None and self._pan_from is None:
+        if self.editable and self._pan_from is None:
             self._run(self.tool.double_click, self._pointer(event))
 
     def leaveEvent(self, event) -> None:  # noqa: N802 - Qt override
@@ -372,7 +415,7 @@ class Canvas(QGraphicsView):
                 self._space = True
                 self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
             return
-        if self.document is not None and self.tool.key(event.key(), event.modifiers()):
+        if self.editable and self.tool.key(event.key(), event.modifiers()):
             return
         super().keyPressEvent(event)
 
@@ -380,7 +423,7 @@ class Canvas(QGraphicsView):
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = False
             self._pan_from = None
-            self.viewport().setCursor(self.tool.cursor)
+            self.viewport().setCursor(self._rest_cursor())
             return
         super().keyReleaseEvent(event)
 
