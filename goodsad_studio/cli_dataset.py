@@ -1,5 +1,5 @@
-"""The dataset subcommands: ``export-mvtec``, ``export-coco``, ``import-coco``, ``import-labelme``, ``mark`` and
-``new-defect``. Each is a thin wrapper over a core function in :mod:`goodsad_studio.dataset`."""
+"""The dataset subcommands: ``export-mvtec``, ``export-coco``, ``import-coco``, ``import-labelme``, ``mark``,
+``new-defect`` and ``repair-masks``. Each is a thin wrapper over a core function in :mod:`goodsad_studio.dataset`."""
 
 from __future__ import annotations
 
@@ -99,6 +99,29 @@ def add_dataset_commands(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("name")
     parser.set_defaults(handler=cmd_new_defect)
 
+    parser = sub.add_parser(
+        "repair-masks",
+        help="binarise masks that are not 0/255 and scale masks to their image's size (originals to the trash)",
+    )
+    parser.add_argument("root", type=Path)
+    parser.add_argument(
+        "--binarise",
+        type=_threshold,
+        metavar="T",
+        help="make every value above T foreground (255), the rest background (0); T from 0 to 254 (127: the upper "
+        "half; 0: every non-zero pixel)",
+    )
+    parser.add_argument(
+        "--resize",
+        action="store_true",
+        help="scale a mask of another size to its image's size (nearest neighbour, so it stays binary)",
+    )
+    parser.add_argument("--category", action="append", help="only this category (repeat for more; default: all)")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="the preview: list each mask, its values and what would change"
+    )
+    parser.set_defaults(handler=cmd_repair_masks)
+
 
 def _index(root: Path):
     from goodsad_studio.dataset.index import scan_dataset
@@ -184,3 +207,60 @@ def cmd_new_defect(args: argparse.Namespace) -> int:
     path = create_defect_type(_index(args.root), args.category, args.name)
     print(f"created defect type {args.name} in {path.parent.parent}")
     return 0
+
+
+def _masks(count: int) -> str:
+    return f"{count} mask{'' if count == 1 else 's'}"
+
+
+def _threshold(text: str) -> int:
+    from goodsad_studio.dataset.mask_repair import check_threshold
+
+    try:
+        return check_threshold(int(text))
+    except ValueError as exc:
+        message = str(exc) if text.strip().lstrip("-").isdigit() else f"not a whole number: {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
+
+
+def cmd_repair_masks(args: argparse.Namespace) -> int:
+    from goodsad_studio.dataset.edits import new_trash_stamp, trash_root
+    from goodsad_studio.dataset.mask_repair import NOT_BINARY, apply_survey, require_writable, survey_masks
+
+    if args.binarise is None and not args.resize:
+        raise StudioError("repair-masks needs --binarise T, --resize or both (add --dry-run to preview)")
+    index = _index(args.root)
+    records = index.records
+    if args.category:
+        unknown = sorted(set(args.category) - set(index.categories))
+        if unknown:
+            raise StudioError(
+                f"no category {', '.join(unknown)} in this dataset (it has: {', '.join(index.categories)})", args.root
+            )
+        records = [record for record in records if record.category in args.category]
+    if not args.dry_run:
+        require_writable(index, [])  # a read-only dataset is refused before any mask is read
+    survey = survey_masks(index, records, threshold=args.binarise, resize=args.resize)
+    for problem in survey.left_alone:
+        add = "--binarise T" if problem.kind == NOT_BINARY else "--resize"
+        print(f"left alone: {problem.path}: {problem.message} (add {add} to repair it)")
+    for line in survey.refused:
+        print(f"cannot repair: {line}")
+    if args.dry_run:
+        for planned in survey.planned:
+            print(f"would repair {planned.path}: {planned.summary}")
+        print(
+            f"dry run: {_masks(len(survey.planned))} would be repaired, {survey.fine} need no repair, "
+            f"{len(survey.left_alone)} left alone, {len(survey.refused)} cannot be repaired; nothing was written"
+        )
+        return 1 if survey.refused else 0
+    stamp = new_trash_stamp()
+    done = apply_survey(index, survey, stamp)
+    for applied in done:
+        print(f"repaired {applied.path}: {applied.summary}")
+    kept = f"; the originals are in {trash_root(index) / stamp}" if done else ""
+    print(
+        f"repaired {_masks(len(done))}, {survey.fine} needed no repair, {len(survey.left_alone)} left alone, "
+        f"{len(survey.refused)} cannot be repaired{kept}"
+    )
+    return 1 if survey.refused else 0

@@ -363,7 +363,11 @@ class MaskStats:
     foreground_pixels: int
 
 
-def _read_mask_raw(path: Path, shape: tuple[int, int] | None = None) -> np.ndarray:
+def read_mask_values(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """A mask file's values as uint8, not yet binarised (a repair previews them): one channel (three equal ones are
+    taken as one), 16 bits mapped onto 0..255 with 0 and 65535 kept at the ends; :class:`MaskError` when it cannot
+    be read, or — from its header, before decoding — when it is not ``shape`` (height, width)."""
+    path = Path(path)
     data = _read_bytes(path, MaskError)
     raw = _decode(path, data, cv2.IMREAD_UNCHANGED, MaskError, shape=shape)
     if raw.ndim == 3:
@@ -379,7 +383,7 @@ def _read_mask_raw(path: Path, shape: tuple[int, int] | None = None) -> np.ndarr
     return raw
 
 
-def _value_counts(raw: np.ndarray) -> np.ndarray:
+def mask_value_counts(raw: np.ndarray) -> np.ndarray:
     """How many pixels hold each value 0..255 of a uint8 mask, counted a million pixels at a time (a whole-mask
     ``bincount`` would first widen every pixel to 64 bits: 8 GB for a 32000 x 32000 mask)."""
     flat = raw.reshape(-1)
@@ -393,8 +397,8 @@ def mask_stats(path: str | Path, *, shape: tuple[int, int] | None = None) -> Mas
     """Decode a mask file and describe it (see :class:`MaskStats`); raises :class:`MaskError` when unreadable,
     or — from its header, before decoding — when it is not ``shape`` (height, width)."""
     path = Path(path)
-    raw = _read_mask_raw(path, shape)
-    counts = _value_counts(raw)
+    raw = read_mask_values(path, shape)
+    counts = mask_value_counts(raw)
     values = tuple(int(v) for v in np.flatnonzero(counts)[:16])
     nonbinary = int(raw.size - counts[0] - counts[255])
     return MaskStats(raw.shape[1], raw.shape[0], nonbinary, values, int(raw.size - counts[0]))
@@ -409,20 +413,21 @@ def read_mask(
     given: then pixels above ``threshold`` are foreground. ``shape`` (height, width) is checked when given.
     """
     path = Path(path)
-    raw = _read_mask_raw(path, shape)
+    raw = read_mask_values(path, shape)
     if shape is not None and raw.shape[:2] != tuple(shape):  # a TIFF, whose size only decoding tells
         raise MaskError(
             f"mask is {raw.shape[1]}x{raw.shape[0]} but its image is {shape[1]}x{shape[0]} (width x height)", path
         )
     if not binarize:
-        counts = _value_counts(raw)
+        counts = mask_value_counts(raw)
         nonbinary = int(raw.size - counts[0] - counts[255])
         if nonbinary:
             values = np.flatnonzero(counts)
             shown = ", ".join(str(int(v)) for v in values[:8]) + (", ..." if len(values) > 8 else "")
             raise MaskError(
                 f"mask is not binary: {nonbinary} pixels are neither 0 nor 255 (values: {shown}); "
-                "binarise it explicitly to use it",
+                "binarise it explicitly to use it (goodsad-studio repair-masks ROOT --binarise 127, with --dry-run "
+                "to preview; in the studio: Edit > Binarise mask...)",
                 path,
             )
         mask: np.ndarray = raw == 255

@@ -132,7 +132,7 @@ def _validate_record(record: ImageRecord, report: ValidationReport, deep: bool, 
                 "mask-size",
                 record.mask_path,
                 f"mask is {declared.width}x{declared.height} but its image {record.image_path.name} is "
-                f"{image_size[0]}x{image_size[1]}",
+                f"{image_size[0]}x{image_size[1]} (scale it: goodsad-studio repair-masks ROOT --resize)",
             )
             return
         stats = mask_stats(record.mask_path)
@@ -145,7 +145,8 @@ def _validate_record(record: ImageRecord, report: ValidationReport, deep: bool, 
             ERROR,
             "non-binary-mask",
             record.mask_path,
-            f"mask is not binary: {stats.nonbinary_pixels} pixels are neither 0 nor 255 (values: {shown})",
+            f"mask is not binary: {stats.nonbinary_pixels} pixels are neither 0 nor 255 (values: {shown}; "
+            "binarise it: goodsad-studio repair-masks ROOT --binarise 127)",
         )
     if stats.foreground_pixels == 0 and record.is_anomalous:
         report.add(ERROR, "empty-mask", record.mask_path, "empty mask on a defective image")

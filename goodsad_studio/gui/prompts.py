@@ -8,15 +8,21 @@ for the user (recovered edits are left for later, nothing is discarded). Tests p
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox, QWidget
 
 from goodsad_studio.annotation.recovery import RecoveryEntry
 from goodsad_studio.dataset.index import ImageRecord
+from goodsad_studio.dataset.mask_repair import NOT_BINARY, MaskProblem
 from goodsad_studio.gui.rename_dialog import GoodsLookup, RenameDialog, StemFor
+
+if TYPE_CHECKING:
+    from goodsad_studio.gui.mask_repair_dialog import MaskRepairDialog
 
 SAVE, DISCARD, CANCEL, KEEP = "save", "discard", "cancel", "keep"  # KEEP: close, edits stay in the journal
 KEEP_BOTH, OVERWRITE = "keep_both", "overwrite"  # a save over a mask that changed on disk (annotation.storage)
+REPAIR, OPEN_FOLDER = "repair", "open_folder"  # a mask refused as not binary or the wrong size (dataset.mask_repair)
 
 
 class Prompts:
@@ -114,6 +120,46 @@ class Prompts:
         finally:
             dialog.deleteLater()  # a late answer of the look-up finds no dialog to fill
 
+    def ask_mask_problem(self, problem: MaskProblem) -> str:
+        """The mask of the shown image was refused (``problem``: not binary, or not its image's size): :data:`REPAIR`
+        (preview the repair), :data:`OPEN_FOLDER` (fix it in another program) or :data:`CANCEL`."""
+        height, width = problem.image_shape
+        if problem.kind == NOT_BINARY:
+            title, repair_text = "Mask is not binary", "Binarise..."
+            repair_help = (
+                "Binarise: preview the mask with every value above a threshold you choose as foreground, the rest "
+                "as background, then apply"
+            )
+        else:
+            title, repair_text = "Mask is the wrong size", "Resize the mask to the image..."
+            repair_help = (
+                f"Resize the mask to the image: preview it scaled to {width}x{height} by nearest neighbour (so it "
+                "stays binary), then apply"
+            )
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            title,
+            f"{problem.path}\n{problem.message}.\n\n{repair_help}; the original is first copied into the dataset's "
+            "trash folder.\nOpen the mask's folder: fix it in another program.\nCancel: leave it as it is; the image "
+            "shows without its mask.",
+            parent=self.parent,
+        )
+        repair = box.addButton(repair_text, QMessageBox.ButtonRole.AcceptRole)
+        folder = box.addButton("Open the mask's folder", QMessageBox.ButtonRole.ActionRole)
+        cancel = box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(repair)
+        box.setEscapeButton(cancel)
+        box.exec()
+        if box.clickedButton() is repair:
+            return REPAIR
+        if box.clickedButton() is folder:
+            return OPEN_FOLDER
+        return CANCEL
+
+    def ask_repair(self, dialog: MaskRepairDialog) -> bool:
+        """Show the repair preview; True when the user applied it (the mask file was rewritten)."""
+        return dialog.exec() == QDialog.DialogCode.Accepted
+
     def confirm(self, text: str) -> bool:
         return QMessageBox.question(self.parent, "goodsad-studio", text) == QMessageBox.StandardButton.Yes
 
@@ -138,6 +184,12 @@ class SilentPrompts(Prompts):
 
     def ask_goods_id(self, record: ImageRecord, lookup: GoodsLookup, stem_for: StemFor) -> str | None:
         return None
+
+    def ask_mask_problem(self, problem: MaskProblem) -> str:
+        return CANCEL  # the status bar says what is wrong; nothing is repaired without being asked
+
+    def ask_repair(self, dialog: MaskRepairDialog) -> bool:
+        return False
 
     def confirm(self, text: str) -> bool:
         return False

@@ -80,7 +80,9 @@ def as_binary_mask(gt_mask: np.ndarray, name: Name = None) -> np.ndarray:
         return binary
     shown = ", ".join(f"{v:g}" for v in values[:8].astype(np.float64)) + (", ..." if values.size > 8 else "")
     raise MaskError(
-        f"ground-truth mask is not binary (values: {shown}); expected bool, 0/1 or 0/255 — binarise it explicitly", name
+        f"ground-truth mask is not binary (values: {shown}); expected bool, 0/1 or 0/255 — binarise it explicitly "
+        "(goodsad-studio repair-masks ROOT --binarise 127, with --dry-run to preview)",
+        name,
     )
 
 
