@@ -1,5 +1,7 @@
-"""Heatmap display settings: colormap (pyqtgraph's), opacity, normalisation (per image / per category / fixed
-range), the threshold (slider and exact value), the TP/FP/FN overlay switch, and "propose mask from heatmap"."""
+"""Heatmap display settings: which method's results are shown (the Showing choice: any method with results in the
+image's category, whatever the Methods panel is set up to run), colormap (pyqtgraph's), opacity, normalisation (per
+image / per category / fixed range), the threshold (slider and exact value), the TP/FP/FN overlay switch, and
+"propose mask from heatmap"."""
 
 from __future__ import annotations
 
@@ -42,13 +44,22 @@ def _number(decimals: int = 4) -> QDoubleSpinBox:
 
 
 class HeatmapControls(QWidget):
-    """See the module docstring; ``changed`` fires on every display change, ``propose`` on the button."""
+    """See the module docstring; ``changed`` fires on every display change, ``propose`` on the button,
+    ``show_chosen(method)`` when the user picks another method to show."""
 
     changed = Signal()
     propose = Signal()
+    show_chosen = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.showing = QComboBox()
+        self.showing.setObjectName("showing")
+        self.showing.setPlaceholderText("no results yet")
+        self.showing.setToolTip(
+            "Whose results the heatmap, the image metrics, triage and exports use for this category: any method "
+            "with results here. The Methods panel sets up what the next job runs; it does not change this."
+        )
         self.show_heat = QCheckBox("Show heatmap")
         self.show_heat.setChecked(True)
         self.colormap = QComboBox()
@@ -83,6 +94,7 @@ class HeatmapControls(QWidget):
         threshold.addWidget(self.slider, 1)
         threshold.addWidget(self.threshold_box)
         form = QFormLayout(self)
+        form.addRow("Showing", self.showing)
         form.addRow(self.show_heat)
         form.addRow("Colormap", self.colormap)
         form.addRow("Opacity", self.opacity)
@@ -107,11 +119,23 @@ class HeatmapControls(QWidget):
         self.slider.valueChanged.connect(self._slid)
         self.threshold_box.valueChanged.connect(self._typed)
         self.propose_button.clicked.connect(self.propose.emit)
+        self.showing.currentIndexChanged.connect(lambda _i: self.show_chosen.emit(self.showing.currentText()))
         self._fixed_enabled()
 
     def _fixed_enabled(self) -> None:
         for box in (self.low, self.high):
             box.setEnabled(self.mode.currentData() == "fixed")
+
+    def set_showing(self, methods: list[str], current: str) -> None:
+        """Offer ``methods`` (those with results in the image's category), ``current`` chosen ("" for none);
+        ``show_chosen`` does not fire for this."""
+        self.showing.blockSignals(True)
+        if [self.showing.itemText(i) for i in range(self.showing.count())] != methods:
+            self.showing.clear()
+            self.showing.addItems(methods)
+        self.showing.setCurrentIndex(self.showing.findText(current) if current else -1)
+        self.showing.setEnabled(bool(methods))
+        self.showing.blockSignals(False)
 
     # ------------------------------------------------------------------------------------ values
     def lut(self) -> np.ndarray:

@@ -75,6 +75,8 @@ class JobRow(QWidget):
                     self.title.setText(
                         f"{job.title} — epoch {training.epoch}/{training.epochs}, loss {training.loss:.4g}"
                     )
+                elif job.detail:  # "12 from the cache", "3 of 8 Ray predict tasks done"
+                    self.title.setText(f"{job.title} — {job.detail}")
             self.eta.setText(format_eta(job.eta()))
             return
         self.bar.setRange(0, 1)

@@ -4,6 +4,11 @@ see the backbone, weights source and device it will use, and start fit / predict
 The method list and each description come from the engine's worker process (``ListMethods`` and ``Describe``
 requests: describing a method imports torch and hashes its weights, which the studio's process never does); they
 are kept for the session, so only the first window asks. The form appears when the description arrives.
+
+The panel has two parts: the set-up (method, description, parameters, native resolution, goods-aware) scrolls on
+its own above a run section of fixed height holding the scope, the Fit / Predict / Evaluate buttons and the job
+list. However long a description or a form is, and whenever it arrives, the buttons and the jobs stay where they
+are: a click meant for a button never lands in a parameter field that moved under the pointer.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -92,6 +99,20 @@ GOODS_AWARE = "goods_aware"
 the studio's process does not import the methods)."""
 
 SCOPES = (("image", "This image"), ("goods", "This goods id (test)"), ("category", "Whole category (test)"))
+
+JOB_ROWS_SHOWN = 2
+"""Job rows the run section has room for without scrolling its list (the newest are on top)."""
+PROBLEM_LINES = 2
+"""Lines the run section keeps for a refused request's message (a longer one takes room from the job list)."""
+
+
+class RunSection(QWidget):
+    """The run section: of fixed height, so it tells the dock's scroll area it has no height-for-width (the word
+    wrapped message inside would make the area size the whole panel by its preferred height, pushing the section
+    down under a long form; inside, the section's own layout still wraps the message)."""
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt override
+        return False
 
 
 class MethodsPanel(QWidget):
@@ -189,6 +210,15 @@ class MethodsPanel(QWidget):
         self.describe()
 
     def _layout(self) -> None:
+        self.settings_area = self._settings_area()
+        self.run_section = self._run_section()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.settings_area, 1)
+        layout.addWidget(self.run_section)
+
+    def _settings_area(self) -> QScrollArea:
+        """The set-up, scrolling on its own (a long description or form only makes it scroll further)."""
         setup = QFormLayout()
         setup.addRow("Method", self.method)
         setup.addRow("Backbone", self.backbone)
@@ -203,26 +233,60 @@ class MethodsPanel(QWidget):
         compared = QFormLayout(goods)
         compared.addRow("Compare with", self.compare_with)
         compared.addRow("Calibrate per goods", self.calibrate)
-        params = QGroupBox("Parameters")  # at full height: the dock scrolls as a whole (a nested scroll area
-        QVBoxLayout(params).addWidget(self.form)  # squashed the form's rows into each other)
+        params = QGroupBox("Parameters")  # at full height inside the area (the area resizes the content to at
+        QVBoxLayout(params).addWidget(self.form)  # least its minimum, so the form's rows never squash)
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.addLayout(setup)
+        column.addWidget(self.about)
+        column.addWidget(self.info)
+        column.addWidget(params)
+        column.addWidget(native)
+        column.addWidget(goods)
+        column.addStretch(1)
+        area = QScrollArea()
+        area.setObjectName("method-settings")
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setWidget(content)
+        return area
+
+    def _run_section(self) -> QWidget:
+        """Scope, buttons, a refused request's message and the job list, in a section of fixed height: nothing
+        above it (the description, the form) can move them, and a message takes its room from the job list."""
+        section = RunSection()
+        section.setObjectName("run-section")
+        rule = QFrame()
+        rule.setFrameShape(QFrame.Shape.HLine)
+        rule.setFrameShadow(QFrame.Shadow.Sunken)
+        predict = QFormLayout()
+        predict.addRow("Predict on", self.scope)
         run = QHBoxLayout()
         for button in self.buttons.values():
             run.addWidget(button)
-        layout = QVBoxLayout(self)
-        layout.addLayout(setup)
-        layout.addWidget(self.about)
-        layout.addWidget(self.info)
-        layout.addWidget(params)
-        layout.addWidget(native)
-        layout.addWidget(goods)
-        predict = QFormLayout()
-        predict.addRow("Predict on", self.scope)
+        self.jobs_area = jobs_area = QScrollArea()  # the list scrolls within the section's room
+        jobs_area.setObjectName("job-area")
+        jobs_area.setWidgetResizable(True)
+        jobs_area.setFrameShape(QFrame.Shape.NoFrame)
+        jobs_area.setWidget(self.jobs)
+        jobs = QGroupBox("Jobs")
+        box = QVBoxLayout(jobs)
+        box.setContentsMargins(4, 4, 4, 4)
+        box.addWidget(jobs_area)
+        layout = QVBoxLayout(section)
+        layout.setContentsMargins(9, 0, 9, 4)
+        layout.setSpacing(4)
+        layout.addWidget(rule)
         layout.addLayout(predict)
         layout.addLayout(run)
         layout.addWidget(self.problem)
-        jobs = QGroupBox("Jobs")
-        QVBoxLayout(jobs).addWidget(self.jobs)
         layout.addWidget(jobs, 1)
+        lines = self.fontMetrics().lineSpacing()
+        row = 2 * lines + self.buttons["fit"].sizeHint().height() + 8  # a job row: a title of two lines, its bar
+        jobs_area.setMinimumHeight(JOB_ROWS_SHOWN * row)  # the section's height is taken with room for these
+        section.setFixedHeight(section.sizeHint().height() + PROBLEM_LINES * lines)
+        jobs_area.setMinimumHeight(row // 2)
+        return section
 
     # ------------------------------------------------------------------------------------ description
     def _method_chosen(self, name: str) -> None:

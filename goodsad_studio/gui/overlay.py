@@ -1,5 +1,9 @@
-"""Keeps the canvas heatmap and the per-image metrics in step with the image, the method's results, the display
-settings and the mask being edited. Numbers come from ``engine.inspect``; this module only routes them.
+"""Keeps the canvas heatmap and the per-image metrics in step with the image, the displayed method's results, the
+display settings and the mask being edited. Numbers come from ``engine.inspect``; this module only routes them.
+
+What is displayed is the heatmap dock's Showing choice (``Analysis.shown``, per category), never the method set up
+in the Methods panel: setting up another method leaves the heatmap and its threshold as they are. The threshold is
+kept per (category, displayed method) for the session; a method starts at its evaluation's F1-max threshold.
 
 The per-image metrics run in a worker (a 3000 px image takes a few hundred ms); while the user edits, requests are
 coalesced so the newest mask is always the next one measured, and the TP/FP/FN overlay follows the edits.
@@ -41,7 +45,8 @@ class Overlay(QObject):
         self._wanted = 0
         self._pending = False
         self._closed = False  # after shutdown(): a late measurement result starts no new one
-        self._threshold_for: tuple | None = None
+        self._threshold_for: tuple[str, str] | None = None  # the (category, method) the threshold is of
+        self._thresholds: dict[tuple[str, str], float] = {}  # the others', as the user left them
         self.result = None
         self._edits = QTimer(self)
         self._edits.setSingleShot(True)
@@ -51,12 +56,35 @@ class Overlay(QObject):
         window.canvas.document_changed.connect(self._edits.start)
         controls.changed.connect(self.refresh)
         controls.propose.connect(self.propose)
+        controls.show_chosen.connect(self._show_chosen)
         analysis.results_changed.connect(lambda _c: self.refresh())
-        analysis.method_changed.connect(lambda _m: self.refresh())
-        analysis.outcome_ready.connect(lambda _o: self._reset_threshold())
+        analysis.shown_changed.connect(lambda _c: self.refresh())
+        analysis.result_arrived.connect(self._arrived)
+        analysis.outcome_ready.connect(self._evaluated)
 
-    def _reset_threshold(self) -> None:
-        self._threshold_for = None
+    def _show_chosen(self, method: str) -> None:
+        record = self.window.current
+        if record is not None and method:
+            self.analysis.show(record.category, method)
+
+    def _arrived(self, category: str, method: str) -> None:
+        """A job's results that are not displayed (the user looks at another method's): say where they are."""
+        record = self.window.current
+        if record is not None and record.category == category:
+            shown = self.analysis.shown_method(category)
+            self.window.status.showMessage(
+                f"{method} results for {category} are ready; the heatmap still shows {shown}: "
+                f"choose {method} under Showing (Heatmap dock) to see them",
+                15000,
+            )
+
+    def _evaluated(self, outcome) -> None:
+        """A new evaluation: its method starts again at the evaluation's F1-max threshold (other methods keep
+        theirs)."""
+        key = (outcome.category, outcome.method)
+        self._thresholds.pop(key, None)
+        if self._threshold_for == key:
+            self._threshold_for = None
         self.refresh()
 
     @property
@@ -66,20 +94,26 @@ class Overlay(QObject):
     def refresh(self) -> None:
         """Redraw the heatmap of the current image and measure it again."""
         record, canvas = self.window.current, self.window.canvas
-        self.result = result = self.analysis.result(record) if record is not None and canvas.display else None
+        method = self.analysis.shown_method(record.category) if record is not None else ""
+        offered = self.analysis.methods_with_results(record.category) if record is not None else []
+        self.controls.set_showing(offered, method)
+        found = record is not None and canvas.display is not None and method
+        self.result = result = self.analysis.result(record, method) if found else None
         if result is None:
             self.layer.set_heatmap(None, self.layer.native_size, 0.0, 1.0, self.controls.lut(), 0.0)
             self.view_layer.set_view(self.layer.native_size, None, ())
-            method = self.analysis.method or "no method"
-            self.panel.show_none(
-                f"No {method} result for this image yet: predict it (Methods panel)." if record is not None else ""
-            )
+            if record is None:
+                self.panel.show_none("")
+            elif method:
+                self.panel.show_none(f"No {method} result for this image yet: predict it (Methods panel).")
+            else:
+                self.panel.show_none(f"No results for {record.category} yet: predict it (Methods panel).")
             self.inspected.emit(None)
             return
-        summary = self.analysis.summary(record.category)
+        summary = self.analysis.summary(record.category, method)
         ranges = [(s.low, s.high) for s in summary.values()]
         span = colour_range("category", result, ranges)
-        self._default_threshold(record.category, span, result)
+        self._threshold_of((record.category, method), span, result)
         self.controls.set_span(*span)
         low, high = colour_range(self.controls.normalisation(), result, ranges, self.controls.fixed_range())
         height, width = result.native_shape
@@ -95,20 +129,24 @@ class Overlay(QObject):
         self.layer.set_contours(threshold_contours(source, self.controls.threshold()), source.shape)
         self.measure()
 
-    def _default_threshold(self, category: str, span: tuple[float, float], result: CachedResult) -> None:
-        """A new category or method starts at the evaluation's pixel F1-max threshold, else for calibrated maps at
-        :data:`CALIBRATED_THRESHOLD` (the same for every goods), else mid-range."""
-        key = (category, self.analysis.method)
+    def _threshold_of(self, key: tuple[str, str], span: tuple[float, float], result: CachedResult) -> None:
+        """Show the threshold of ``key`` (category, displayed method), keeping the one being left for when it is
+        displayed again. A key seen for the first time starts at its evaluation's pixel F1-max threshold, else for
+        calibrated maps at :data:`CALIBRATED_THRESHOLD` (the same for every goods), else mid-range."""
         if self._threshold_for == key:
             return
+        if self._threshold_for is not None:
+            self._thresholds[self._threshold_for] = self.controls.threshold()
         self._threshold_for = key
-        outcome = self.analysis.outcomes.get(key)
-        best = outcome.rows[0].result.pixel_f1_threshold if outcome is not None else float("nan")
+        value = self._thresholds.get(key)
+        if value is None:
+            outcome = self.analysis.outcomes.get(key)
+            value = outcome.rows[0].result.pixel_f1_threshold if outcome is not None else float("nan")
+            if value != value:
+                value = CALIBRATED_THRESHOLD if result.calibrated is not None else (span[0] + span[1]) / 2
         self.controls.set_span(*span)
         self.controls.blockSignals(True)
-        if best != best:
-            best = CALIBRATED_THRESHOLD if result.calibrated is not None else (span[0] + span[1]) / 2
-        self.controls.set_threshold(best)
+        self.controls.set_threshold(value)
         self.controls.blockSignals(False)
 
     def measure(self) -> None:
@@ -121,8 +159,8 @@ class Overlay(QObject):
             return
         self._pending = False
         mask = document.mask.copy() if document is not None and document.shape == result.native_shape else None
-        scores = [s.score for s in self.analysis.summary(record.category).values()] or [result.score]
-        threshold, method = self.controls.threshold(), self.analysis.method
+        threshold, method = self.controls.threshold(), self.analysis.shown_method(record.category)
+        scores = [s.score for s in self.analysis.summary(record.category, method).values()] or [result.score]
         self._wanted += 1
         ticket = self._wanted
         self._pool.submit(
@@ -149,6 +187,9 @@ class Overlay(QObject):
         canvas = self.window.canvas
         if self.result is None or canvas.document is None:
             self.window.status.showMessage("No heatmap to propose a mask from: predict this image first", 8000)
+            return
+        if not canvas.editable:  # a good image: no mask may be made there (its banner says what to do)
+            self.window.status.showMessage(canvas.locked or "The mask of this image cannot be edited", 8000)
             return
         mask = propose_mask(self.result, self.controls.threshold())
         if not mask.any():  # replacing the mask by nothing would erase it without a word

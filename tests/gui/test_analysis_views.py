@@ -116,7 +116,7 @@ def test_triage_judges_unsaved_edits_not_the_saved_mask(qtbot, make_window, pred
     window = make_window(predicted_root, select=defective.key)
     ui = window.analysis_ui
     qtbot.waitUntil(lambda: not ui.busy and len(ui.analysis.summary("drink_can")) == 6, timeout=UI_WAIT_MS)
-    ui.analysis.set_method("patchcore")
+    ui.analysis.show("drink_can", "patchcore")  # triage ranks the displayed method's results
 
     def triage_values():
         job = ui.triage.start()
