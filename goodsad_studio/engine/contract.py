@@ -262,6 +262,8 @@ class CategoryOutcome:
     test_images: int
     label: str
     timings: dict[str, float] = field(default_factory=dict)
+    skipped: tuple[tuple[str, str], ...] = ()
+    """The images the evaluation left out, as (path, reason): its figures are over the rest."""
 
 
 @dataclass(frozen=True)

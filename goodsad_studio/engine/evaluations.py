@@ -72,6 +72,7 @@ def load_outcomes(state_dir: str | Path) -> list[CategoryOutcome]:
                     int(data["test_images"]),
                     str(data["label"]),
                     dict(data.get("timings", {})),
+                    tuple((str(path), str(reason)) for path, reason in data.get("skipped", [])),
                 )
             )
         except (OSError, ValueError, KeyError, TypeError):

@@ -6,15 +6,23 @@ its own category range (or its own image range), and a colour means the same fra
 every pane. Only the "fixed range" normalisation shares raw values (``engine.inspect.compare_ranges``).
 
 Beside the panes, the test photos of the current category, restricted by a goods filter: a click compares that
-photo; choosing a goods id while another goods' photo is shown opens the first photo of the chosen one."""
+photo; choosing a goods id while another goods' photo is shown opens the first photo of the chosen one.
+
+Each method pane also draws the ground truth's outline over its heatmap (a thin cyan line, switchable, so a heatmap
+is read against the defect without flipping to the ground-truth pane), and has a colour bar under it with the raw
+score range its colours span, the threshold (on the pane of the method the main view shows, in whose units it is)
+and how many of this image's pixels lie outside the range: those are clipped to the end colours
+(``colour_bar.ClippedPixels``)."""
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QTransform
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap, QPolygonF, QTransform
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFrame,
+    QGraphicsPathItem,
     QGraphicsScene,
     QGraphicsView,
     QGridLayout,
@@ -27,14 +35,16 @@ from PySide6.QtWidgets import (
 )
 
 from goodsad_studio.dataset.index import ImageRecord
-from goodsad_studio.engine.inspect import compare_ranges
+from goodsad_studio.engine.inspect import compare_ranges, threshold_contours
 from goodsad_studio.gui.canvas.heatmap_layer import HeatmapLayer
 from goodsad_studio.gui.canvas.image_layer import ImageLayer
 from goodsad_studio.gui.canvas.mask_layer import MaskLayer
+from goodsad_studio.gui.colour_bar import ScaleLegend
 from goodsad_studio.gui.dataset_tree import record_order
 from goodsad_studio.gui.goods_filter import NO_GOODS_ID_TEXT, GoodsFilter, choice_text
 
 WHEEL_STEP = 1.25
+OUTLINE = QColor(0, 229, 255)
 SCALE_TEXT = {
     "category": "shared colour scale: 0 to 100 % of each method's score range over its category",
     "image": "shared colour scale: 0 to 100 % of each method's score range on this image",
@@ -47,6 +57,21 @@ def colour_bar(lut, height: int = 160, width: int = 18) -> QPixmap:
     column = np.ascontiguousarray(np.asarray(lut, dtype=np.uint8)[::-1, :3])
     image = QImage(column.data, 1, len(column), column.strides[0], QImage.Format.Format_RGB888).copy()
     return QPixmap.fromImage(image).scaled(width, height)
+
+
+def mask_outline(mask: np.ndarray | None) -> QPainterPath:
+    """The outline of a bool mask along its pixel edges, in image pixels (odd-even filled, so holes stay holes)."""
+    path = QPainterPath()
+    path.setFillRule(Qt.FillRule.OddEvenFill)
+    if mask is None or not mask.any():
+        return path
+    for contour in threshold_contours(np.asarray(mask, dtype=np.uint8), 1):
+        # traced through the centres of half-pixels (a quarter pixel inside the edge): the nearest pixel corner
+        # is the edge itself
+        polygon = QPolygonF([QPointF(x, y) for x, y in np.round(contour)])
+        polygon.append(polygon.first())
+        path.addPolygon(polygon)
+    return path
 
 
 class ComparePane(QGraphicsView):
@@ -69,6 +94,12 @@ class ComparePane(QGraphicsView):
         self.image, self.mask_layer, self.heat = ImageLayer(), MaskLayer(), HeatmapLayer()
         for item in (self.image, self.heat, self.mask_layer):
             self.scene().addItem(item)
+        self.outline = QGraphicsPathItem()  # the ground truth's outline over a method's heatmap
+        pen = QPen(OUTLINE, 1.5)
+        pen.setCosmetic(True)  # the same thin line at any zoom; a path, so it stays sharp
+        self.outline.setPen(pen)
+        self.outline.setZValue(2)
+        self.scene().addItem(self.outline)
         for bar in (self.horizontalScrollBar(), self.verticalScrollBar()):
             bar.valueChanged.connect(lambda _v: self.view_changed.emit(self))
         self.setMinimumSize(160, 160)
@@ -124,6 +155,17 @@ class ComparePane(QGraphicsView):
         painter.restore()
 
 
+def _cell(pane: ComparePane, legend: QWidget) -> QWidget:
+    """A pane with its colour bar and clipping note (or, for the ground truth, a note) under it."""
+    cell = QWidget()
+    column = QVBoxLayout(cell)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.setSpacing(0)
+    column.addWidget(pane, 1)
+    column.addWidget(legend)
+    return cell
+
+
 class CompareView(QWidget):
     """The panes, the photos to compare and the list of methods to show (see the module docstring)."""
 
@@ -144,6 +186,11 @@ class CompareView(QWidget):
         self.methods = QListWidget()
         self.methods.setMaximumWidth(180)
         self.methods.itemChanged.connect(lambda _i: self.rebuild())
+        self.show_outline = QCheckBox("Ground-truth outline")
+        self.show_outline.setObjectName("show-outline")
+        self.show_outline.setToolTip("Draw the ground-truth mask's outline (cyan) over each method's heatmap")
+        self.show_outline.setChecked(True)
+        self.show_outline.toggled.connect(self._outline_shown)
         self.scale = QLabel()
         self.scale.setObjectName("shared-scale")
         self.scale.setWordWrap(True)
@@ -151,6 +198,8 @@ class CompareView(QWidget):
         self.grid = QGridLayout()
         self.grid.setSpacing(2)
         self.panes: list[ComparePane] = []
+        self.legends: dict[str, ScaleLegend] = {}  # each method pane's colour bar and clipping note
+        self._cells: list[QWidget] = []  # a pane with its legend under it
         self.ranges: dict[str, tuple[float, float]] = {}  # the raw (low, high) each method's pane spans
         self._syncing = False
         side = QVBoxLayout()
@@ -160,6 +209,7 @@ class CompareView(QWidget):
         side.addWidget(self.photos, 2)
         side.addWidget(QLabel("Methods"))
         side.addWidget(self.methods, 1)
+        side.addWidget(self.show_outline)
         side.addWidget(self.scale)
         bar = QGridLayout()
         bar.addWidget(self.bar, 0, 0, 2, 1)
@@ -242,10 +292,10 @@ class CompareView(QWidget):
     def rebuild(self) -> None:
         """Lay out GT + one pane per chosen method for the current image, each on its method's range of the shared
         (relative) colour scale."""
-        for pane in self.panes:
-            pane.setParent(None)
-            pane.deleteLater()
-        self.panes = []
+        for cell in self._cells:
+            cell.setParent(None)
+            cell.deleteLater()
+        self.panes, self.legends, self._cells = [], {}, []
         record, display = self.window_.current, self.window_.canvas.display
         if record is None or display is None:
             return
@@ -260,16 +310,33 @@ class CompareView(QWidget):
         self._show_scale(mode)
         gt = ComparePane("ground truth")
         document = self.window_.canvas.document
-        if document is not None:
-            gt.mask_layer.set_mask(document.mask)
+        mask = document.mask if document is not None and document.shape == (height, width) else None
+        if mask is not None:
+            gt.mask_layer.set_mask(mask)
         self.panes.append(gt)
+        gt_note = QLabel("The ground-truth mask, filled; its outline is drawn in cyan over each heatmap.")
+        gt_note.setWordWrap(True)
+        gt_note.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self._cells.append(_cell(gt, gt_note))
+        outline = mask_outline(mask)
         lut = self.controls.lut()
         for name, result in results.items():
             low, high = self.ranges[name]
             pane = ComparePane(f"{name}  score {result.score:.4g}  (colours span {low:.4g} … {high:.4g})")
             pane.method = name
             pane.heat.set_heatmap(result.anomaly_map, (width, height), low, high, lut, 0.65)
+            pane.outline.setPath(outline)
+            pane.outline.setVisible(self.show_outline.isChecked())
+            legend = ScaleLegend()
+            # the threshold is in the units of the method the main view shows: drawn on that method's bar only
+            threshold = self.controls.threshold() if name == self.analysis.shown_method(record.category) else None
+            legend.show_map(lut, low, high, result.anomaly_map, threshold)
             self.panes.append(pane)
+            self.legends[name] = legend
+            self._cells.append(_cell(pane, legend))
+        under = max((legend.sizeHint().height() for legend in self.legends.values()), default=0)
+        for widget in [gt_note, *self.legends.values()]:  # the same height under every pane: one pane size
+            widget.setFixedHeight(under)
         columns = 2 if len(self.panes) <= 4 else 3
         rows = -(-len(self.panes) // columns)
         # equal cells: without stretch a rebuilt grid leaves some panes at their minimum size
@@ -277,14 +344,18 @@ class CompareView(QWidget):
             self.grid.setColumnStretch(column, 1 if column < columns else 0)
         for row in range(max(rows, self.grid.rowCount())):
             self.grid.setRowStretch(row, 1 if row < rows else 0)
-        for position, pane in enumerate(self.panes):
+        for position, (pane, cell) in enumerate(zip(self.panes, self._cells, strict=True)):
             pane.image.set_display(display)
             pane.set_scene_size(width, height)
             pane.view_changed.connect(self._sync)
-            self.grid.addWidget(pane, position // columns, position % columns)
-        for pane in self.panes:
-            pane.show()
+            self.grid.addWidget(cell, position // columns, position % columns)
+        for pane, cell in zip(self.panes, self._cells, strict=True):
+            cell.show()
             pane.fit(width, height)
+
+    def _outline_shown(self, shown: bool) -> None:
+        for pane in self.panes[1:]:
+            pane.outline.setVisible(shown)
 
     def _show_scale(self, mode: str) -> None:
         self.scale.setText(f"{SCALE_TEXT[mode]} ({self.controls.colormap.currentText()})")

@@ -1,8 +1,12 @@
 """Dataset metrics: the GoodsAD paper's numbers per category x method (and per goods id) from the evaluation's
 ``CategoryResult``s, the hardest goods of the chosen row's evaluation (lowest image AUROC, from
-``metrics.hardest``), the image ROC and PR curves, and the histogram of image scores (good vs defective) with the
-F1-max threshold. Clicking a table row of an image, or a point of the score strip, opens that image; clicking a
-hardest goods shows its row."""
+``metrics.hardest``), the curves (image ROC and PR; pixel ROC, PR and PRO up to FPR 0.3) and the histogram of image
+scores (good vs defective) with the F1-max threshold. Clicking a table row of an image, or a point of the score
+strip, opens that image; clicking a hardest goods shows its row.
+
+Selecting several rows of the table (Ctrl- or Shift-click) overlays their curves, one colour per row, each named in
+the legend with its metric (AUROC, AP, AUPRO): the curves are the evaluation's own, kept with its result (no
+recomputation), drawn as ``metrics.curve_plots`` defines them so that the area under each is the metric shown."""
 
 from __future__ import annotations
 
@@ -14,6 +18,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from goodsad_studio.engine.inspect import score_table
+from goodsad_studio.gui.job_list import TOOLTIP_SKIPPED
+from goodsad_studio.gui.jobs import skipped_line, skipped_list
+from goodsad_studio.metrics.curve_plots import CURVE_PLOTS, CurvePlot, PlottedCurve, plotted_curve
 from goodsad_studio.metrics.hardest import HARDEST_COUNT, HardestGoods, hardest_goods
 from goodsad_studio.metrics.report import (
     HARDEST_COLUMNS,
@@ -33,6 +40,19 @@ COLUMNS = (
 )
 GOOD, DEFECTIVE = (76, 175, 80), (229, 57, 53)
 HARDEST_SHOWN = HARDEST_COLUMNS[2:]  # rank, goods id, metrics, photos: the title names category and method
+CURVE_COLOURS = (
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (127, 127, 127),
+    (188, 189, 34),
+    (23, 190, 207),
+)
+OVERLAY_HINT = "Select several rows (Ctrl- or Shift-click) to overlay their curves."
 
 
 def _table(columns: list[str]) -> QTableWidget:
@@ -70,24 +90,37 @@ class MetricsView(QWidget):
         self.unranked.setWordWrap(True)
         self.images = _table(["image", "score", "label"])
         self.images.cellClicked.connect(self._open_image_row)
-        self.roc, self.pr, self.hist = (pg.PlotWidget(background="w") for _ in range(3))
+        self.curve_plots = {plot.key: pg.PlotWidget(background="w") for plot in CURVE_PLOTS}
+        self.roc, self.pr = self.curve_plots["image_roc"], self.curve_plots["image_pr"]
+        self.hist = pg.PlotWidget(background="w")
         for plot, title, x, y in (
-            (self.roc, "Image ROC", "false positive rate", "true positive rate"),
-            (self.pr, "Image PR", "recall", "precision"),
+            *((self.curve_plots[p.key], p.title, p.x_label, p.y_label) for p in CURVE_PLOTS),
             (self.hist, "Image scores", "score", "images"),
         ):
             plot.setTitle(title, color="k")
             plot.setLabel("bottom", x)
             plot.setLabel("left", y)
             plot.showGrid(x=True, y=True, alpha=0.2)
-            plot.addLegend(offset=(-10, 10))
+            # ROC and PRO curves climb to the top left: their legend goes bottom right, the others' top right
+            bottom = title.endswith("ROC") or title == "PRO"
+            plot.addLegend(offset=(-10, -10) if bottom else (-10, 10), labelTextColor="k", brush=(255, 255, 255, 210))
             for axis in ("left", "bottom"):
                 plot.getAxis(axis).enableAutoSIPrefix(False)
         self.note = QLabel("Evaluate a category (Methods panel) to fill this view.")
         self.note.setWordWrap(True)
+        self.skipped_note = QLabel()  # the images the shown evaluation left out: its figures are over the rest
+        self.skipped_note.setObjectName("metrics-skipped")
+        self.skipped_note.setWordWrap(True)
+        self.skipped_note.setStyleSheet("color: #e65100;")
+        self.skipped_note.hide()
         self.table.cellClicked.connect(lambda row, _c: self.show_row(row))
+        self.table.setSelectionMode(QTableWidget.SelectionMode.ExtendedSelection)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.overlay_hint = QLabel(OVERLAY_HINT)
+        self.overlay_hint.setWordWrap(True)
         tables = QVBoxLayout()
         tables.addWidget(self.table, 2)
+        tables.addWidget(self.overlay_hint)
         tables.addWidget(self.hardest_title)
         tables.addWidget(self.hardest)
         tables.addWidget(self.unranked)
@@ -97,14 +130,21 @@ class MetricsView(QWidget):
         grid.addWidget(self.roc, 1, 0)
         grid.addWidget(self.pr, 1, 1)
         grid.addWidget(self.hist, 1, 2)
-        grid.addWidget(self.note, 2, 0, 1, 3)
+        for column, key in enumerate(("pixel_roc", "pixel_pr", "pro")):
+            grid.addWidget(self.curve_plots[key], 2, column)
+        grid.addWidget(self.note, 3, 0, 1, 3)
+        grid.addWidget(self.skipped_note, 4, 0, 1, 3)
         grid.setRowStretch(0, 2)
         grid.setRowStretch(1, 3)
+        grid.setRowStretch(2, 3)
         self.rows: list[tuple[str, str, ReportRow]] = []
+        self.shown_row = -1  # the row whose hardest goods, note and histogram are shown
+        self.overlaid: list[int] = []  # the rows whose curves are drawn
+        self.drawn: dict[str, list[tuple[str, PlottedCurve]]] = {}  # per plot: (legend name, curve) as drawn
         self.shown_hardest: HardestGoods | None = None
         self.points: list[str] = []
         analysis.outcome_ready.connect(lambda _o: self.refresh())
-        self.resize(1300, 800)
+        self.resize(1400, 1000)
 
     def _open_image_row(self, row: int, _column: int) -> None:
         item = self.images.item(row, 0)
@@ -139,12 +179,70 @@ class MetricsView(QWidget):
             f"image F1-max {format_value(result.image_f1max)} at score "
             f"{result.image_f1_threshold:.4g}"
         )
-        for plot, name in ((self.roc, "image_roc"), (self.pr, "image_pr")):
-            plot.clear()
-            curve = result.curves.get(name)
-            if curve is not None:
-                plot.plot(curve.x, curve.y, pen=pg.mkPen((33, 150, 243), width=2), name=method)
+        self._show_skipped(category, method)
+        self.shown_row = index
+        selected = self.selected_rows()
+        self.overlay_rows(selected if index in selected and len(selected) > 1 else [index])
         self._histogram(category, method, row.goods_id, result.image_f1_threshold)
+
+    def _show_skipped(self, category: str, method: str) -> None:
+        """``N images skipped: PATH — reason`` of the evaluation shown (every one in the tooltip), else nothing."""
+        outcome = self.analysis.outcomes.get((category, method))
+        skipped = outcome.skipped if outcome is not None else ()
+        self.skipped_note.setVisible(bool(skipped))
+        if not skipped:
+            self.skipped_note.setText("")
+            self.skipped_note.setToolTip("")
+            return
+        index = self.window_.index if self.window_ is not None else None
+        first = skipped_line(skipped[:1], index.root if index is not None else None).split(": ", 1)[1]
+        count = len(skipped)
+        more = f", and {count - 1} more (hover to list them)" if count > 1 else ""
+        self.skipped_note.setText(
+            f"{count} image{'s' if count != 1 else ''} skipped by this evaluation: {first}{more}. "
+            "Its figures are over the other images."
+        )
+        self.skipped_note.setToolTip(skipped_list(skipped, TOOLTIP_SKIPPED))
+
+    def selected_rows(self) -> list[int]:
+        return sorted({item.row() for item in self.table.selectedIndexes()})
+
+    def _selection_changed(self) -> None:
+        selected = self.selected_rows()
+        if len(selected) > 1:
+            self.overlay_rows(selected)
+        elif selected and (selected[0] != self.shown_row or self.overlaid != selected):
+            self.show_row(selected[0])
+
+    def overlay_rows(self, indices: list[int]) -> None:
+        """Draw the curves of the table rows ``indices`` over each other, one colour per row."""
+        self.overlaid = [i for i in indices if 0 <= i < len(self.rows)]
+        names = _row_names([self.rows[i] for i in self.overlaid])
+        self.drawn = {}
+        for plot in CURVE_PLOTS:
+            self._draw_curves(plot, names)
+        if len(self.overlaid) > 1:
+            self.overlay_hint.setText(f"Overlaid: {', '.join(names)}. {OVERLAY_HINT}")
+        else:
+            self.overlay_hint.setText(OVERLAY_HINT)
+
+    def _draw_curves(self, plot: CurvePlot, names: list[str]) -> None:
+        widget = self.curve_plots[plot.key]
+        widget.clear()
+        drawn = []
+        for position, (index, name) in enumerate(zip(self.overlaid, names, strict=True)):
+            curve = plotted_curve(self.rows[index][2].result, plot)
+            if curve is None:
+                continue
+            colour = CURVE_COLOURS[position % len(CURVE_COLOURS)]
+            widget.plot(curve.x, curve.y, pen=pg.mkPen(colour, width=2), name=f"{name}  {curve.legend}")
+            drawn.append((name, curve))
+        self.drawn[plot.key] = drawn
+        missing = "" if drawn or not self.overlaid else "  (none: no masks, or one class absent)"
+        widget.setTitle(plot.title + missing, color="k")
+        limit = min((self.rows[i][2].result.pro_limit for i in self.overlaid), default=0.3)
+        widget.setXRange(0.0, limit if plot.key == "pro" else 1.0, padding=0.02)
+        widget.setYRange(0.0, 1.0, padding=0.02)
 
     def _show_hardest(self, category: str, method: str) -> None:
         """The hardest goods of the evaluation of ``method`` on ``category``, and the goods it could not rank."""
@@ -229,3 +327,18 @@ class MetricsView(QWidget):
             ):
                 self.images.setItem(r, c, QTableWidgetItem(text))
         self.images.resizeColumnsToContents()
+
+
+def _row_names(rows: list[tuple[str, str, ReportRow]]) -> list[str]:
+    """Legend names of overlaid rows: the method, with the category and the goods id where the rows differ in them."""
+    categories = {category for category, _m, _r in rows}
+    goods = {row.goods_id for _c, _m, row in rows}
+    names = []
+    for category, _method, row in rows:
+        parts = [row.method]
+        if len(categories) > 1:
+            parts.append(category)
+        if len(goods) > 1:
+            parts.append(f"goods {row.goods_id}" if row.goods_id else "all goods")
+        names.append(" · ".join(parts))
+    return names

@@ -371,3 +371,40 @@ def test_a_real_fit_skips_a_header_bomb_and_says_so(qtbot, make_window, goods_ro
     assert message.startswith("1 image skipped: drink_can/train/good/001009.png — ") and "60000" in message
     row = next(row for row in ui.methods.jobs.rows if row.job is job)
     assert row.title.text().endswith("done, 1 image skipped") and "001009.png" in row.toolTip()
+
+
+def test_an_evaluation_skips_an_unreadable_photo_and_a_bad_mask_and_its_results_say_so(qtbot, make_window, tmp_path):
+    """Issue 21 point 3: a photo the studio flagged no longer fails the whole evaluation; the results name it."""
+    from engine_helpers import PLUGIN, small_demo
+
+    from goodsad_studio.dataset.imageio import write_mask
+    from goodsad_studio.engine.client import EngineClient
+    from goodsad_studio.engine.evaluations import load_outcomes
+    from goodsad_studio.engine.transports.inline import InlineTransport
+    from goodsad_studio.paths import dataset_state_dir
+
+    root = small_demo(tmp_path / "demo")
+    index = scan_dataset(root)
+    defective = [r for r in index.records if r.split == "test" and r.mask_path is not None]
+    cut, bad_mask = defective[0], defective[1]
+    data = cut.image_path.read_bytes()
+    cut.image_path.write_bytes(data[: len(data) // 3])  # truncated
+    write_mask(bad_mask.mask_path, np.zeros((7, 9), bool))  # not its image's size
+    good = next(r for r in index.records if r.split == "test" and r.defect == "good")
+    window = make_window(root, good.key)
+    ui = window.analysis_ui
+    ui.analysis.client = EngineClient(InlineTransport())
+    job = ui.analysis.evaluate(MethodSpec(PLUGIN), "drink_can")
+    qtbot.waitUntil(lambda: not job.running, timeout=JOB_WAIT_MS)
+    assert job.state == JobState.DONE, job.error
+    assert {Path(path).name for path, _ in job.skipped} == {cut.image_path.name, bad_mask.mask_path.name}
+    assert window.status.currentMessage().startswith("2 images skipped: ")
+    view = ui.metrics_view
+    qtbot.waitUntil(lambda: view.table.rowCount() > 0, timeout=UI_WAIT_MS)
+    view.show_row(0)
+    note = view.skipped_note
+    assert note.isVisibleTo(view) and note.text().startswith("2 images skipped by this evaluation: drink_can/")
+    assert "Its figures are over the other images." in note.text()
+    assert cut.image_path.name in note.toolTip() and bad_mask.mask_path.name in note.toolTip()
+    (saved,) = load_outcomes(dataset_state_dir(root))  # reopening the dataset shows them too
+    assert {Path(path).name for path, _ in saved.skipped} == {cut.image_path.name, bad_mask.mask_path.name}

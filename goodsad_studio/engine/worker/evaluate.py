@@ -110,7 +110,15 @@ def evaluate_category(
         for goods_id, evaluator in sorted(per_goods.items())
     ]
     outcome = CategoryOutcome(
-        category, method_name, rows, fit_seconds, 1000 * predict_seconds / evaluated, train_images, evaluated, label
+        category,
+        method_name,
+        rows,
+        fit_seconds,
+        1000 * predict_seconds / evaluated,
+        train_images,
+        evaluated,
+        label,
+        skipped=workspace.skipped_report(),
     )
     return outcome, models
 

@@ -162,5 +162,6 @@ def assemble(
                 else outcome.predict_ms_per_image,
             )
             skipped = merged_skipped(skipped_of(part), evaluated.skipped)
+            costs = dataclasses.replace(costs, skipped=skipped)
             results.append(dataclasses.replace(evaluated, outcome=costs, skipped=skipped))
     return BatchDone(tuple(results)) if isinstance(request, Batch) else results[0]
