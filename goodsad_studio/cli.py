@@ -140,14 +140,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_gui(args: argparse.Namespace) -> int:
-    from goodsad_studio.gui.launch import ensure_demo_dataset, launch
+    from goodsad_studio.gui.launch import launch
 
-    root = args.root
-    if args.demo:
-        if root is not None:
-            raise StudioError("give either a dataset root or --demo, not both")
-        root = ensure_demo_dataset()
-    return launch(root, select=args.select, screenshot=args.screenshot)
+    if args.demo and args.root is not None:
+        raise StudioError("give either a dataset root or --demo, not both")
+    return launch(args.root, select=args.select, screenshot=args.screenshot, demo=args.demo)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,6 +1,7 @@
-"""The analysis state of the open dataset: the engine workspace, which result set each method shows per category,
-the evaluation outcomes, and the jobs that produce them. Views read from here and listen to its signals; every
-number comes from the engine (its contract, ``engine.inspect``, ``engine.evaluations``).
+"""The analysis state of the open dataset: the engine workspace, each method's result set per category, which of
+them each category displays, the evaluation outcomes, and the jobs that produce them. Views read from here and
+listen to its signals; every number comes from the engine (its contract, ``engine.inspect``,
+``engine.evaluations``).
 
 Every job runs in the engine's worker process (:mod:`goodsad_studio.engine.transports.process`; torch in a thread
 here would stall the event loop): the analysis sends the contract's requests through its
@@ -20,6 +21,7 @@ from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
 from goodsad_studio.engine.cache import CachedResult
 from goodsad_studio.engine.client import EngineClient
 from goodsad_studio.engine.contract import (
+    LOCAL,
     CategoryOutcome,
     Evaluate,
     Evaluated,
@@ -45,11 +47,16 @@ KEEP_RESULTS = 48
 
 
 class Analysis(QObject):
-    """See the module docstring. ``method`` is the method whose heatmap the canvas shows."""
+    """See the module docstring. ``method`` is the method set up in the Methods panel (what the next job runs);
+    ``shown`` is, per category, the method whose results are displayed (the heatmap dock's Showing choice, which
+    triage and exports follow too). They are separate choices: setting up another method never changes what is
+    displayed, so the result being inspected stays in view."""
 
     results_changed = Signal(str)  # category whose results (or summaries) changed
     outcome_ready = Signal(object)  # CategoryOutcome
-    method_changed = Signal(str)
+    method_changed = Signal(str)  # the method set up in the Methods panel
+    shown_changed = Signal(str)  # category whose displayed method the user changed
+    result_arrived = Signal(str, str)  # (category, method): a job's results, not displayed (another method is)
     job_failed = Signal(object)  # Job
     images_skipped = Signal(object)  # Job: it finished, and its result names images it left out (Job.skipped)
 
@@ -58,11 +65,14 @@ class Analysis(QObject):
         self.runner = JobRunner(self)
         # the worker process, started by the first request that needs it
         self.client = client or EngineClient(ProcessTransport())
+        self.executor = LOCAL  # where fits, predictions and evaluations run (the settings: this machine or Ray)
         self.workspace: OpenDataset | None = None
         self.sets: dict[tuple[str, str], ResultSet] = {}
         self.summaries: dict[str, dict[str, ResultSummary]] = {}  # by result set key
         self.outcomes: dict[tuple[str, str], CategoryOutcome] = {}
         self.method = ""
+        self.shown: dict[str, str] = {}  # category -> displayed method, of the open dataset
+        self._shown_by_dataset: dict[str, dict[str, str]] = {}  # kept for the session, if a dataset is reopened
         self._results: OrderedDict[tuple[str, str], CachedResult] = OrderedDict()
         self._pool = WorkerPool("results", Relay(self))
 
@@ -72,14 +82,18 @@ class Analysis(QObject):
         self.workspace = OpenDataset(index, state_dir)
         self.sets, self.summaries, self.outcomes = {}, {}, {}
         self._results.clear()
+        self.shown = self._shown_by_dataset.setdefault(str(index.root), {})
+        newest: dict[str, str] = {}
         for result_set in reversed(saved_result_sets(self.workspace.cache_dir)):  # the newest wins
             if result_set.goods_id is None and result_set.category in index.category_dirs:
                 self.sets[(result_set.category, result_set.method)] = result_set
+                newest[result_set.category] = result_set.method
+        for category, method in newest.items():  # the newest results, unless the session displayed others
+            if not self.shown_method(category):
+                self.shown[category] = method
         for outcome in load_outcomes(self.workspace.state_dir):
             if outcome.category in index.category_dirs:
                 self.outcomes[(outcome.category, outcome.method)] = outcome
-        if not self.method and self.sets:
-            self.method = next(iter(self.sets))[1]
         for category, method in list(self.sets):
             self._summarise(category, method)
 
@@ -97,11 +111,23 @@ class Analysis(QObject):
     def methods_with_results(self, category: str) -> list[str]:
         return sorted(method for (cat, method) in self.sets if cat == category)
 
+    def shown_method(self, category: str) -> str:
+        """The method whose results ``category`` displays ("" while it has none)."""
+        method = self.shown.get(category, "")
+        return method if (category, method) in self.sets else ""
+
+    def show(self, category: str, method: str) -> None:
+        """Display ``method``'s results for ``category`` (the Showing choice), for the rest of the session."""
+        if method != self.shown_method(category):
+            self.shown[category] = method
+            self.shown_changed.emit(category)
+
     def result_set(self, category: str, method: str | None = None) -> ResultSet | None:
-        return self.sets.get((category, method or self.method))
+        """``method``'s result set of ``category`` (default: the displayed one), or None."""
+        return self.sets.get((category, method or self.shown_method(category)))
 
     def result(self, record: ImageRecord, method: str | None = None) -> CachedResult | None:
-        """The cached result of ``record`` under ``method`` (default: the shown one), or None."""
+        """The cached result of ``record`` under ``method`` (default: the displayed one), or None."""
         result_set = self.result_set(record.category, method)
         if result_set is None:
             return None
@@ -132,8 +158,15 @@ class Analysis(QObject):
         self._pool.submit(lambda: summarise(result_set, records), done)
 
     def _adopt(self, model: ModelSummary) -> None:
+        """Take a job's results in. The category displays them if it displayed nothing or the same method (whose
+        newer results they are); never in place of another method's results the user is looking at."""
         result_set = result_set_for(model, self._open_workspace().cache_dir)
+        shown = self.shown_method(model.category)
         self.sets[(model.category, model.method)] = result_set
+        if shown in ("", model.method):  # the views redraw once the summaries are in (results_changed)
+            self.shown[model.category] = model.method
+        else:
+            self.result_arrived.emit(model.category, model.method)
         self._summarise(model.category, model.method)
 
     # ------------------------------------------------------------------------------------ jobs
@@ -149,7 +182,7 @@ class Analysis(QObject):
 
     def fit(self, spec: MethodSpec, category: str) -> Job:
         """Fit (or reuse the saved model of) ``spec`` on ``category`` in the background."""
-        request = Fit(self._open_workspace().ref(), spec, category)
+        request = Fit(self._open_workspace().ref(), spec, category, executor=self.executor)
 
         def adopt(result: Result) -> None:
             assert isinstance(result, Fitted)  # the client checks results against the contract
@@ -159,7 +192,8 @@ class Analysis(QObject):
 
     def predict(self, spec: MethodSpec, category: str, records: Sequence[ImageRecord], what: str) -> Job:
         """Fit (or reuse) and predict ``records`` (all of one category); results land in the cache."""
-        request = Predict(self._open_workspace().ref(), spec, category, tuple(record.key for record in records))
+        keys = tuple(record.key for record in records)
+        request = Predict(self._open_workspace().ref(), spec, category, keys, executor=self.executor)
 
         def adopt(result: Result) -> None:
             assert isinstance(result, Predicted)  # the client checks results against the contract
@@ -176,7 +210,7 @@ class Analysis(QObject):
             self.outcomes[(category, spec.method)] = result.outcome
             self.outcome_ready.emit(result.outcome)
 
-        request = Evaluate(self._open_workspace().ref(), spec, category)
+        request = Evaluate(self._open_workspace().ref(), spec, category, executor=self.executor)
         return self.start(f"Evaluate {spec.method} on {category}", request, adopt)
 
     def identify(self, spec: MethodSpec, category: str, images: Sequence[str | Path], top: int = 5) -> Job:

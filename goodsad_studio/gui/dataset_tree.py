@@ -5,13 +5,17 @@ The tree shows the records that pass the current :class:`TreeFilter`; counts on 
 window supplies, so the tree holds no state of its own beyond the items. Image rows are made when their goods node
 is first expanded (or one of its images is selected): GoodsAD's 6124 images would otherwise cost a few hundred
 milliseconds of item creation on every filter change.
+
+Images are in :func:`record_order` everywhere a list of them is shown (goods rows, image rows, the thumbnail
+strip, the compare view's list): goods id, then serial, both as numbers.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem
 
 from goodsad_studio.dataset.index import DatasetIndex, ImageRecord
@@ -22,8 +26,26 @@ KEY_ROLE = Qt.ItemDataRole.UserRole
 Group = tuple[str, str]  # (category, goods id)
 
 
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple[tuple[int, int, str], ...]:
+    """``text`` with its runs of digits compared as numbers ("img9" before "img10"; "042" and "42" alike)."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in _DIGITS.split(text) if part)
+
+
 def record_order(record: ImageRecord) -> tuple:
-    return record.split != "train", record.defect != "good", record.defect, record.stem
+    """Goods id, then serial (both numerically; a name without a serial by its stem), then train before test and
+    good before the defect types, so photos of one goods read in the order they were taken."""
+    serial = record.serial if record.serial is not None else record.stem
+    return (
+        natural_key(record.group),
+        natural_key(serial),
+        record.split != "train",
+        record.defect != "good",
+        record.defect,
+        record.stem,
+    )
 
 
 def count_text(records: list[ImageRecord], total: int, filtered: bool) -> str:
@@ -115,7 +137,7 @@ class DatasetTree(QTreeWidget):
             visible: dict[str, list[ImageRecord]] = {}
             for record in shown:
                 visible.setdefault(record.group, []).append(record)
-            for goods_id in sorted(visible):
+            for goods_id in sorted(visible, key=natural_key):
                 group, records = (category, goods_id), sorted(visible[goods_id], key=record_order)
                 goods_item = QTreeWidgetItem(
                     cat_item, [f"goods {goods_id}", count_text(records, totals[goods_id], self.filter.active)]
@@ -192,6 +214,34 @@ class DatasetTree(QTreeWidget):
         self.scrollToItem(item, QAbstractItemView.ScrollHint.EnsureVisible)
         return True
 
+    def follow(self, key: str) -> bool:
+        """Make image ``key`` the current row without announcing it (the window shows it already: it was opened
+        from the thumbnails, triage, the compare or metrics view), its parents expanded and scrolled to. When the
+        filter hides it, no row stays current (none would be the image shown) and False is returned."""
+        if self.current_key() == key:
+            return True
+        item = self.item_for(key)
+        self.blockSignals(True)
+        try:
+            if item is None:
+                self.setCurrentIndex(QModelIndex())
+                self.clearSelection()
+            else:
+                parent = item.parent()
+                while parent is not None:
+                    parent.setExpanded(True)
+                    parent = parent.parent()
+                self.setCurrentItem(item)
+        finally:
+            self.blockSignals(False)
+        if item is not None:
+            self.scrollToItem(item, QAbstractItemView.ScrollHint.EnsureVisible)
+        return item is not None
+
+    def is_shown(self, key: str) -> bool:
+        """Whether the filter lets image ``key`` through."""
+        return key in self._group_of
+
     def current_key(self) -> str | None:
         item = self.currentItem()
         return item.data(0, KEY_ROLE) if item is not None else None
@@ -200,10 +250,14 @@ class DatasetTree(QTreeWidget):
         """Every image the filter lets through, in tree order (for next/previous)."""
         return list(self._order)
 
-    def group_records(self, key: str) -> list[ImageRecord]:
-        """The records shown under the same goods node as ``key``."""
-        group = self._group_of.get(key)
-        return list(self._members.get(group, [])) if group is not None else []
+    def goods_records(self, key: str) -> list[ImageRecord]:
+        """Every image of the goods of ``key`` (its category and goods id), every split and defect type, whether
+        the filter shows it or not, in :func:`record_order`."""
+        record = self.index.get(key) if self.index is not None else None
+        if self.index is None or record is None:
+            return []
+        same = (r for r in self.index.records if r.category == record.category and r.group == record.group)
+        return sorted(same, key=record_order)
 
     def group_item(self, category: str, goods_id: str | None = None) -> QTreeWidgetItem | None:
         return self._groups.get((category, goods_id))

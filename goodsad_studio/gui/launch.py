@@ -109,7 +109,8 @@ def default_root(recent: list[Path]) -> Path:
     return ensure_demo_dataset()
 
 
-def launch(root: Path | None, *, select: str | None = None, screenshot: Path | None = None) -> int:
+def launch(root: Path | None, *, select: str | None = None, screenshot: Path | None = None, demo: bool = False) -> int:
+    """Open the studio on ``root`` (None: the last dataset, else the demo set; ``demo``: the demo set)."""
     choose_platform(screenshot is not None)
     from goodsad_studio import system_libs
 
@@ -123,12 +124,16 @@ def launch(root: Path | None, *, select: str | None = None, screenshot: Path | N
     from goodsad_studio.gui.crash_report import CrashReporter
     from goodsad_studio.gui.main_window import MainWindow
     from goodsad_studio.gui.settings import StudioSettings
+    from goodsad_studio.gui.settings_dialog import apply_data_folder
 
     # an existing instance is a QApplication: the studio (or the tests' qapp) only ever makes that kind
     app = cast("QApplication | None", QApplication.instance()) or QApplication(sys.argv[:1])
     configure_application(app)
     settings = StudioSettings()
-    if root is None:
+    apply_data_folder(settings)  # the demo set and every later file go to the chosen data folder
+    if demo:
+        root = ensure_demo_dataset()
+    elif root is None:
         root = default_root(settings.recent_datasets())
     window = MainWindow(settings, interactive=screenshot is None)
     # for the studio's lifetime an error nobody caught in a slot is one line (and a crash log), not a traceback

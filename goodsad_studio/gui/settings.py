@@ -1,14 +1,25 @@
-"""What the studio remembers between runs (QSettings): recent datasets, overlay look, brush, window layout."""
+"""What the studio remembers between runs (QSettings): recent datasets, overlay look, brush, window layout, and the
+choices of the Settings dialog (device, default method and parameters, data folder, results cache limit, autosave)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from goodsad_studio.gui.documents import AUTOSAVE_MS
+
 MAX_RECENT = 8
+DEVICES = ("auto", "cpu", "cuda")
+EXECUTORS = ("local", "ray")
+"""Where jobs run: this machine (the studio's worker process), or sharded into tasks on a Ray cluster."""
+"""The devices the Settings dialog and the Methods panel offer (the engine also takes ``cuda:N``)."""
+AUTOSAVE_S = AUTOSAVE_MS / 1000
+AUTOSAVE_RANGE_S = (1.0, 600.0)
+CACHE_LIMIT_MAX_MB = 1_000_000
 
 
 def _bool(value, default: bool) -> bool:
@@ -25,6 +36,14 @@ def _float(value, default: float, low: float, high: float) -> float:
     except (TypeError, ValueError):
         return default
     return min(high, max(low, number)) if number == number else default
+
+
+def _int(value, default: int, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return min(high, max(low, number))
 
 
 class StudioSettings:
@@ -89,6 +108,91 @@ class StudioSettings:
     def snap_vertices(self, value: bool) -> None:
         self.store.setValue("tools/snap_vertices", bool(value))
 
+    # ------------------------------------------------------------------------------------ engine
+    @property
+    def device(self) -> str:
+        """The device the Methods panel starts with: auto, cpu or cuda."""
+        value = self.store.value("engine/device")
+        return value if isinstance(value, str) and value in DEVICES else "auto"
+
+    @device.setter
+    def device(self, value: str) -> None:
+        self.store.setValue("engine/device", value if value in DEVICES else "auto")
+
+    @property
+    def default_method(self) -> str:
+        """The method the Methods panel shows when a dataset opens ("" leaves the panel's own choice)."""
+        value = self.store.value("engine/default_method")
+        return value.strip() if isinstance(value, str) else ""
+
+    @default_method.setter
+    def default_method(self, value: str) -> None:
+        self.store.setValue("engine/default_method", value.strip())
+
+    @property
+    def default_params(self) -> dict[str, Any]:
+        """The default method's parameters that differ from the method's own defaults (stored as JSON; damaged
+        JSON gives none). They were validated against the method's ParamSpecs when set."""
+        value = self.store.value("engine/default_params")
+        try:
+            params = json.loads(value) if isinstance(value, str) and value else {}
+        except ValueError:
+            return {}
+        return params if isinstance(params, dict) else {}
+
+    @default_params.setter
+    def default_params(self, value: dict[str, Any]) -> None:
+        self.store.setValue("engine/default_params", json.dumps(value, sort_keys=True))
+
+    @property
+    def executor(self) -> str:
+        """Where fits, predictions and evaluations run: ``local`` (this machine) or ``ray``."""
+        value = self.store.value("engine/executor")
+        return value if isinstance(value, str) and value in EXECUTORS else "local"
+
+    @executor.setter
+    def executor(self, value: str) -> None:
+        self.store.setValue("engine/executor", value if value in EXECUTORS else "local")
+
+    @property
+    def ray_address(self) -> str:
+        """The Ray cluster's address ("": a one-machine Ray started on this computer)."""
+        value = self.store.value("engine/ray_address")
+        return value.strip() if isinstance(value, str) else ""
+
+    @ray_address.setter
+    def ray_address(self, value: str) -> None:
+        self.store.setValue("engine/ray_address", value.strip())
+
+    # ------------------------------------------------------------------------------------ files
+    @property
+    def data_folder(self) -> Path | None:
+        """Where the studio keeps its own files (``GOODSAD_STUDIO_DATA``); None: the default XDG folder."""
+        value = self.store.value("files/data_folder")
+        return Path(value) if isinstance(value, str) and value.strip() else None
+
+    @data_folder.setter
+    def data_folder(self, value: Path | None) -> None:
+        self.store.setValue("files/data_folder", str(value) if value is not None else "")
+
+    @property
+    def cache_limit_mb(self) -> int:
+        """The most megabytes a dataset's results cache may hold (0: no limit)."""
+        return _int(self.store.value("files/cache_limit_mb"), 0, 0, CACHE_LIMIT_MAX_MB)
+
+    @cache_limit_mb.setter
+    def cache_limit_mb(self, value: int) -> None:
+        self.store.setValue("files/cache_limit_mb", int(value))
+
+    @property
+    def autosave_s(self) -> float:
+        """Seconds between autosaves of unsaved edits to the recovery journal."""
+        return _float(self.store.value("editing/autosave_s"), AUTOSAVE_S, *AUTOSAVE_RANGE_S)
+
+    @autosave_s.setter
+    def autosave_s(self, value: float) -> None:
+        self.store.setValue("editing/autosave_s", float(value))
+
     # ------------------------------------------------------------------------------------ window
     def window_layout(self) -> tuple[QByteArray | None, QByteArray | None]:
         geometry, state = self.store.value("window/geometry"), self.store.value("window/state")
@@ -100,6 +204,10 @@ class StudioSettings:
     def save_window_layout(self, geometry: QByteArray, state: QByteArray) -> None:
         self.store.setValue("window/geometry", geometry)
         self.store.setValue("window/state", state)
+
+    def file_name(self) -> str:
+        """The file the settings are kept in."""
+        return self.store.fileName()
 
     def sync(self) -> None:
         self.store.sync()

@@ -34,17 +34,25 @@ class TreeFilter:
         return self != TreeFilter()
 
     def matches(self, record: ImageRecord, flags: RecordFlags) -> bool:
+        return not self.hidden_by(record, flags)
+
+    def hidden_by(self, record: ImageRecord, flags: RecordFlags) -> list[str]:
+        """The parts of the filter that hide ``record``, in words ("split train", "search '042'"); empty when it
+        passes. The dataset panel says these when the image shown is not in the tree."""
+        parts = []
         if self.split is not None and record.split != self.split:
-            return False
+            parts.append(f"split {self.split}")
         if self.defect is not None and record.defect != self.defect:
-            return False
+            parts.append(f"defect type {self.defect}")
         if self.mask == HAS_MASK and record.mask_path is None:
-            return False
+            parts.append("has mask")
         if self.mask == MISSING_MASK and not (record.is_anomalous and record.mask_path is None):
-            return False
+            parts.append("missing mask")
         if self.edited_only and not flags.edited:
-            return False
+            parts.append("edited")
         if self.problems_only and not flags.problems:
-            return False
+            parts.append("problems")
         text = self.text.strip().lower()
-        return not text or text in record.key.lower() or text in record.file_name.lower()
+        if text and text not in record.key.lower() and text not in record.file_name.lower():
+            parts.append(f"search '{self.text.strip()}'")
+        return parts

@@ -69,3 +69,35 @@ def test_first_launch_opens_the_recent_dataset_or_the_demo(tmp_path, monkeypatch
     made = []
     monkeypatch.setattr(launch, "ensure_demo_dataset", lambda: made.append(1) or Path("demo"))
     assert launch.default_root([tmp_path / "gone"]) == Path("demo") and made == [1]
+
+
+def test_the_settings_dialogs_choices_survive_a_restart(tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from goodsad_studio.gui.settings import StudioSettings
+
+    ini = str(tmp_path / "settings.ini")
+    first = StudioSettings(QSettings(ini, QSettings.Format.IniFormat))
+    first.device, first.default_method = "cuda", "padim"
+    first.default_params = {"n_features": 100}
+    first.data_folder, first.cache_limit_mb, first.autosave_s = tmp_path / "data", 4096, 12.5
+    first.sync()
+    again = StudioSettings(QSettings(ini, QSettings.Format.IniFormat))
+    assert (again.device, again.default_method, again.default_params) == ("cuda", "padim", {"n_features": 100})
+    assert (again.data_folder, again.cache_limit_mb, again.autosave_s) == (tmp_path / "data", 4096, 12.5)
+
+
+def test_the_chosen_data_folder_applies_before_the_demo_set_is_made(tmp_path, monkeypatch, settings):
+    import goodsad_studio.gui.settings as settings_module
+    from goodsad_studio.gui.settings_dialog import apply_data_folder
+    from goodsad_studio.paths import demo_dataset_dir
+
+    monkeypatch.delenv("GOODSAD_STUDIO_DATA", raising=False)  # restored after the test
+    settings.data_folder = tmp_path / "chosen"
+    monkeypatch.setattr(settings_module, "StudioSettings", lambda: settings)  # the launch's own settings
+    made = []
+    monkeypatch.setattr(launch, "ensure_demo_dataset", lambda: made.append(demo_dataset_dir()) or tmp_path / "gone")
+    assert launch.launch(None, demo=True, screenshot=tmp_path / "shot.png") == 2  # "gone" cannot be opened
+    assert made == [tmp_path / "chosen" / "demo"]
+    monkeypatch.setenv("GOODSAD_STUDIO_DATA", str(tmp_path / "env"))
+    assert apply_data_folder(settings) is None and demo_dataset_dir() == tmp_path / "env" / "demo"  # it wins
