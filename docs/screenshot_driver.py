@@ -21,9 +21,11 @@ from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QScrollArea, QWidget
 
 from goodsad_studio.dataset.imageio import read_mask
-from goodsad_studio.gui.jobs import DONE
+from goodsad_studio.gui.jobs import JobState
 from goodsad_studio.gui.main_window import MainWindow
 from goodsad_studio.gui.settings import StudioSettings
+
+DONE = JobState.DONE
 
 JOB_TIMEOUT_S = 600
 

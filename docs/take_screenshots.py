@@ -20,9 +20,16 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
 from screenshot_driver import Shooter, StepFailed, box_of, mask_box, wheel_on, zoom_to
+from shots_compare_depth import compare_outline, main_colour_bar, overlaid_curves
+from shots_furniture import about, goods_strip, settings, view_menu
+from shots_good_images import good_images
+from shots_mask_repair import mask_repair
+from shots_methods_panel import methods_panel, showing_method
 
 from goodsad_studio.dataset.imageio import read_mask, write_mask
-from goodsad_studio.gui.jobs import CANCELLED, RUNNING
+from goodsad_studio.gui.jobs import JobState
+
+CANCELLED, RUNNING = JobState.CANCELLED, JobState.RUNNING
 
 WINDOW_SIZE = (1500, 940)
 BROWSE_KEY = "drink_can/test/surface_anomaly/002008"  # shown while browsing goods 002
@@ -265,6 +272,17 @@ def main(argv: list[str]) -> int:
             ("read metrics", read_metrics),
             ("export", export),
             ("shortcuts", shortcuts),
+            ("a good image's locked tools", good_images),
+            ("masks the studio cannot use", mask_repair),
+            ("the methods panel's fixed run section", methods_panel),
+            ("what is shown and what is set up", showing_method),
+            ("the ground-truth outline in the compare view", compare_outline),
+            ("curves of several methods overlaid", overlaid_curves),
+            ("the main view's colour bar", main_colour_bar),
+            ("settings", settings),
+            ("about", about),
+            ("the view menu", view_menu),
+            ("the goods strip", goods_strip),
         )
         for title, step in steps:
             began = time.monotonic()

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QVB
 
 from goodsad_studio.errors import StudioError
 from goodsad_studio.gui.analysis import Analysis
+from goodsad_studio.gui.colour_bar import HeatmapScaleLegend
 from goodsad_studio.gui.compare_view import CompareView
 from goodsad_studio.gui.crash_report import error_line, log_unexpected, unexpected_line
 from goodsad_studio.gui.export_dialog import ExportDialog
@@ -55,6 +56,8 @@ class AnalysisUI:
         column.addWidget(self.metrics)
         column.addStretch(1)
         self.overlay = Overlay(window, self.analysis, self.controls, self.metrics)
+        self.scale_legend = HeatmapScaleLegend(window, self.analysis, self.controls, self.overlay)
+        column.insertWidget(1, self.scale_legend)  # under the heatmap controls; follows the overlay (made first)
         self.triage = TriagePanel(window, self.analysis)
         methods_dock = _dock(window, "Methods", "methods-dock", self.methods)
         inspect_dock = _dock(window, "Heatmap and image metrics", "inspect-dock", inspect)

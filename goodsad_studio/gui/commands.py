@@ -35,6 +35,27 @@ COMMANDS: tuple[Command, ...] = (
         "delete", "&Delete vertex or shape", ("Delete",), "Edit", "Delete the chosen vertex, or the selected shape"
     ),
     Command(
+        "settings",
+        "Se&ttings...",
+        ("Ctrl+,",),
+        "Edit",
+        "Device, default method and parameters, data folder, results cache limit, autosave interval",
+    ),
+    Command(
+        "binarise_mask",
+        "&Binarise mask...",
+        ("Ctrl+Shift+B",),
+        "Edit",
+        "Make a mask holding values other than 0 and 255 binary: preview, threshold, apply (original to the trash)",
+    ),
+    Command(
+        "resize_mask",
+        "Resi&ze mask to image...",
+        ("Ctrl+Shift+R",),
+        "Edit",
+        "Scale a mask of another size to its image by nearest neighbour: preview, apply (original to the trash)",
+    ),
+    Command(
         "tool_select",
         "&Select / edit vertices",
         ("V",),
@@ -126,6 +147,7 @@ COMMANDS: tuple[Command, ...] = (
         "Replace the mask by the heatmap's pixels at or above the threshold (undoable)",
     ),
     Command("help", "&Keyboard shortcuts", ("F1", "?"), "Help", "This list"),
+    Command("about", "&About goodsad-studio", (), "Help", "Versions, the weights source and the device in use"),
 )
 
 POINTER_HELP: tuple[tuple[str, str], ...] = (

@@ -19,6 +19,7 @@ from goodsad_studio.dataset.edits import trash_root
 from goodsad_studio.dataset.index import DatasetIndex, ImageRecord, scan_dataset
 from goodsad_studio.errors import MaskChangedError, StudioError
 from goodsad_studio.gui import record_actions
+from goodsad_studio.gui.about_dialog import AboutDialog
 from goodsad_studio.gui.analysis_ui import AnalysisUI
 from goodsad_studio.gui.canvas import Canvas
 from goodsad_studio.gui.canvas_preferences import CanvasPreferences
@@ -28,13 +29,15 @@ from goodsad_studio.gui.documents import DocumentStore
 from goodsad_studio.gui.gui_thread_gc import collect_on_gui_thread
 from goodsad_studio.gui.help_dialog import ShortcutsDialog
 from goodsad_studio.gui.image_loader import ImageLoader
+from goodsad_studio.gui.mask_repair_actions import MaskRepairActions
 from goodsad_studio.gui.prompts import CANCEL, DISCARD, KEEP, KEEP_BOTH, OVERWRITE, SAVE, Prompts, SilentPrompts
 from goodsad_studio.gui.rename_history import Moved, Rename, RenameHistory
 from goodsad_studio.gui.settings import StudioSettings
+from goodsad_studio.gui.settings_dialog import AppliedSettings, open_settings
 from goodsad_studio.gui.status_bar import StudioStatusBar
 from goodsad_studio.gui.thumbnail_strip import ThumbnailStrip
 from goodsad_studio.gui.tree_filter import RecordFlags
-from goodsad_studio.gui.window_chrome import ToolControls, build_menus, fill_recent
+from goodsad_studio.gui.window_chrome import ToolControls, build_menus, fill_recent, list_panels
 from goodsad_studio.gui.workers import Relay, WorkerPool
 
 SAVED, FAILED = "saved", "failed"  # what one save did (or CANCEL: the user kept the file on disk as it was)
@@ -77,10 +80,13 @@ class MainWindow(QMainWindow):
         self.status = StudioStatusBar(self)
         self.setStatusBar(self.status)
         self.prefs = CanvasPreferences(self.settings, self.canvas, self.status)
+        self.mask_repair = MaskRepairActions(self)  # a mask refused as not binary or the wrong size: repair it
         self.actions_by_id = build_actions(self, self._handlers())
         self.recent_menu = build_menus(self, self.actions_by_id)
         self.controls = ToolControls(self, self.actions_by_id)
         self.analysis_ui = AnalysisUI(self)  # methods, heatmaps, metrics, compare, export (GUI part 2)
+        self.view_menu = list_panels(self, [self.actions_by_id["compare"], self.actions_by_id["metrics"]])
+        self.applied = AppliedSettings(self)  # device, default method, cache limit, data folder (settings_dialog)
         self._update_rename_actions()
         self._connect()
         self._apply_settings()
@@ -96,6 +102,7 @@ class MainWindow(QMainWindow):
     def _handlers(self) -> dict:
         return {
             **self.prefs.handlers(),
+            **self.mask_repair.handlers(),
             "open": self._ask_open,
             "save": self.save_current,
             "save_all": self.save_all,
@@ -109,6 +116,8 @@ class MainWindow(QMainWindow):
             "undo_rename": self.undo_rename,
             "redo_rename": self.redo_rename,
             "help": lambda: ShortcutsDialog(self).exec(),
+            "settings": open_settings(self),
+            "about": lambda: AboutDialog(self.analysis_ui.methods.description, self.settings.file_name(), self).exec(),
             # the analysis part is built after the actions: look it up when the command runs
             "compare": lambda: self.analysis_ui.show_compare(),
             "metrics": lambda: self.analysis_ui.show_metrics(),
@@ -127,6 +136,8 @@ class MainWindow(QMainWindow):
         self.canvas.zoom_changed.connect(self.status.show_zoom)
         self.canvas.message.connect(lambda text: self.status.showMessage(text, 8000))
         self.canvas.document_changed.connect(self._on_edit)
+        self.canvas.editable_changed.connect(self._on_editable)
+        self.canvas.mark_defective_requested.connect(self.mark_defective)
 
     def _thumbnail_chosen(self, key: str) -> None:
         if not self.tree.select_key(key):
@@ -172,7 +183,7 @@ class MainWindow(QMainWindow):
             journal,
             self.prompts.ask_recovery,
             self,
-            **({} if self._autosave_ms is None else {"autosave_ms": self._autosave_ms}),
+            autosave_ms=self._autosave_ms if self._autosave_ms is not None else round(self.settings.autosave_s * 1000),
         )
         self.store.state_changed.connect(self._on_state)
         self.canvas.clear("Choose an image in the dataset tree")
@@ -180,12 +191,17 @@ class MainWindow(QMainWindow):
             sorted({d for c in index.categories for d in index.defects(c)}, key=lambda d: (d != "good", d))
         )
         self.tree.set_index(index)
+        self.applied.hold_cache_limit(index)
         self.analysis_ui.dataset_opened(index)
+        self.applied.dataset_opened()
         self.setWindowTitle(f"goodsad-studio - {root}")
         if self.remember_recent:
             fill_recent(self.recent_menu, self.settings.add_recent(root), self.open_dataset)
-        notes = f"; {len(journal.entries())} images have recoverable edits" if journal.entries() else ""
+        recoverable = len(journal.keys())
+        notes = f"; {recoverable} images have recoverable edits" if recoverable else ""
         self.status.showMessage(f"{len(index)} images in {len(index.categories)} categories{notes}", 8000)
+        if self.store.legacy_notes:  # an older version's recovery entries, re-keyed or dropped (once)
+            self.prompts.warn("Unsaved edits autosaved by an older version:\n" + "\n".join(self.store.legacy_notes))
         self._checks.submit(
             lambda: record_actions.check_records(index, index.records),
             lambda found, error: self._on_findings(index, found, error),
@@ -202,6 +218,20 @@ class MainWindow(QMainWindow):
             return
         self.findings = found
         self.tree.refresh_all()
+
+    def recheck(self, record: ImageRecord) -> None:
+        """Validate ``record`` again after its files changed (a mask repaired), behind any validation pass still
+        running: that pass's older findings arrive first and cannot overwrite these."""
+        index = self.index
+        if index is None:
+            return
+
+        def done(found, error) -> None:
+            if index is self.index and error is None:
+                self.findings.update({path: found.get(path, []) for path in _paths(record)})
+                self.tree.refresh_record(record.key)
+
+        self._checks.submit(lambda: record_actions.check_records(index, [record]), done)
 
     def _flags(self, record: ImageRecord) -> RecordFlags:
         problems = sum(len(self.findings.get(path, [])) for path in _paths(record))
@@ -224,6 +254,8 @@ class MainWindow(QMainWindow):
     def _after_filter(self) -> None:
         if self.current is not None and self.tree.current_key() is None:
             self.status.showMessage("The current image is hidden by the filter", 5000)
+        if self.current is not None:
+            self._load_around(self.current.key)  # the strip dims what the filter hides now
 
     # ------------------------------------------------------------------------------------ images
     def select_image(self, key_or_path: str) -> bool:
@@ -249,7 +281,10 @@ class MainWindow(QMainWindow):
         clock = self._shown_at = QElapsedTimer()
         clock.start()
         self.current = record
+        self.panel.follow(key)  # the tree selects it, or says which filter hides it
         self.loader.current = record.image_path
+        lock = record_actions.mask_lock(record)  # a good image: no edit that could not be saved
+        self.canvas.set_locked(lock.reason if lock else None, lock is not None and lock.offer_mark_defective)
         try:
             display = self.loader.preview(record.image_path)
         except StudioError as exc:
@@ -275,7 +310,8 @@ class MainWindow(QMainWindow):
         if self.current is None or key != self.current.key:
             return
         if error is not None:
-            self.report(error)
+            if not self.mask_repair.offer(error):  # not binary, wrong size: the repair is offered instead
+                self.report(error)
             return
         adopted = self._adopt(document)
         if adopted is not None:
@@ -297,7 +333,8 @@ class MainWindow(QMainWindow):
         """Thumbnails of the goods and the neighbours in the tree, once the image itself is in."""
         if self.current is None or self.current.key != key:
             return
-        self.thumbnails.show_group(self.tree.group_records(key) or [self.current], key)
+        goods = self.tree.goods_records(key) or [self.current]  # the whole goods; the filter's hidden ones dimmed
+        self.thumbnails.show_group(goods, key, [r.key for r in goods if not self.tree.is_shown(r.key)])
         self._prefetch_neighbours(key)
 
     def _prefetch_neighbours(self, key: str) -> None:
@@ -340,6 +377,11 @@ class MainWindow(QMainWindow):
             self._load_around(self.current.key)
 
     # ------------------------------------------------------------------------------------ edits and saving
+    def _on_editable(self, enabled: bool) -> None:
+        """The canvas locked or unlocked mask editing: the tools, undo, redo, delete and propose follow."""
+        self.controls.set_mask_editing(enabled)
+        self.analysis_ui.controls.propose_button.setEnabled(enabled)
+
     def _on_edit(self) -> None:
         if self.current is not None and self.store is not None:
             self.store.touched(self.current.key)

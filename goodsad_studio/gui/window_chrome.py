@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QMainWindow, QMenu, QSlider, QToolBar
+from PySide6.QtWidgets import QDockWidget, QDoubleSpinBox, QLabel, QMainWindow, QMenu, QSlider, QToolBar
 
 from goodsad_studio.gui.commands import COMMANDS, GROUPS
 
@@ -38,6 +38,19 @@ TOOLBAR = (
     "overlay",
     "outline",
 )
+# the commands that change or save one mask: off while the canvas locks mask editing (a good image has no mask)
+MASK_EDIT_COMMANDS = (
+    "save",
+    "tool_select",
+    "tool_polygon",
+    "tool_hole",
+    "tool_brush",
+    "tool_eraser",
+    "undo",
+    "redo",
+    "delete",
+    "propose",
+)
 
 
 def build_menus(window: QMainWindow, actions: dict[str, QAction]) -> QMenu:
@@ -57,6 +70,27 @@ def build_menus(window: QMainWindow, actions: dict[str, QAction]) -> QMenu:
     return recent
 
 
+def list_panels(window: QMainWindow, windows: list[QAction]) -> QMenu:
+    """Add every dock and tool bar of ``window`` (their show/hide toggles, so a closed one can be reopened) and
+    the ``windows`` actions (compare, metrics) to the View menu, which it returns. Called once every dock exists."""
+    view = next(menu for menu in window.menuBar().findChildren(QMenu) if menu.title() == MENU_TITLES["View"])
+    view.addSeparator()
+    view.addSection("Panels")
+    for dock in window.findChildren(QDockWidget, options=Qt.FindChildOption.FindDirectChildrenOnly):
+        toggle = dock.toggleViewAction()
+        toggle.setStatusTip(f"Show or hide the {dock.windowTitle()} panel")
+        view.addAction(toggle)
+    for bar in window.findChildren(QToolBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+        toggle = bar.toggleViewAction()
+        toggle.setText(f"{bar.windowTitle()} tool bar")
+        toggle.setStatusTip("Show or hide the tool bar")
+        view.addAction(toggle)
+    view.addSection("Windows")
+    for action in windows:
+        view.addAction(action)
+    return view
+
+
 def fill_recent(menu: QMenu, recent: list[Path], open_root: Callable[[Path], object]) -> None:
     menu.clear()
     for root in recent:
@@ -69,9 +103,11 @@ def fill_recent(menu: QMenu, recent: list[Path], open_root: Callable[[Path], obj
 
 
 class ToolControls:
-    """The tool bar: commands, the mask fill opacity slider and the brush radius box."""
+    """The tool bar: commands, the mask fill opacity slider and the brush radius box. :meth:`set_mask_editing`
+    turns the mask-changing commands off and on (in the menus too: they share the actions)."""
 
     def __init__(self, window: QMainWindow, actions: dict[str, QAction]) -> None:
+        self.mask_actions = [actions[command_id] for command_id in MASK_EDIT_COMMANDS]
         self.bar = QToolBar("Tools", window)
         self.bar.setObjectName("tools-toolbar")
         self.bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -95,3 +131,10 @@ class ToolControls:
         self.radius.setToolTip("Brush and eraser radius in image pixels ([ and ], or Shift+wheel)")
         self.bar.addWidget(self.radius)
         window.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.bar)
+
+    def set_mask_editing(self, enabled: bool) -> None:
+        """Enable or disable Save, the tools, undo, redo, delete and propose-from-heatmap (and the brush radius
+        box); Save all stays, for the other images' edits."""
+        for action in self.mask_actions:
+            action.setEnabled(enabled)
+        self.radius.setEnabled(enabled)

@@ -39,6 +39,9 @@ class ScriptedPrompts(Prompts):
         self.confirmed = True
         self.conflict = CANCEL  # the answer to a save over a mask that changed on disk
         self.conflicts: list[Path] = []  # the mask file of each such question
+        self.mask_problem = CANCEL  # the answer when the shown image's mask is refused (not binary, wrong size)
+        self.mask_problems: list = []  # the MaskProblem of each such question
+        self.repair = False  # whether a repair preview is applied
 
     def warn(self, text: str) -> None:
         self.warnings.append(text)
@@ -60,6 +63,13 @@ class ScriptedPrompts(Prompts):
     def ask_goods_id(self, record, lookup, stem_for):
         self.lookups.append(lookup)
         return self.goods_id
+
+    def ask_mask_problem(self, problem):
+        self.mask_problems.append(problem)
+        return self.mask_problem
+
+    def ask_repair(self, dialog):
+        return self.repair
 
     def confirm(self, text: str) -> bool:
         return self.confirmed
