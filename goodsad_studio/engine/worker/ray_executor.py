@@ -15,6 +15,9 @@ an evaluation's metrics are then computed from them in this process.
 * **Failures**: a task that fails is retried once; a second failure is reported as the error it raised (a
   :class:`~goodsad_studio.errors.StudioError` as itself; anything else as a
   :class:`~goodsad_studio.errors.WorkerError` naming its type, with the traceback in its details).
+* **CPUs**: a predict task asks for one CPU (torch on one thread: the tasks share the cores); a fit task for
+  the cluster's CPUs over the number of models, so that one model alone fits on every core, as it does locally.
+  (At most the CPUs of the largest node: a task asking for more could never be scheduled.)
 * **GPUs**: on a cluster that has them, a task of a method that runs on ``auto`` or ``cuda`` asks Ray for one.
 """
 
@@ -84,12 +87,17 @@ class ShardTime:
     node: str
 
 
-def run_shard(request: Request, events: Any, index: int) -> tuple[Result, float, int, str]:
-    """One Ray task: ``request`` (a shard, on the local executor) through the engine's own dispatch, its events sent
-    to the driver tagged with ``index``; returns the result, the seconds it took, the process and the node."""
+def run_shard(request: Request, events: Any, index: int, threads: int) -> tuple[Result, float, int, str]:
+    """One Ray task: ``request`` (a shard, on the local executor) through the engine's own dispatch with torch on
+    ``threads`` threads (the CPUs the task asked for: a Ray worker process serves tasks of any size), its events
+    sent to the driver tagged with ``index``; returns the result, the seconds it took, the process and the node."""
     import socket
 
+    import torch
+
     from goodsad_studio.engine.worker.dispatch import JobContext, handle
+
+    torch.set_num_threads(threads)
 
     def relay(event: Event) -> None:
         events.put_nowait((index, event))
@@ -97,6 +105,12 @@ def run_shard(request: Request, events: Any, index: int) -> tuple[Result, float,
     started = time.perf_counter()
     result = handle(request, JobContext(Monitor(relay)))
     return result, time.perf_counter() - started, os.getpid(), socket.gethostname()
+
+
+def _largest_node_cpus(ray: Any) -> int:
+    """The CPUs of the largest live node: a task asking for more could never be scheduled."""
+    nodes = [node.get("Resources", {}).get("CPU", 0) for node in ray.nodes() if node.get("Alive")]
+    return max(1, int(max(nodes, default=1)))
 
 
 def _wants_gpu(request: Fit | Predict, ray: Any) -> bool:
@@ -143,10 +157,15 @@ class _Totals:
 
 
 def run_all(
-    ray: Any, requests: Sequence[Fit | Predict], monitor: Monitor, kind: str, timings: list[ShardTime] | None = None
+    ray: Any,
+    requests: Sequence[Fit | Predict],
+    monitor: Monitor,
+    kind: str,
+    timings: list[ShardTime] | None = None,
+    cpus: int = 1,
 ) -> list[tuple[Result, float]]:
-    """Run ``requests`` as Ray tasks side by side and return their results and seconds in order (see the module
-    docstring); each task's time, process and node are added to ``timings``."""
+    """Run ``requests`` as Ray tasks of ``cpus`` CPUs each, side by side, and return their results and seconds in
+    order (see the module docstring); each task's time, process and node are added to ``timings``."""
     if not requests:
         return []
     from ray.util.queue import Empty, Queue
@@ -155,8 +174,8 @@ def run_all(
     task = ray.remote(run_shard)
     refs = [
         task.options(
-            num_cpus=1, num_gpus=1 if _wants_gpu(request, ray) else 0, max_retries=RETRIES, retry_exceptions=True
-        ).remote(request, events, index)
+            num_cpus=cpus, num_gpus=1 if _wants_gpu(request, ray) else 0, max_retries=RETRIES, retry_exceptions=True
+        ).remote(request, events, index, cpus)
         for index, request in enumerate(requests)
     ]
     position = {ref: index for index, ref in enumerate(refs)}
@@ -166,9 +185,7 @@ def run_all(
     try:
         while pending:
             if monitor.cancelled:
-                for ref in pending:
-                    ray.cancel(ref, force=True)
-                raise Cancelled(f"cancelled: {len(pending)} of {len(refs)} Ray {kind} tasks stopped")
+                raise Cancelled(f"{len(pending)} of {len(refs)} Ray {kind} tasks stopped")
             ready, pending = ray.wait(pending, num_returns=len(pending), timeout=POLL_SECONDS)
             try:
                 for index, event in events.get_nowait_batch(events.qsize()):
@@ -180,13 +197,15 @@ def run_all(
                 try:
                     result, seconds, pid, node = ray.get(ref)
                 except Exception as exc:  # noqa: BLE001 - reported as the task's own error, below
-                    for other in pending:
-                        ray.cancel(other, force=True)
                     raise _failure(exc, _what(requests[index])) from None
                 results[index] = result, seconds
                 totals.finished += 1
                 if timings is not None:
                     timings.append(ShardTime(_what(requests[index]), seconds, pid, node))
+    except BaseException:  # cancelled, a failed task, Ctrl+C: no task of this job is left running
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        raise
     finally:
         try:
             ray.kill(events.actor)
@@ -207,7 +226,9 @@ def run_sharded(
     ray = connect(executor)
     cpus = int(ray.cluster_resources().get("CPU", 1))
     shards: Plan = plan(request, workspace_of, cpus, executor.images_per_task)
-    fitted = [result for result, _seconds in run_all(ray, shards.fits, monitor, "fit", timings)]
+    # fewer models than CPUs: each fit gets a share of them (one model per category fits on all of them, as locally)
+    fit_cpus = max(1, min(cpus // max(1, len(shards.fits)), _largest_node_cpus(ray)))
+    fitted = [result for result, _seconds in run_all(ray, shards.fits, monitor, "fit", timings, fit_cpus)]
     predicted = run_all(ray, shards.predicts, monitor, "predict", timings)
     monitor.check()
     return assemble(
