@@ -87,17 +87,13 @@ class Prompts:
             "Cancel: nothing is written; your edits stay unsaved.",
             parent=self.parent,
         )
-        keep_both = box.addButton("Keep both", QMessageBox.ButtonRole.AcceptRole)
-        overwrite = box.addButton("Overwrite", QMessageBox.ButtonRole.DestructiveRole)
-        cancel = box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(keep_both)
-        box.setEscapeButton(cancel)
-        box.exec()
-        if box.clickedButton() is keep_both:
-            return KEEP_BOTH
-        if box.clickedButton() is overwrite:
-            return OVERWRITE
-        return CANCEL
+        return _choose(
+            box,
+            [
+                ("Keep both", QMessageBox.ButtonRole.AcceptRole, KEEP_BOTH),
+                ("Overwrite", QMessageBox.ButtonRole.DestructiveRole, OVERWRITE),
+            ],
+        )
 
     def ask_defect(self, record: ImageRecord, defects: list[str]) -> str | None:
         """A defect type for ``record``: one of ``defects`` or a new name typed in."""
@@ -144,17 +140,13 @@ class Prompts:
             "shows without its mask.",
             parent=self.parent,
         )
-        repair = box.addButton(repair_text, QMessageBox.ButtonRole.AcceptRole)
-        folder = box.addButton("Open the mask's folder", QMessageBox.ButtonRole.ActionRole)
-        cancel = box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(repair)
-        box.setEscapeButton(cancel)
-        box.exec()
-        if box.clickedButton() is repair:
-            return REPAIR
-        if box.clickedButton() is folder:
-            return OPEN_FOLDER
-        return CANCEL
+        return _choose(
+            box,
+            [
+                (repair_text, QMessageBox.ButtonRole.AcceptRole, REPAIR),
+                ("Open the mask's folder", QMessageBox.ButtonRole.ActionRole, OPEN_FOLDER),
+            ],
+        )
 
     def ask_repair(self, dialog: MaskRepairDialog) -> bool:
         """Show the repair preview; True when the user applied it (the mask file was rewritten)."""
@@ -162,6 +154,17 @@ class Prompts:
 
     def confirm(self, text: str) -> bool:
         return QMessageBox.question(self.parent, "goodsad-studio", text) == QMessageBox.StandardButton.Yes
+
+
+def _choose(box: QMessageBox, choices: list[tuple[str, QMessageBox.ButtonRole, str]]) -> str:
+    """Show ``box`` with a button per (text, role, answer), the first the default, and Cancel (also Escape); the
+    answer of the button clicked, :data:`CANCEL` for Cancel or a closed box."""
+    buttons = [(box.addButton(text, role), answer) for text, role, answer in choices]
+    cancel = box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(buttons[0][0])
+    box.setEscapeButton(cancel)
+    box.exec()
+    return next((answer for button, answer in buttons if box.clickedButton() is button), CANCEL)
 
 
 class SilentPrompts(Prompts):

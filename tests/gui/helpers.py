@@ -172,3 +172,19 @@ def zoom_on(window, scale: float, x: float, y: float) -> None:
     """Zoom to ``scale`` with image point (x, y) at the centre of the canvas."""
     window.canvas.set_scale(scale)
     window.canvas.center_on_pixel(x, y)
+
+
+def tiny_demo(root: Path) -> Path:
+    """One demo category (drink_can) of 128 px photos, two goods ids of three training, one good and two defective
+    test photos each: what the analysis views' tests fit and predict on."""
+    from goodsad_studio.dataset.demo import generate_demo
+
+    return generate_demo(
+        root,
+        size=128,
+        categories=["drink_can"],
+        goods_per_category=2,
+        train_per_goods=3,
+        test_good_per_goods=1,
+        defective_per_goods=2,
+    )

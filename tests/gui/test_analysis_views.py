@@ -21,7 +21,7 @@ from goodsad_studio.engine.inspect import propose_mask
 from goodsad_studio.engine.worker.workspace import Workspace
 from goodsad_studio.gui.canvas.heatmap_layer import colourise
 from goodsad_studio.metrics.per_image import per_image_metrics
-from gui.helpers import JOB_WAIT_MS, UI_WAIT_MS
+from gui.helpers import JOB_WAIT_MS, UI_WAIT_MS, tiny_demo
 
 SPECS = (MethodSpec("patchcore", {"coreset_ratio": 0.1}), MethodSpec("padim"))
 
@@ -29,18 +29,8 @@ SPECS = (MethodSpec("patchcore", {"coreset_ratio": 0.1}), MethodSpec("padim"))
 @pytest.fixture(scope="module")
 def predicted_root(tmp_path_factory):
     """A tiny demo category with PatchCore and PaDiM results of every test image in its cache."""
-    from goodsad_studio.dataset.demo import generate_demo
-
     root = tmp_path_factory.mktemp("compare") / "demo"
-    generate_demo(
-        root,
-        size=128,
-        categories=["drink_can"],
-        goods_per_category=2,
-        train_per_goods=3,
-        test_good_per_goods=1,
-        defective_per_goods=2,
-    )
+    tiny_demo(root)
     workspace = Workspace(scan_dataset(root))
     for spec in SPECS:
         model = workspace.fit(spec, "drink_can")

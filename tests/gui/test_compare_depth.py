@@ -16,7 +16,7 @@ from goodsad_studio.engine.worker.workspace import Workspace
 from goodsad_studio.gui.colour_bar import ClippedPixels, ScaleLegend
 from goodsad_studio.gui.compare_view import mask_outline
 from goodsad_studio.metrics.curve_plots import CURVE_PLOTS, plotted_curve
-from gui.helpers import UI_WAIT_MS
+from gui.helpers import UI_WAIT_MS, tiny_demo
 
 SPECS = (MethodSpec("patchcore", {"coreset_ratio": 0.1}), MethodSpec("padim"))
 
@@ -24,18 +24,8 @@ SPECS = (MethodSpec("patchcore", {"coreset_ratio": 0.1}), MethodSpec("padim"))
 @pytest.fixture(scope="module")
 def evaluated_root(tmp_path_factory):
     """A tiny demo category that PatchCore and PaDiM have both evaluated (saved as the engine saves them)."""
-    from goodsad_studio.dataset.demo import generate_demo
-
     root = tmp_path_factory.mktemp("depth") / "demo"
-    generate_demo(
-        root,
-        size=128,
-        categories=["drink_can"],
-        goods_per_category=2,
-        train_per_goods=3,
-        test_good_per_goods=1,
-        defective_per_goods=2,
-    )
+    tiny_demo(root)
     workspace = Workspace(scan_dataset(root))
     for spec in SPECS:
         outcome, _models = evaluate_category(workspace, spec, "drink_can")

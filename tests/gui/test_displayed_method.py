@@ -15,7 +15,7 @@ from goodsad_studio.engine.transports.inline import InlineTransport
 from goodsad_studio.engine.worker.workspace import Workspace
 from goodsad_studio.gui import methods_panel
 from goodsad_studio.gui.jobs import JobState
-from gui.helpers import JOB_WAIT_MS, UI_WAIT_MS
+from gui.helpers import JOB_WAIT_MS, UI_WAIT_MS, tiny_demo
 
 CATEGORY = "drink_can"
 SPECS = (MethodSpec("patchcore", {"coreset_ratio": 0.1}), MethodSpec("padim"))  # PaDiM's results are the newest
@@ -24,18 +24,8 @@ SPECS = (MethodSpec("patchcore", {"coreset_ratio": 0.1}), MethodSpec("padim"))  
 @pytest.fixture(scope="module")
 def predicted_root(tmp_path_factory):
     """A tiny demo category with PatchCore's and then PaDiM's results of every test image in its cache."""
-    from goodsad_studio.dataset.demo import generate_demo
-
     root = tmp_path_factory.mktemp("shown") / "demo"
-    generate_demo(
-        root,
-        size=128,
-        categories=[CATEGORY],
-        goods_per_category=2,
-        train_per_goods=3,
-        test_good_per_goods=1,
-        defective_per_goods=2,
-    )
+    tiny_demo(root)
     workspace = Workspace(scan_dataset(root))
     for spec in SPECS:
         workspace.predict(workspace.fit(spec, CATEGORY), workspace.test_records(CATEGORY))
