@@ -182,6 +182,15 @@ def model(per_photo: float, per_metric: float, overhead: float, fit_per_train: f
         f"({tasks_predict} tasks of 16 photos); the metrics pass on the driver ({test * per_metric / 60:.1f} min) and "
         "each task's scheduling and result passing are the parts that do not shrink."
     )
+    stored = test * 512 * 512 * 2  # a map is kept at up to 512 px in float16 (engine/cache.py), 1024 px when tiled
+    print(
+        f"assumptions: MTD's measured per-photo times (one CPU each, whole photos at the method's input size); a "
+        f"tiled 3000 px photo costs about its number of tiles times more per photo, which lengthens every row alike "
+        f"and so leaves the speed-ups as they are; a fit on one CPU (a lone model gets more CPUs, which Ray gives it, "
+        f"but torch scales them sublinearly). Data moved: each map is written once to the shared state folder, "
+        f"about {stored / 1e9:.1f} GB for the test photos ({stored / 1e8:.0f} s at 100 MB/s of NFS, spread over the "
+        f"workers); only small result summaries travel through Ray."
+    )
 
 
 if __name__ == "__main__":

@@ -256,3 +256,19 @@ def test_without_ray_the_executor_says_how_to_install_it(monkeypatch):
 def test_the_cli_refuses_ray_options_without_the_ray_executor(demo, capsys):
     assert main(["fit", str(demo), "--method", PLUGIN, "--ray-address", "auto"]) == 2
     assert "--ray-address and --ray-cpus need --executor ray" in capsys.readouterr().err
+
+
+def test_the_studios_worker_process_runs_a_ray_job(demo, tmp_path, monkeypatch):
+    """The studio's jobs go through its worker process (a daemonic child): Ray starts from there as well."""
+    _need_ray()
+    from goodsad_studio.engine.transports.process import ProcessTransport
+
+    tests = str(Path(__file__).resolve().parents[1])
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (tests, os.environ.get("PYTHONPATH")) if p))
+    engine = ProcessTransport()
+    try:
+        ref = _ref(demo, tmp_path / "state")
+        fitted = EngineClient(engine).fit(Fit(ref, MethodSpec(PLUGIN), "drink_can", executor=RAY))
+        assert fitted.model.train_images > 0 and Path(fitted.model.directory).is_dir()
+    finally:
+        engine.stop()

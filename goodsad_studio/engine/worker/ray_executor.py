@@ -37,6 +37,7 @@ from goodsad_studio.errors import Cancelled, StudioError, WorkerError
 from goodsad_studio.progress import Event, Monitor, Progress, Stage, TrainingStatus
 
 POLL_SECONDS = 0.2  # how often the driver looks at finished tasks, events and the cancel flag
+RELAY_SECONDS = 0.2  # the most often a task sends an event of the same stage
 RETRIES = 1
 _LOCK = threading.Lock()
 _STARTED: list[str | None] = []  # the address this process's Ray was started for ("" : a local one)
@@ -87,6 +88,49 @@ class ShardTime:
     node: str
 
 
+class _Relay:
+    """A task's events to the driver's queue without waiting for the queue (a call to its actor is a round trip:
+    thousands of coreset steps would each wait for one): a new stage goes at once, later events of the same stage
+    at most one every :data:`RELAY_SECONDS` (the latest one; a thread sends it when the task goes quiet, so a task
+    stuck in a step has still reported where it is)."""
+
+    def __init__(self, events: Any, index: int) -> None:
+        self.events, self.index = events, index
+        self.stage = ""
+        self.pending: Event | None = None
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.sender = threading.Thread(target=self._send_pending, name="goodsad-ray-events", daemon=True)
+        self.sender.start()
+
+    def __call__(self, event: Event) -> None:
+        stage = str(getattr(event, "stage", "training"))
+        with self.lock:
+            if stage != self.stage:
+                self.stage, self.pending = stage, None
+                self._send(event)
+            else:
+                self.pending = event
+
+    def _send(self, event: Event) -> None:
+        self.events.actor.put_nowait.remote((self.index, event))  # one caller's calls to an actor run in order
+
+    def _send_pending(self) -> None:
+        while not self.done.wait(RELAY_SECONDS):
+            self.flush()
+
+    def flush(self) -> None:
+        with self.lock:
+            pending, self.pending = self.pending, None
+            if pending is not None:
+                self._send(pending)
+
+    def close(self) -> None:
+        self.done.set()
+        self.sender.join()
+        self.flush()
+
+
 def run_shard(request: Request, events: Any, index: int, threads: int) -> tuple[Result, float, int, str]:
     """One Ray task: ``request`` (a shard, on the local executor) through the engine's own dispatch with torch on
     ``threads`` threads (the CPUs the task asked for: a Ray worker process serves tasks of any size), its events
@@ -99,11 +143,12 @@ def run_shard(request: Request, events: Any, index: int, threads: int) -> tuple[
 
     torch.set_num_threads(threads)
 
-    def relay(event: Event) -> None:
-        events.put_nowait((index, event))
-
     started = time.perf_counter()
-    result = handle(request, JobContext(Monitor(relay)))
+    relay = _Relay(events, index)
+    try:
+        result = handle(request, JobContext(Monitor(relay)))
+    finally:
+        relay.close()
     return result, time.perf_counter() - started, os.getpid(), socket.gethostname()
 
 
