@@ -28,7 +28,7 @@ def _evaluated(s: Shooter) -> None:
         if (category, method) not in s.ui.analysis.outcomes:
             s.choose_method(method, FAST[method])
             s.wait_job(s.start("evaluate"))
-    s.choose_method("patchcore", FAST["patchcore"])  # the heatmap shown (and its threshold) is PatchCore's
+    s.ui.analysis.show(category, "patchcore")  # the heatmap shown (and its threshold) is PatchCore's
     s.idle()
 
 
@@ -41,6 +41,10 @@ def compare_outline(s: Shooter) -> None:
     view = s.ui.compare
     view.resize(1400, 820)
     view.move(0, 0)
+    s.wait(lambda: view.methods.count() >= len(METHODS), "the compare view's list of methods")
+    for i in range(view.methods.count()):  # only the two methods of this step (an earlier step ran others too)
+        item = view.methods.item(i)
+        item.setCheckState(Qt.CheckState.Checked if item.text() in METHODS else Qt.CheckState.Unchecked)
     s.wait(lambda: len(view.panes) == 1 + len(METHODS), "the compare view's ground truth + method panes")
     s.idle()
     if not view.show_outline.isChecked() or any(pane.outline.path().isEmpty() for pane in view.panes[1:]):
