@@ -98,6 +98,7 @@ class _Relay:
         self.events, self.index = events, index
         self.stage = ""
         self.pending: Event | None = None
+        self.last_sent: Any = None  # the reference of the last event sent
         self.lock = threading.Lock()
         self.done = threading.Event()
         self.sender = threading.Thread(target=self._send_pending, name="goodsad-ray-events", daemon=True)
@@ -113,7 +114,7 @@ class _Relay:
                 self.pending = event
 
     def _send(self, event: Event) -> None:
-        self.events.actor.put_nowait.remote((self.index, event))  # one caller's calls to an actor run in order
+        self.last_sent = self.events.actor.put_nowait.remote((self.index, event))  # a caller's calls run in order
 
     def _send_pending(self) -> None:
         while not self.done.wait(RELAY_SECONDS):
@@ -126,9 +127,14 @@ class _Relay:
                 self._send(pending)
 
     def close(self) -> None:
+        """Send what is left and wait until the queue holds it: the driver reads a task's events before its result."""
+        import ray
+
         self.done.set()
         self.sender.join()
         self.flush()
+        if self.last_sent is not None:
+            ray.get(self.last_sent)
 
 
 def run_shard(request: Request, events: Any, index: int, threads: int) -> tuple[Result, float, int, str]:
@@ -201,6 +207,15 @@ class _Totals:
         monitor.forward(Progress(stage, min(done, total) if total else done, total, detail))
 
 
+def _drain(events: Any, totals: _Totals, monitor: Monitor, empty: type[Exception]) -> None:
+    """Pass on every event the queue holds."""
+    try:
+        for index, event in events.get_nowait_batch(events.qsize()):
+            totals.add(index, event, monitor)
+    except empty:
+        pass
+
+
 def run_all(
     ray: Any,
     requests: Sequence[Fit | Predict],
@@ -232,11 +247,7 @@ def run_all(
             if monitor.cancelled:
                 raise Cancelled(f"{len(pending)} of {len(refs)} Ray {kind} tasks stopped")
             ready, pending = ray.wait(pending, num_returns=len(pending), timeout=POLL_SECONDS)
-            try:
-                for index, event in events.get_nowait_batch(events.qsize()):
-                    totals.add(index, event, monitor)
-            except Empty:
-                pass
+            _drain(events, totals, monitor, Empty)
             for ref in ready:
                 index = position[ref]
                 try:
@@ -247,6 +258,7 @@ def run_all(
                 totals.finished += 1
                 if timings is not None:
                     timings.append(ShardTime(_what(requests[index]), seconds, pid, node))
+        _drain(events, totals, monitor, Empty)  # the last tasks' last events
     except BaseException:  # cancelled, a failed task, Ctrl+C: no task of this job is left running
         for ref in pending:
             ray.cancel(ref, force=True)
