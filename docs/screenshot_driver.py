@@ -85,8 +85,8 @@ class Shooter:
         return path
 
     def shot_modal(self, name: str, open_it: Callable[[], object], prepare: Callable[[QWidget], None]) -> None:
-        """Open a modal dialog the way the user does (``open_it`` blocks in ``exec``), fill it, capture it and
-        close it with Cancel, so nothing it would start runs."""
+        """Open a modal dialog the way the user does (``open_it`` blocks in ``exec``, or the dialog opens later from
+        the event loop), fill it, capture it and close it with Cancel, so nothing it would start runs."""
         taken: list[Path] = []
 
         def capture() -> None:
@@ -102,8 +102,7 @@ class Shooter:
 
         QTimer.singleShot(100, capture)
         open_it()
-        if not taken:
-            raise StepFailed(f"the dialog for {name} never opened")
+        self.wait(lambda: bool(taken), f"the dialog for {name}", 60)
 
     # ------------------------------------------------------------------------------------ the canvas
     def canvas_event(

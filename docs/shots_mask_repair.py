@@ -14,13 +14,11 @@ Both are closed with Cancel (nothing is repaired) and the two masks are put back
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 from screenshot_driver import Shooter, StepFailed
 
 from goodsad_studio.dataset.index import ImageRecord
@@ -53,27 +51,6 @@ def spoil_masks(s: Shooter) -> tuple[ImageRecord, ImageRecord, dict[Path, bytes]
     return soft, small, kept
 
 
-def capture_modal(s: Shooter, name: str, trigger: Callable[[], object], prepare: Callable[[QWidget], None]) -> None:
-    """Capture the modal dialog that ``trigger`` opens (now, or later from the event loop), then close it with
-    Cancel (``reject``), so nothing it offers runs."""
-    taken: list[Path] = []
-
-    def capture() -> None:
-        dialog = QApplication.activeModalWidget()
-        if dialog is None:
-            QTimer.singleShot(50, capture)
-            return
-        prepare(dialog)
-        dialog.move(0, 0)
-        s.settle(300)
-        taken.append(s.shot(name, dialog))
-        dialog.reject()
-
-    QTimer.singleShot(100, capture)
-    trigger()
-    s.wait(lambda: bool(taken), f"the dialog for {name}", 60)
-
-
 def mask_repair(s: Shooter) -> None:
     window = s.window
     soft, small, kept = spoil_masks(s)
@@ -91,7 +68,7 @@ def mask_repair(s: Shooter) -> None:
                 raise StepFailed(f"{soft.key}: the preview finds nothing to change")
             dialog.adjustSize()
 
-        capture_modal(s, "18-binarise-preview", lambda: s.command("binarise_mask"), preview)
+        s.shot_modal("18-binarise-preview", lambda: s.command("binarise_mask"), preview)
 
         def wrong_size(dialog: QWidget) -> None:
             if not isinstance(dialog, QMessageBox):
@@ -101,7 +78,7 @@ def mask_repair(s: Shooter) -> None:
             if shown != wanted:
                 raise StepFailed(f"the wrong-size question offers {sorted(shown)}, not {sorted(wanted)}")
 
-        capture_modal(s, "19-wrong-size-mask", lambda: window.select_image(small.key), wrong_size)
+        s.shot_modal("19-wrong-size-mask", lambda: window.select_image(small.key), wrong_size)
         s.idle()
     finally:
         window.prompts = SilentPrompts(window)
