@@ -58,7 +58,7 @@ stress-test: setup
 
 # Refresh the locks to the newest releases the project's ranges allow (then `make setup` installs them)
 lock: setup
-	$(UV_COMPILE) --upgrade pyproject.toml packaging/lock-tools.in --extra dev --extra ray -o $(LOCK)
+	$(UV_COMPILE) --upgrade pyproject.toml packaging/lock-tools.in --extra dev --extra ray --extra onnx -o $(LOCK)
 	$(UV_COMPILE) --upgrade --no-deps packaging/weights.in -o $(WEIGHTS_LOCK)
 
 bench: setup

@@ -176,6 +176,36 @@ class MaskDocument:
             self._view.mark_dirty((0, 0, *self.shape))
         return EditReport(label, changed)
 
+    def add_region(self, region: np.ndarray, label: str, *, erase: bool = False) -> EditReport:
+        """Unite a full-size bool region with the mask (or, with ``erase``, cut it out) as one undo step.
+
+        The outlining tools (goodsad_studio/annotation/assist/) answer with such a region; only its bounding box
+        is diffed and recorded, and the shapes there are traced again on next use, so the result is exactly
+        the region's pixels.
+        """
+        region = np.asarray(region)
+        if region.shape != self.shape:
+            raise MaskError(
+                f"the region has shape {region.shape} (rows, columns) but the image is "
+                f"{self.shape[1]}x{self.shape[0]} (width x height)",
+                self.path,
+            )
+        if region.dtype != bool:
+            raise MaskError(f"a region must be a bool array, got {region.dtype}", self.path)
+        rows = np.flatnonzero(region.any(axis=1))
+        if len(rows) == 0:
+            return EditReport(label, 0, ("the region is empty: nothing changed",))
+        cols = np.flatnonzero(region[rows[0] : rows[-1] + 1].any(axis=0))
+        box = (int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1)
+        y0, x0, y1, x1 = box
+        part = region[y0:y1, x0:x1]
+        current = self._mask[y0:y1, x0:x1]
+        with self.edit(label):
+            changed = self._write(box, current & ~part if erase else current | part)
+            if changed:
+                self._view.mark_dirty(box)
+        return EditReport(label, changed)
+
     # ------------------------------------------------------------------------------------ brush / eraser
     def begin_stroke(self, radius: float, *, erase: bool = False) -> Stroke:
         """Start a brush (or eraser) stroke; add points as the pointer moves, then :meth:`Stroke.end`."""
