@@ -25,6 +25,7 @@ from shots_furniture import about, goods_strip, settings, view_menu
 from shots_good_images import good_images
 from shots_mask_repair import mask_repair
 from shots_methods_panel import methods_panel, showing_method
+from shots_outlining import grabcut_box, heatmap_seeded, live_wire, magic_wand
 
 from goodsad_studio.dataset.imageio import read_mask, write_mask
 from goodsad_studio.gui.jobs import JobState
@@ -283,6 +284,10 @@ def main(argv: list[str]) -> int:
             ("about", about),
             ("the view menu", view_menu),
             ("the goods strip", goods_strip),
+            ("outlining with a GrabCut box", grabcut_box),
+            ("outlining with the live wire", live_wire),
+            ("outlining with the magic wand", magic_wand),
+            ("outlining from the heatmap", heatmap_seeded),
         )
         for title, step in steps:
             began = time.monotonic()

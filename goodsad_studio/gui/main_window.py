@@ -84,7 +84,9 @@ class MainWindow(QMainWindow):
         self.actions_by_id = build_actions(self, self._handlers())
         self.recent_menu = build_menus(self, self.actions_by_id)
         self.controls = ToolControls(self, self.actions_by_id)
+        self.controls.wand.bind(self.canvas.tools["wand"], self.settings)
         self.analysis_ui = AnalysisUI(self)  # methods, heatmaps, metrics, compare, export (GUI part 2)
+        self.canvas.heatmap_source = self.shown_heatmap  # the heatmap-seeded tool's seed
         self.view_menu = list_panels(self, [self.actions_by_id["compare"], self.actions_by_id["metrics"]])
         self.applied = AppliedSettings(self)  # device, default method, cache limit, data folder (settings_dialog)
         self._update_rename_actions()
@@ -138,6 +140,11 @@ class MainWindow(QMainWindow):
         self.canvas.document_changed.connect(self._on_edit)
         self.canvas.editable_changed.connect(self._on_editable)
         self.canvas.mark_defective_requested.connect(self.mark_defective)
+
+    def shown_heatmap(self):
+        """The displayed method's result of the image shown and the threshold set for it, or None."""
+        result = self.analysis_ui.overlay.result
+        return None if result is None else (result, self.analysis_ui.controls.threshold())
 
     def _thumbnail_chosen(self, key: str) -> None:
         if not self.tree.select_key(key):
@@ -571,6 +578,7 @@ class MainWindow(QMainWindow):
         if self.store is not None:
             self.store.stop()
         self.loader.shutdown()
+        self.canvas.shutdown()
         self._checks.shutdown()
         self.analysis_ui.shutdown()
         event.accept()

@@ -20,6 +20,10 @@ EXECUTORS = ("local", "ray")
 AUTOSAVE_S = AUTOSAVE_MS / 1000
 AUTOSAVE_RANGE_S = (1.0, 600.0)
 CACHE_LIMIT_MAX_MB = 1_000_000
+WAND_COLOUR_SPACES = ("lab", "rgb", "gray")
+WAND_TOLERANCE_MAX = 255.0
+SEGMENTERS = ("grabcut", "onnx")
+"""The GrabCut tool's segmenters: the built-in GrabCut, or a SAM-style ONNX encoder/decoder pair."""
 
 
 def _bool(value, default: bool) -> bool:
@@ -107,6 +111,48 @@ class StudioSettings:
     @snap_vertices.setter
     def snap_vertices(self, value: bool) -> None:
         self.store.setValue("tools/snap_vertices", bool(value))
+
+    @property
+    def wand_tolerance(self) -> float:
+        """The magic wand's colour tolerance (in the units of its colour space, 0-255 a channel)."""
+        return _float(self.store.value("tools/wand_tolerance"), 12.0, 0.0, WAND_TOLERANCE_MAX)
+
+    @wand_tolerance.setter
+    def wand_tolerance(self, value: float) -> None:
+        self.store.setValue("tools/wand_tolerance", float(value))
+
+    @property
+    def wand_colour_space(self) -> str:
+        value = self.store.value("tools/wand_colour_space")
+        return value if isinstance(value, str) and value in WAND_COLOUR_SPACES else "lab"
+
+    @wand_colour_space.setter
+    def wand_colour_space(self, value: str) -> None:
+        self.store.setValue("tools/wand_colour_space", value if value in WAND_COLOUR_SPACES else "lab")
+
+    @property
+    def segmenter(self) -> str:
+        """The GrabCut tool's segmenter: ``grabcut`` (built in) or ``onnx`` (the encoder and decoder files)."""
+        value = self.store.value("tools/segmenter")
+        return value if isinstance(value, str) and value in SEGMENTERS else "grabcut"
+
+    @segmenter.setter
+    def segmenter(self, value: str) -> None:
+        self.store.setValue("tools/segmenter", value if value in SEGMENTERS else "grabcut")
+
+    @property
+    def onnx_files(self) -> tuple[Path | None, Path | None]:
+        """The SAM-style ONNX encoder and decoder chosen (None: not chosen)."""
+        found = (self.store.value("tools/onnx_encoder"), self.store.value("tools/onnx_decoder"))
+        return cast(
+            "tuple[Path | None, Path | None]",
+            tuple(Path(v) if isinstance(v, str) and v.strip() else None for v in found),
+        )
+
+    @onnx_files.setter
+    def onnx_files(self, value: tuple[Path | None, Path | None]) -> None:
+        for key, path in zip(("tools/onnx_encoder", "tools/onnx_decoder"), value, strict=True):
+            self.store.setValue(key, str(path) if path is not None else "")
 
     # ------------------------------------------------------------------------------------ engine
     @property

@@ -15,6 +15,8 @@ What it sets, kept in :class:`StudioSettings`, and when each applies:
   heatmap per model) may hold. Checked at once and whenever a dataset opens; over it, whole result sets go, the
   least recently written first, never the newest. The dialog shows the current usage and clears the cache.
 * **Autosave interval**: from the next dataset opened (the open one's autosave timer keeps its interval).
+* **Segmenter** of the GrabCut box tool: the built-in GrabCut, or a SAM-style ONNX encoder + decoder pair, opened
+  (and so validated) when its files are chosen (``canvas.tools.segmenter_choice``); at once and at every start.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from goodsad_studio.dataset.index import DatasetIndex
 from goodsad_studio.engine.cache_usage import CacheSet, cache_sets, clear_cache, folder_size, prune_cache
 from goodsad_studio.engine.contract import LOCAL, Executor, ExecutorKind, MethodDescription, MethodList
 from goodsad_studio.errors import StudioError
+from goodsad_studio.gui.canvas.tools.segmenter_choice import SegmenterGroup, segmenter_of
 from goodsad_studio.gui.methods_panel import describe_cached, known_methods, methods_cached
 from goodsad_studio.gui.param_form import ParamForm
 from goodsad_studio.gui.settings import AUTOSAVE_RANGE_S, CACHE_LIMIT_MAX_MB, DEVICES, StudioSettings
@@ -97,6 +100,7 @@ class AppliedSettings(QObject):
         self.data_folder_applied = apply_data_folder(self.settings)
         self.apply_device()
         self.apply_executor()
+        window.canvas.segmenter = segmenter_of(self.settings)
         self.panel.described.connect(lambda _found: self._choose_method())
 
     def apply_device(self) -> None:
@@ -257,6 +261,7 @@ class SettingsDialog(QDialog):
         editing_form = QFormLayout(editing)
         editing_form.addRow("Autosave every", self.autosave)
         editing_form.addRow(QLabel("Applies from the next dataset opened."))
+        self.segmenter = SegmenterGroup(self.settings)
 
         self.problem = QLabel()
         self.problem.setObjectName("settings-problem")
@@ -270,6 +275,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(jobs)
         layout.addWidget(files)
         layout.addWidget(editing)
+        layout.addWidget(self.segmenter)
         layout.addWidget(self.problem)
         layout.addWidget(buttons)
         self.resize(620, 760)
@@ -409,6 +415,7 @@ class SettingsDialog(QDialog):
         try:
             folder = self._checked_folder()
             params = self._checked_params()
+            segmenter = self.segmenter.check()
         except StudioError as exc:
             self.problem.setText(str(exc))
             return
@@ -423,7 +430,9 @@ class SettingsDialog(QDialog):
         settings.data_folder = folder
         settings.cache_limit_mb = self.cache_limit.value()
         settings.autosave_s = self.autosave.value()
+        self.segmenter.store(settings)
         settings.sync()
+        window.canvas.segmenter = segmenter
         window.applied.apply_device()
         window.applied.apply_executor()
         if window.index is not None and window.applied.hold_cache_limit(window.index):

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QDoubleSpinBox, QLabel, QMainWindow, QMenu, QSlider, QToolBar
 
+from goodsad_studio.gui.canvas.tools.wand_options import WandOptions
 from goodsad_studio.gui.commands import COMMANDS, GROUPS
 
 MENU_TITLES = {
@@ -38,6 +39,8 @@ TOOLBAR = (
     "overlay",
     "outline",
 )
+# the assisted outlining tools: a second row (the first is full at the guide's 1500 px), with the wand's options
+OUTLINING_TOOLBAR = ("tool_grabcut", "tool_live_wire", "tool_wand", "tool_heat_seed")
 # the commands that change or save one mask: off while the canvas locks mask editing (a good image has no mask)
 MASK_EDIT_COMMANDS = (
     "save",
@@ -46,6 +49,10 @@ MASK_EDIT_COMMANDS = (
     "tool_hole",
     "tool_brush",
     "tool_eraser",
+    "tool_grabcut",
+    "tool_live_wire",
+    "tool_wand",
+    "tool_heat_seed",
     "undo",
     "redo",
     "delete",
@@ -103,8 +110,9 @@ def fill_recent(menu: QMenu, recent: list[Path], open_root: Callable[[Path], obj
 
 
 class ToolControls:
-    """The tool bar: commands, the mask fill opacity slider and the brush radius box. :meth:`set_mask_editing`
-    turns the mask-changing commands off and on (in the menus too: they share the actions)."""
+    """The tool bars: commands, the mask fill opacity slider and the brush radius box; below, the outlining tools
+    and the magic wand's options. :meth:`set_mask_editing` turns the mask-changing commands off and on (in the
+    menus too: they share the actions)."""
 
     def __init__(self, window: QMainWindow, actions: dict[str, QAction]) -> None:
         self.mask_actions = [actions[command_id] for command_id in MASK_EDIT_COMMANDS]
@@ -131,10 +139,21 @@ class ToolControls:
         self.radius.setToolTip("Brush and eraser radius in image pixels ([ and ], or Shift+wheel)")
         self.bar.addWidget(self.radius)
         window.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.bar)
+        window.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
+        self.outlining = QToolBar("Outlining", window)
+        self.outlining.setObjectName("outlining-toolbar")
+        self.outlining.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for command_id in OUTLINING_TOOLBAR:
+            self.outlining.addAction(actions[command_id])
+        self.outlining.addSeparator()
+        self.wand = WandOptions(self.outlining)
+        self.outlining.addWidget(self.wand)
+        window.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.outlining)
 
     def set_mask_editing(self, enabled: bool) -> None:
         """Enable or disable Save, the tools, undo, redo, delete and propose-from-heatmap (and the brush radius
-        box); Save all stays, for the other images' edits."""
+        box and the wand's options); Save all stays, for the other images' edits."""
         for action in self.mask_actions:
             action.setEnabled(enabled)
         self.radius.setEnabled(enabled)
+        self.wand.setEnabled(enabled)

@@ -15,8 +15,12 @@ the left button with Space held, pans; :meth:`fit` and :meth:`actual_size` reset
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import cv2
+import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QTransform
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
@@ -31,6 +35,11 @@ from goodsad_studio.gui.canvas.shape_layer import ShapeLayer
 from goodsad_studio.gui.canvas.tool_layer import ToolLayer
 from goodsad_studio.gui.canvas.tools import TOOLS, PointerEvent, Tool
 from goodsad_studio.gui.display_image import DisplayImage
+from goodsad_studio.gui.workers import Relay, WorkerPool
+
+if TYPE_CHECKING:
+    from goodsad_studio.annotation.assist.segmenter import Segmenter
+    from goodsad_studio.engine.cache import CachedResult
 
 MIN_SCALE = 0.01
 MAX_SCALE = 128.0  # 12800 %: one image pixel as a 128-pixel square
@@ -100,6 +109,11 @@ class Canvas(QGraphicsView):
         self.tool_layer.painter_fn = self.tool.paint
         self.viewport().setCursor(self.tool.cursor)
         self.locked: str | None = None  # why the mask cannot be edited now; None: it can
+        # the assisted outlining tools (tools/assist_tool.py): their worker, segmenter, and the heatmap shown
+        self.assist_pool = WorkerPool("outline", Relay(self))
+        self.segmenter: Segmenter | None = None  # None: the built-in GrabCut (Edit > Settings > Segmenter)
+        self.heatmap_source: Callable[[], tuple[CachedResult, float] | None] | None = None
+        self._rgb: tuple[DisplayImage, np.ndarray] | None = None
         self.lock_banner = LockBanner(self)
         self.lock_banner.mark_defective.connect(self.mark_defective_requested.emit)
 
@@ -186,6 +200,20 @@ class Canvas(QGraphicsView):
     @property
     def display(self) -> DisplayImage | None:
         return self.image_layer.display
+
+    def image_rgb(self) -> np.ndarray | None:
+        """The shown image's RGB pixels at native size (kept until another picture is shown), for the outlining
+        tools; None while only the reduced preview is in."""
+        display = self.display
+        if display is None or not display.full or display.levels[0].scale != 1.0:
+            return None
+        if self._rgb is None or self._rgb[0] is not display:
+            self._rgb = (display, cv2.cvtColor(display.levels[0].pixels, cv2.COLOR_BGRA2RGB))
+        return self._rgb[1]
+
+    def shutdown(self) -> None:
+        """The window is closing: no outlining work starts any more."""
+        self.assist_pool.shutdown()
 
     # ------------------------------------------------------------------------------------ zoom and pan
     @property
